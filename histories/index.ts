@@ -1,0 +1,14 @@
+export * from './op.js';
+export * from './errors.js';
+export * from './history.js';
+export * from './schema.js';
+export * from './normalize.js';
+export * from './formats.js';
+export * from './read.js';
+export * from './edn.js';
+export { parseJsonl, readJsonlFile } from './jsonl.js';
+export { parseJsonArray } from './json-array.js';
+export { parseJepsenEdn } from './jepsen-edn.js';
+export { parsePorcupineEtcdLog } from './porcupine.js';
+export * from './write-jsonl.js';
+export * from './write-edn.js';
