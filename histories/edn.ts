@@ -141,7 +141,10 @@ export class EdnReader {
       if (!this.skipSpace()) this.error(start, 'EDN: "{" is never closed');
       c = this.text.charCodeAt(this.pos);
       if (c === 125) this.error(keyAt, `EDN: map key ${key} has no value`);
-      out[key] = this.readForm();
+      const value = this.readForm();
+      // A "__proto__" key is data here, never the object's prototype.
+      if (key === '__proto__') Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
+      else out[key] = value;
     }
   }
 

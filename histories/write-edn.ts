@@ -14,8 +14,12 @@ function keywordOr(s: string): string {
   return KEYWORD.test(s) ? `:${s}` : ednString(s);
 }
 
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+const unicodeEscape = (c: string) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
+
 export function ednString(s: string): string {
-  return `"${s.replace(/[\\"\n\r\t\b\f]/g, (c) => ESCAPES[c]).replace(/[\u0000-\u001f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)}"`;
+  // Control characters and lone surrogates (which UTF-8 cannot carry) are escaped.
+  return `"${s.replace(/[\\"\n\r\t\b\f]/g, (c) => ESCAPES[c]).replace(/[\u0000-\u001f]/g, unicodeEscape).replace(LONE_SURROGATE, unicodeEscape)}"`;
 }
 const ESCAPES: Record<string, string> = { '\\': '\\\\', '"': '\\"', '\n': '\\n', '\r': '\\r', '\t': '\\t', '\b': '\\b', '\f': '\\f' };
 

@@ -1,0 +1,81 @@
+// Checks history files one by one: the library behind `faultline check`, which tests call directly.
+import { InputError } from '../histories/errors.js';
+import type { FormatOption } from '../histories/formats.js';
+import { readHistoryFile } from '../histories/read.js';
+import type { CheckContext, Checker, Result } from './types.js';
+
+export interface FileOutcome {
+  /** The path as given. */
+  file: string;
+  checker: string;
+  format?: string;
+  ops?: number;
+  invocations?: number;
+  elapsedMs: number;
+  result?: Result;
+  /** Why the file could not be checked (bad input, unreadable file): exit code 3. */
+  error?: string;
+  warnings: string[];
+  /** The exception behind an internal error, for --debug. */
+  internalError?: unknown;
+}
+
+export interface CheckFileOptions {
+  format?: FormatOption;
+  /** Seconds a checker may take per file before it gives up with unknown. */
+  timeoutSeconds?: number;
+  context?: Omit<CheckContext, 'file' | 'deadline'>;
+}
+
+export async function checkFile(file: string, checker: Checker, options: CheckFileOptions = {}): Promise<FileOutcome> {
+  const started = performance.now();
+  const outcome: FileOutcome = { file, checker: checker.name, elapsedMs: 0, warnings: [] };
+  try {
+    const { history, format } = await readHistoryFile(file, { format: options.format });
+    outcome.format = format;
+    outcome.ops = history.length;
+    outcome.invocations = history.invocationCount;
+    outcome.warnings.push(...history.warnings);
+    const deadline = options.timeoutSeconds !== undefined ? Date.now() + options.timeoutSeconds * 1000 : undefined;
+    outcome.result = await withDeadline(checker.check(history, { ...options.context, file, deadline }), deadline);
+  } catch (e) {
+    if (e instanceof InputError) outcome.error = e.message;
+    else {
+      // A bug of ours, not bad input: still one line per file, the other files still checked.
+      outcome.error = `${file}: internal error in ${checker.name}: ${(e as Error)?.message ?? String(e)}`;
+      outcome.internalError = e;
+    }
+  }
+  outcome.elapsedMs = performance.now() - started;
+  return outcome;
+}
+
+/** Resolves to `unknown` when a checker has not answered by the deadline. */
+async function withDeadline(p: Promise<Result>, deadline: number | undefined): Promise<Result> {
+  if (deadline === undefined) return p;
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<Result>((resolve) => {
+    timer = setTimeout(
+      () => resolve({ valid: 'unknown', explanation: 'the checker did not finish within --timeout' }),
+      Math.max(0, deadline - Date.now()),
+    );
+  });
+  try {
+    return await Promise.race([p, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** The exit code of one outcome (DESIGN.md): 0 valid, 1 invalid, 2 unknown, 3 error. */
+export function exitCodeOf(o: FileOutcome): number {
+  if (o.error !== undefined || !o.result) return 3;
+  return o.result.valid === true ? 0 : o.result.valid === false ? 1 : 2;
+}
+
+/** Over several outcomes 3 wins, then 1, then 2, then 0. */
+export function combineExitCodes(codes: Iterable<number>): number {
+  const order = [3, 1, 2];
+  const seen = new Set(codes);
+  return order.find((c) => seen.has(c)) ?? 0;
+}

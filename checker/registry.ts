@@ -1,0 +1,24 @@
+// Checkers by name, for `faultline check --checker NAME` and workloads.
+import { InputError } from '../histories/errors.js';
+import { perf } from './perf.js';
+import { stats } from './stats.js';
+import type { Checker } from './types.js';
+
+const registry = new Map<string, Checker>();
+
+export function registerChecker(checker: Checker): void {
+  registry.set(checker.name, checker);
+}
+
+export function getChecker(name: string): Checker {
+  const c = registry.get(name);
+  if (!c) throw new InputError(`unknown checker "${name}"; known checkers: ${[...registry.keys()].sort().join(', ')}`);
+  return c;
+}
+
+export function listCheckers(): Checker[] {
+  return [...registry.values()].sort((a, b) => a.name.localeCompare(b.name));
+}
+
+registerChecker(stats);
+registerChecker(perf);

@@ -1,0 +1,33 @@
+import type { History } from '../histories/history.js';
+
+export type Validity = true | false | 'unknown';
+
+/** What a checker concluded. Invalid results carry evidence a person can read. */
+export interface Result {
+  valid: Validity;
+  /** One sentence saying what went wrong (invalid) or why the checker gave up (unknown). */
+  explanation?: string;
+  /** Indices (the ops' `index` fields) of the ops the evidence involves. */
+  ops?: number[];
+  [detail: string]: unknown;
+}
+
+export interface CheckContext {
+  /** The history's file, for messages. */
+  file?: string;
+  /** Model name for model-based checkers (e.g. cas-register). */
+  model?: string;
+  /** The model's initial state. */
+  init?: unknown;
+  /** Wall-clock time (Date.now() milliseconds) after which a checker gives up with `unknown`. */
+  deadline?: number;
+  /** Checker-specific options, as parsed from flags or config. */
+  options?: Record<string, unknown>;
+}
+
+export interface Checker {
+  name: string;
+  /** One line for `--help` and listings. */
+  description: string;
+  check(h: History, ctx: CheckContext): Promise<Result>;
+}

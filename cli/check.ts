@@ -1,0 +1,115 @@
+// `faultline check FILE...`: read each history, run one checker, print a line per file, exit with
+// the code a CI gate needs.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { checkFile, combineExitCodes, exitCodeOf, type FileOutcome } from '../checker/check-file.js';
+import { getChecker } from '../checker/registry.js';
+import type { Checker } from '../checker/types.js';
+import { InputError } from '../histories/errors.js';
+import { parseFormatOption } from '../histories/formats.js';
+import { junitXml } from '../report/junit.js';
+import { expandInputs } from './inputs.js';
+
+export interface CheckArgs {
+  files: string[];
+  format?: string;
+  checker?: string;
+  model?: string;
+  init?: string;
+  json?: boolean;
+  out?: string;
+  junit?: string;
+  timeout?: number;
+}
+
+export interface Io {
+  stdout(line: string): void;
+  stderr(line: string): void;
+}
+
+function chooseChecker(args: CheckArgs): Checker {
+  if (args.checker !== undefined) return getChecker(args.checker);
+  if (args.model !== undefined) {
+    throw new InputError(
+      `--model ${args.model} asks for the linearizability checker, which this version of faultline does not have yet`,
+    );
+  }
+  return getChecker('stats');
+}
+
+function parseInit(text: string | undefined): unknown {
+  if (text === undefined) return undefined;
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new InputError(`--init is not valid JSON: ${(e as Error).message}`);
+  }
+}
+
+function humanLine(o: FileOutcome): string {
+  const r = o.result!;
+  const verdict = r.valid === true ? 'valid' : r.valid === false ? 'INVALID' : 'unknown';
+  const size = o.ops === 0 ? '0 ops' : `${o.invocations} invocation${o.invocations === 1 ? '' : 's'}`;
+  const summary = typeof r.summary === 'string' && o.invocations ? ` (${r.summary})` : '';
+  const time = o.elapsedMs < 1000 ? `${Math.round(o.elapsedMs)} ms` : `${(o.elapsedMs / 1000).toFixed(2)} s`;
+  const why = r.valid !== true && r.explanation ? `: ${r.explanation}` : '';
+  return `${o.file}: ${verdict} · ${size}${summary} · ${o.checker} · ${time}${why}`;
+}
+
+function jsonLine(o: FileOutcome): Record<string, unknown> {
+  if (o.error !== undefined) return { file: o.file, checker: o.checker, error: o.error };
+  return { ...o.result, file: o.file, checker: o.checker };
+}
+
+/** A folder per input under --out, named after the file; a repeated name gets a numeric suffix. */
+function outFolders(outcomes: FileOutcome[], out: string): string[] {
+  const used = new Map<string, number>();
+  return outcomes.map((o) => {
+    const base = basename(o.file) || 'history';
+    const n = (used.get(base) ?? 0) + 1;
+    used.set(base, n);
+    return join(out, n === 1 ? base : `${base}-${n}`);
+  });
+}
+
+function writeOutput(flag: string, path: string, text: string): void {
+  try {
+    mkdirSync(dirname(path), { recursive: true });
+    writeFileSync(path, text);
+  } catch (e) {
+    throw new InputError(`cannot write ${flag} ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+}
+
+export async function runCheck(args: CheckArgs, io: Io): Promise<number> {
+  const checker = chooseChecker(args);
+  const format = parseFormatOption(args.format ?? 'auto');
+  const init = parseInit(args.init);
+  if (args.timeout !== undefined && !(args.timeout > 0)) throw new InputError('--timeout must be a positive number of seconds');
+  const files = await expandInputs(args.files);
+  if (files.length === 0) throw new InputError(`no history files in ${args.files.join(', ')} (looked for .jsonl .json .edn .log .txt)`);
+
+  const outcomes: FileOutcome[] = [];
+  for (const file of files) {
+    const o = await checkFile(file, checker, {
+      format,
+      timeoutSeconds: args.timeout,
+      context: { model: args.model, init },
+    });
+    outcomes.push(o);
+    for (const w of o.warnings) io.stderr(`warning: ${w}`);
+    if (o.error !== undefined) io.stderr(o.error);
+    if (args.json) io.stdout(JSON.stringify(jsonLine(o)));
+    else if (o.error === undefined) io.stdout(humanLine(o));
+  }
+
+  if (args.out !== undefined) {
+    const folders = outFolders(outcomes, args.out);
+    outcomes.forEach((o, k) => {
+      const path = join(folders[k], 'results.json');
+      writeOutput('--out', path, JSON.stringify(jsonLine(o), null, 2) + '\n');
+    });
+  }
+  if (args.junit !== undefined) writeOutput('--junit', args.junit, junitXml(outcomes));
+  return combineExitCodes(outcomes.map(exitCodeOf));
+}

@@ -1,0 +1,91 @@
+// The faultline command line: a thin yargs layer over library functions.
+import yargs from 'yargs';
+import { InputError } from '../histories/errors.js';
+import { FORMATS } from '../histories/formats.js';
+import { version } from './version.js';
+import type { Io } from './check.js';
+
+// A reader that stops early (`| head`) closes the pipe: that is the reader's choice, not an error.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw e;
+  });
+}
+
+const defaultIo: Io = {
+  stdout: (line) => process.stdout.write(line + '\n'),
+  stderr: (line) => process.stderr.write(line + '\n'),
+};
+
+class UsageError extends InputError {}
+
+/** Runs the CLI on `argv` (without node and script) and returns the exit code. */
+export async function main(argv: string[], io: Io = defaultIo): Promise<number> {
+  const debug = argv.includes('--debug');
+  let code = 0;
+  const parser = yargs(argv)
+    .scriptName('faultline')
+    .usage('faultline — Jepsen-style consistency checker and fault injector\n\nUsage: faultline <command> [options]')
+    .version(version)
+    .option('debug', { type: 'boolean', describe: 'show stack traces on errors', global: true })
+    .command(
+      'check <files..>',
+      'check history files (or directories of them) against a consistency model',
+      (y) =>
+        y
+          .positional('files', { type: 'string', array: true, demandOption: true, describe: 'history files or directories' })
+          .option('format', { type: 'string', default: 'auto', choices: ['auto', ...FORMATS], describe: 'input format' })
+          .option('checker', { type: 'string', describe: 'checker to run (default: stats, or linearizable with --model)' })
+          .option('model', { type: 'string', describe: 'model for the linearizability checker, e.g. cas-register' })
+          .option('init', { type: 'string', describe: "the model's initial state, as JSON" })
+          .option('json', { type: 'boolean', default: false, describe: 'one JSON result per file on stdout' })
+          .option('out', { type: 'string', describe: 'write DIR/<file>/results.json per input file' })
+          .option('junit', { type: 'string', describe: 'write JUnit XML (a testcase per file) to FILE' })
+          .option('timeout', { type: 'number', describe: 'seconds a checker may spend per file before giving up (unknown)' })
+          .example('faultline check history.jsonl', 'counts of ok/fail/info per operation')
+          .example('faultline check --checker perf runs/', 'latency and throughput of every history under runs/')
+          .epilogue('Exit codes: 0 valid, 1 invalid, 2 unknown, 3 error (over several files: 3, then 1, then 2).'),
+      async (a) => {
+        const { runCheck } = await import('./check.js');
+        code = await runCheck({ ...a, files: a.files as string[] }, io);
+      },
+    )
+    .command(
+      'convert <input>',
+      'convert a history to JSONL or Jepsen EDN',
+      (y) =>
+        y
+          .positional('input', { type: 'string', demandOption: true, describe: 'history file' })
+          .option('to', { type: 'string', choices: ['jsonl', 'edn'], demandOption: true, describe: 'output format' })
+          .option('format', { type: 'string', default: 'auto', choices: ['auto', ...FORMATS], describe: 'input format' })
+          .option('output', { alias: 'o', type: 'string', describe: 'output file (default: stdout)' }),
+      async (a) => {
+        const { runConvert } = await import('./convert.js');
+        code = await runConvert({ input: a.input as string, to: a.to, format: a.format, output: a.output }, io);
+      },
+    )
+    .demandCommand(1, 'name a command: check or convert (faultline --help lists them)')
+    .strict()
+    .exitProcess(false)
+    .fail((msg, err) => {
+      throw err ?? new UsageError(msg.replace(/\s*\n\s*/g, ' '));
+    })
+    .help()
+    .wrap(Math.min(100, process.stdout.columns ?? 100));
+
+  try {
+    await parser.parseAsync();
+    return code;
+  } catch (e) {
+    if (e instanceof InputError) {
+      io.stderr(`faultline: ${e.message}`);
+      if (e instanceof UsageError) io.stderr('(faultline --help shows the commands and options)');
+      if (debug && e.stack) io.stderr(e.stack);
+      return 3;
+    }
+    io.stderr(`faultline: internal error: ${(e as Error)?.message ?? String(e)}`);
+    io.stderr(debug && (e as Error)?.stack ? (e as Error).stack! : '(run again with --debug for the stack trace)');
+    return 3;
+  }
+}

@@ -1,0 +1,163 @@
+import { execa } from 'execa';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { main } from '../cli/main.js';
+import { registerChecker } from '../checker/registry.js';
+import { corpusDir, repoRoot } from './helpers/corpus.js';
+
+const bin = join(repoRoot, 'bin', 'faultline.js');
+const tmp = mkdtempSync(join(tmpdir(), 'faultline-cli-'));
+const good = join(tmp, 'good.jsonl');
+const bad = join(tmp, 'bad.jsonl');
+const etcd = join(corpusDir, 'porcupine/test_data/jepsen/etcd_000.log');
+
+async function run(...argv: string[]) {
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await main(argv, { stdout: (l) => out.push(l), stderr: (l) => err.push(l) });
+  return { code, out, err };
+}
+
+beforeAll(() => {
+  const lines = [];
+  for (let i = 0; i < 16; i++) lines.push(JSON.stringify({ index: i, time: i * 1e6, type: i % 2 ? 'ok' : 'invoke', process: 0, f: 'read', value: null }));
+  writeFileSync(good, lines.join('\n') + '\n');
+  writeFileSync(bad, lines.join('\n') + '\n{"index":16,"process":0,"f":"read","value":null}\n');
+  // Checkers with fixed verdicts, to drive the exit codes through the real CLI path.
+  for (const valid of [false, 'unknown'] as const) {
+    registerChecker({ name: `always-${valid}`, description: '', check: async () => ({ valid, explanation: `it is ${valid}` }) });
+  }
+});
+
+describe('the faultline binary', () => {
+  it('answers --version and --help', async () => {
+    const v = await execa('node', [bin, '--version']);
+    expect(v.stdout).toBe(JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')).version);
+    const h = await execa('node', [bin, '--help']);
+    expect(h.stdout).toContain('faultline check <files..>');
+    expect(h.stdout).toContain('faultline convert <input>');
+  });
+
+  it('names file, line and field of a malformed op, exits 3, and shows no stack trace', async () => {
+    const r = await execa('node', [bin, 'check', bad], { reject: false });
+    expect(r.exitCode).toBe(3);
+    expect(r.stderr).toBe(`${bad}:17: op has no "type"`);
+  });
+
+  it('checks a corpus file with stats by default', async () => {
+    const r = await execa('node', [bin, 'check', etcd], { reject: false });
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout).toMatch(/etcd_000\.log: valid · 85 invocations \(69 ok, 0 fail, 16 info\) · stats · \d+ ms$/);
+  });
+
+  it('reports an output it cannot write in one line, with the stack only under --debug', async () => {
+    const junit = join(good, 'j.xml'); // under a regular file: cannot be created
+    const r = await execa('node', [bin, 'check', good, '--junit', junit], { reject: false });
+    expect(r.exitCode).toBe(3);
+    expect(r.stderr).toMatch(/^faultline: cannot write --junit \S+j\.xml: E(EXIST|NOTDIR)$/);
+    const d = await execa('node', [bin, 'check', good, '--junit', junit, '--debug'], { reject: false });
+    expect(d.stderr).toMatch(/^\s+at /m);
+  });
+});
+
+describe('faultline check', () => {
+  it('prints one line per file, and a directory means the history files in it', async () => {
+    const dir = join(tmp, 'dir');
+    mkdirSync(join(dir, 'sub'), { recursive: true });
+    writeFileSync(join(dir, 'a.jsonl'), readFileSync(good));
+    writeFileSync(join(dir, 'sub', 'b.edn'), '[{:type :invoke, :f :read, :process 0}]');
+    writeFileSync(join(dir, 'notes.md'), '# not a history');
+    const r = await run('check', dir);
+    expect(r.code).toBe(0);
+    expect(r.out).toHaveLength(2);
+    expect(r.out[0]).toContain('a.jsonl: valid · 8 invocations');
+    expect(r.out[1]).toContain('b.edn: valid · 1 invocation (0 ok, 0 fail, 0 info, 1 never completed)');
+  });
+
+  it('says "0 ops" for an empty history', async () => {
+    const empty = join(tmp, 'empty.jsonl');
+    writeFileSync(empty, '');
+    const r = await run('check', empty);
+    expect(r.code).toBe(0);
+    expect(r.out[0]).toMatch(/empty\.jsonl: valid · 0 ops · stats/);
+  });
+
+  it('--json prints the Result per file with file and checker at the top level', async () => {
+    const r = await run('check', '--json', '--checker', 'perf', good, etcd);
+    expect(r.code).toBe(0);
+    const lines = r.out.map((l) => JSON.parse(l));
+    expect(lines[0]).toMatchObject({ valid: true, file: good, checker: 'perf', timing: true });
+    expect(lines[1]).toMatchObject({ valid: true, file: etcd, checker: 'perf', timing: false });
+  });
+
+  it('exits 1 for invalid, 2 for unknown, 3 for errors; over several files 3 > 1 > 2', async () => {
+    expect((await run('check', '--checker', 'always-false', good)).code).toBe(1);
+    const u = await run('check', '--checker', 'always-unknown', good);
+    expect(u.code).toBe(2);
+    expect(u.out[0]).toContain(': unknown · 8 invocations · always-unknown');
+    expect(u.out[0]).toMatch(/: it is unknown$/);
+    expect((await run('check', '--checker', 'always-unknown', good, bad)).code).toBe(3);
+    const i = await run('check', '--checker', 'always-false', good, bad, etcd);
+    expect(i.code).toBe(3);
+    expect(i.out).toHaveLength(2); // the bad file does not stop the others
+    expect(i.err).toEqual([`${bad}:17: op has no "type"`]);
+  });
+
+  it('refuses an unknown checker, a bad --init, and --model until the linearizability checker exists', async () => {
+    expect(await run('check', '--checker', 'nope', good)).toMatchObject({ code: 3, err: [expect.stringContaining('unknown checker "nope"')] });
+    expect(await run('check', '--init', '{oops', good)).toMatchObject({ code: 3, err: [expect.stringContaining('--init is not valid JSON')] });
+    const m = await run('check', '--model', 'cas-register', good);
+    expect(m.code).toBe(3);
+    expect(m.err[0]).toContain('linearizability checker');
+  });
+
+  it('reports a missing file and a file of unknown format with exit 3', async () => {
+    expect(await run('check', join(tmp, 'missing.jsonl'))).toMatchObject({ code: 3, err: [`${join(tmp, 'missing.jsonl')}: no such file`] });
+    const odd = join(tmp, 'odd.dat');
+    writeFileSync(odd, 'hello world');
+    expect((await run('check', odd)).err[0]).toBe(`${odd}: cannot tell the history format from its name or first bytes; pass --format`);
+  });
+
+  it('--out writes a folder per file with results.json; --junit writes a testcase per file', async () => {
+    const out = join(tmp, 'out');
+    const junit = join(tmp, 'junit.xml');
+    const r = await run('check', '--checker', 'always-false', '--out', out, '--junit', junit, good, bad, etcd);
+    expect(r.code).toBe(3);
+    expect(JSON.parse(readFileSync(join(out, 'good.jsonl', 'results.json'), 'utf8'))).toMatchObject({ valid: false, file: good });
+    expect(JSON.parse(readFileSync(join(out, 'bad.jsonl', 'results.json'), 'utf8'))).toMatchObject({ error: `${bad}:17: op has no "type"` });
+    expect(existsSync(join(out, 'etcd_000.log', 'results.json'))).toBe(true);
+    const xml = readFileSync(junit, 'utf8');
+    expect(xml.match(/<testcase /g)).toHaveLength(3);
+    expect(xml).toContain('<failure type="invalid" message="it is false">');
+    expect(xml).toContain(`<error type="input" message="${bad}:17: op has no &quot;type&quot;"/>`);
+    expect(xml).toMatch(/tests="3" failures="2" errors="1"/);
+  });
+
+  it('--timeout turns a checker that takes too long into unknown', async () => {
+    registerChecker({ name: 'slow', description: '', check: () => new Promise((resolve) => setTimeout(() => resolve({ valid: true }), 5000)) });
+    const r = await run('check', '--checker', 'slow', '--timeout', '0.05', good);
+    expect(r.code).toBe(2);
+    expect(r.out[0]).toContain('did not finish within --timeout');
+  });
+
+  it('refuses unknown commands and options with one line and exit 3', async () => {
+    const r = await run('chek', good);
+    expect(r.code).toBe(3);
+    expect(r.err[0]).toMatch(/^faultline: Unknown argument/);
+  });
+});
+
+describe('faultline convert', () => {
+  it('converts to EDN and back without loss', async () => {
+    const edn = join(tmp, 'etcd.edn');
+    const back = join(tmp, 'etcd.jsonl');
+    expect((await run('convert', etcd, '--to', 'edn', '-o', edn)).code).toBe(0);
+    expect(readFileSync(edn, 'utf8').split('\n')[0]).toBe('{:index 0, :type :invoke, :process 0, :f :read, :value nil}');
+    expect((await run('convert', edn, '--to', 'jsonl', '-o', back)).code).toBe(0);
+    const direct = join(tmp, 'etcd-direct.jsonl');
+    await run('convert', etcd, '--to', 'jsonl', '-o', direct);
+    expect(readFileSync(back, 'utf8')).toBe(readFileSync(direct, 'utf8'));
+  });
+});
