@@ -1,0 +1,55 @@
+#!/usr/bin/env node
+// The project's one test command (`npm test`): makes sure what the tests need is on the machine,
+// builds, runs every vitest test, and ends with the line CI counts: "N passed, N failed".
+import { execa } from 'execa';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const results = join(root, '.vitest-results.json');
+
+// System packages the tests need, as [command that proves it is there, Debian package].
+// Tests never skip because one is missing: we install it, or fail saying why.
+const SYSTEM_PACKAGES = [];
+
+async function have(command) {
+  return (await execa('sh', ['-c', 'command -v "$1"', 'sh', command], { reject: false })).exitCode === 0;
+}
+
+async function ensureSystemPackages() {
+  const missing = [];
+  for (const [command, pkg] of SYSTEM_PACKAGES) if (!(await have(command))) missing.push(pkg);
+  if (missing.length === 0) return;
+  if (process.getuid?.() !== 0 || !(await have('apt-get'))) {
+    console.error(`tests need these Debian packages, and this shell cannot install them (needs root and apt-get): ${missing.join(' ')}`);
+    process.exit(1);
+  }
+  console.log(`installing ${missing.join(' ')} (needed by the tests)`);
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  await execa('apt-get', ['update', '-q'], { stdio: 'inherit', env });
+  await execa('apt-get', ['install', '-y', '-q', '--no-install-recommends', ...missing], { stdio: 'inherit', env });
+}
+
+await ensureSystemPackages();
+await execa('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: root, stdio: 'inherit' });
+rmSync(results, { force: true });
+const vitest = await execa(
+  'npx',
+  ['vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${results}`, ...process.argv.slice(2)],
+  { cwd: root, stdio: 'inherit', reject: false },
+);
+if (existsSync(results)) {
+  const r = JSON.parse(readFileSync(results, 'utf8'));
+  // A test file that fails to load has no tests to fail: count it as one failure.
+  const brokenFiles = r.testResults.filter((f) => f.status === 'failed' && f.assertionResults.length === 0).length;
+  let failed = r.numFailedTests + brokenFiles;
+  if (failed === 0 && vitest.exitCode !== 0) {
+    console.log('vitest reported errors outside any test (see above)');
+    failed = 1;
+  }
+  console.log(`${r.numPassedTests} passed, ${failed} failed`);
+} else {
+  console.log('0 passed, 1 failed');
+}
+process.exit(vitest.exitCode ?? 1);
