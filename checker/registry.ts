@@ -1,5 +1,6 @@
 // Checkers by name, for `faultline check --checker NAME` and workloads.
 import { InputError } from '../histories/errors.js';
+import { linearizable } from './linearizable/index.js';
 import { perf } from './perf.js';
 import { stats } from './stats.js';
 import type { Checker } from './types.js';
@@ -22,3 +23,4 @@ export function listCheckers(): Checker[] {
 
 registerChecker(stats);
 registerChecker(perf);
+registerChecker(linearizable);

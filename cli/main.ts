@@ -37,13 +37,18 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
           .positional('files', { type: 'string', array: true, demandOption: true, describe: 'history files or directories' })
           .option('format', { type: 'string', default: 'auto', choices: ['auto', ...FORMATS], describe: 'input format' })
           .option('checker', { type: 'string', describe: 'checker to run (default: stats, or linearizable with --model)' })
-          .option('model', { type: 'string', describe: 'model for the linearizability checker, e.g. cas-register' })
+          .option('model', {
+            type: 'string',
+            describe: 'check linearizability against a model: register, cas-register, multi-register, mutex, set, fifo-queue, unordered-queue, counter, kv',
+          })
           .option('init', { type: 'string', describe: "the model's initial state, as JSON" })
           .option('json', { type: 'boolean', default: false, describe: 'one JSON result per file on stdout' })
           .option('out', { type: 'string', describe: 'write DIR/<file>/results.json per input file' })
           .option('junit', { type: 'string', describe: 'write JUnit XML (a testcase per file) to FILE' })
+          .option('keyed-tuples', { type: 'boolean', default: false, describe: 'lift plain [k, v] op values into independent keys' })
           .option('timeout', { type: 'number', describe: 'seconds a checker may spend per file before giving up (unknown)' })
           .example('faultline check history.jsonl', 'counts of ok/fail/info per operation')
+          .example('faultline check --model cas-register --init 0 history.edn', 'is it linearizable?')
           .example('faultline check --checker perf runs/', 'latency and throughput of every history under runs/')
           .epilogue('Exit codes: 0 valid, 1 invalid, 2 unknown, 3 error (over several files: 3, then 1, then 2).'),
       async (a) => {

@@ -105,12 +105,43 @@ describe('faultline check', () => {
     expect(i.err).toEqual([`${bad}:17: op has no "type"`]);
   });
 
-  it('refuses an unknown checker, a bad --init, and --model until the linearizability checker exists', async () => {
+  it('refuses an unknown checker, an unknown model and a bad --init', async () => {
     expect(await run('check', '--checker', 'nope', good)).toMatchObject({ code: 3, err: [expect.stringContaining('unknown checker "nope"')] });
     expect(await run('check', '--init', '{oops', good)).toMatchObject({ code: 3, err: [expect.stringContaining('--init is not valid JSON')] });
-    const m = await run('check', '--model', 'cas-register', good);
+    const m = await run('check', '--model', 'cas-regster', good);
     expect(m.code).toBe(3);
-    expect(m.err[0]).toContain('linearizability checker');
+    expect(m.err[0]).toBe('faultline: unknown model "cas-regster"; known models: cas-register, counter, fifo-queue, kv, multi-register, mutex, register, set, unordered-queue');
+  });
+
+  it('--model checks linearizability: exit 0 for a valid history, 1 with evidence for an invalid one', async () => {
+    const valid = await run('check', '--model', 'cas-register', etcd.replace('000', '002'));
+    expect(valid.code).toBe(0);
+    expect(valid.out[0]).toMatch(/etcd_002\.log: valid · 77 invocations · linearizable/);
+    const bad = await run('check', '--model', 'cas-register', '--json', etcd);
+    expect(bad.code).toBe(1);
+    const r = JSON.parse(bad.out[0]);
+    expect(r).toMatchObject({ valid: false, checker: 'linearizable', model: 'cas-register', file: etcd });
+    expect(r.explanation).toMatch(/^process \d+'s .* cannot be linearized/);
+    expect(r.failure.op.line).toBeGreaterThan(0);
+    const knossos = await run('check', '--model', 'cas-register', '--init', '0', join(corpusDir, 'knossos/data/cas-register/bad/rethink-fail-minimal.edn'));
+    expect(knossos.code).toBe(1);
+    expect(knossos.out[0]).toContain("process 1's read returning 3 (index 4, line 7) cannot be linearized");
+  });
+
+  it('--keyed-tuples lifts [k, v] values into independent keys', async () => {
+    const tuples = join(tmp, 'tuples.jsonl');
+    const lines = [
+      { type: 'invoke', process: 0, f: 'write', value: ['a', 1] },
+      { type: 'ok', process: 0, f: 'write', value: ['a', 1] },
+      { type: 'invoke', process: 0, f: 'write', value: ['b', 2] },
+      { type: 'ok', process: 0, f: 'write', value: ['b', 2] },
+      { type: 'invoke', process: 0, f: 'read', value: null },
+      { type: 'ok', process: 0, f: 'read', value: ['a', 2] },
+    ];
+    writeFileSync(tuples, lines.map((l) => JSON.stringify(l)).join('\n') + '\n');
+    const r = await run('check', '--model', 'register', '--keyed-tuples', '--json', tuples);
+    expect(r.code).toBe(1);
+    expect(JSON.parse(r.out[0])).toMatchObject({ parts: 2, failure: { key: 'a' } });
   });
 
   it('reports a missing file and a file of unknown format with exit 3', async () => {

@@ -1,0 +1,219 @@
+// checkLinearizable: splits a history into independent parts (per key, or as the model says),
+// searches each for a linearization, and for the first part that has none, finds the op where it
+// fails and gathers the evidence.
+import { History } from '../../histories/history.js';
+import { InputError } from '../../histories/errors.js';
+import type { Op } from '../../histories/op.js';
+import type { Result } from '../types.js';
+import { describeCall, describeState, where } from './describe.js';
+import type { Model, ModelSpec } from './model.js';
+import { type Call, type PreparedPart, prepare, Transitions } from './prepare.js';
+import { resolveModel } from './registry.js';
+import { search, type SearchOutcome } from './search.js';
+
+export interface LinearizableOptions {
+  /** The model's initial state (default: the model's own). */
+  init?: unknown;
+  /** Lift plain [k, v] values into the op's key first (independent keys recorded as tuples). */
+  keyedTuples?: boolean;
+  /** Date.now() after which the check gives up with unknown. */
+  deadline?: number;
+  /** Bytes each part's configuration cache may hold (default 1 GiB). */
+  maxCacheBytes?: number;
+  /** Check parts without the configuration cache (the benchmark baseline). */
+  noCache?: boolean;
+}
+
+export interface Part {
+  key: unknown;
+  keyed: boolean;
+  history: History;
+}
+
+const DEFAULT_CACHE_BYTES = 1 << 30;
+
+/** Lifts `[k, v]` values into `key` (Jepsen's independent tuples stored as plain pairs). */
+export function liftKeyedTuples(h: History): History {
+  const ops = h.ops.map((op, i) => {
+    if (op.process === 'nemesis') return op;
+    const v = op.value;
+    if (!Array.isArray(v) || v.length !== 2) {
+      // an invocation without a value (a read) takes its key from its completion
+      const other = op.type === 'invoke' ? h.completion(i) : h.invocation(i);
+      if ((v === null || v === undefined) && other && Array.isArray(other.value) && other.value.length === 2) {
+        return { ...op, key: other.value[0], value: null };
+      }
+      throw new InputError(`${h.file}:${h.lineOf(i) ?? '?'}: --keyed-tuples: op value ${JSON.stringify(v)} is not a [key, value] pair`);
+    }
+    return { ...op, key: v[0], value: v[1] };
+  });
+  return new History(ops as Op[], { file: h.file, lines: h.lines, trusted: true });
+}
+
+/** The independent parts of a history for a model. */
+export function partition(h: History, model: Model<unknown>): Part[] {
+  const clients = h.clientOps();
+  if (clients.isKeyed()) {
+    const parts: Part[] = [...clients.byKey()].map(([key, history]) => ({ key, keyed: true, history }));
+    const unkeyed: number[] = [];
+    clients.ops.forEach((op, i) => {
+      const owner = op.type === 'invoke' ? op : clients.invocation(i) ?? op;
+      if (owner.key === undefined) unkeyed.push(i);
+    });
+    if (unkeyed.length) parts.push({ key: undefined, keyed: false, history: clients.subset(unkeyed) });
+    return parts;
+  }
+  const split = model.partition?.(clients) ?? [clients];
+  return split.map((history, k) => ({ key: split.length > 1 ? k : undefined, keyed: false, history }));
+}
+
+interface PartVerdict {
+  outcome: SearchOutcome;
+  explored: number;
+  cached: number;
+}
+
+export function checkPart(part: PreparedPart, model: Model<unknown>, options: LinearizableOptions, maxExplored?: number): PartVerdict {
+  const r = search(part, new Transitions(model, part.sigCalls), {
+    deadline: options.deadline,
+    maxCacheBytes: options.maxCacheBytes ?? DEFAULT_CACHE_BYTES,
+    noCache: options.noCache,
+    maxExplored,
+  });
+  return { outcome: r.outcome, explored: r.explored, cached: r.cached };
+}
+
+/** For an unlinearizable part: the op where it first fails, the linearizable prefix, the states. */
+function explainFailure(part: Part, model: Model<unknown>, modelName: string, options: LinearizableOptions) {
+  const h = part.history;
+  const full = prepare(h, model);
+  // Where a prefix can first fail: at an ok completion (the op must now have happened) or at a
+  // fail completion (an op that was pending, and so might have happened, now certainly did not).
+  const cuts: number[] = [];
+  h.ops.forEach((op, i) => {
+    if ((op.type === 'ok' || op.type === 'fail') && h.pair[i] !== -1) cuts.push(i);
+  });
+  const isBad = (cut: number): SearchOutcome => {
+    const p = prepare(h, model, cut + 1);
+    return search(p, new Transitions(model, p.sigCalls), { deadline: options.deadline, maxCacheBytes: options.maxCacheBytes ?? DEFAULT_CACHE_BYTES }).outcome;
+  };
+  // Prefixes through successive completions only get harder to linearize, so a binary search
+  // finds the shortest one that is not.
+  let lo = 0;
+  let hi = cuts.length - 1;
+  let timedOut = false;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    const outcome = isBad(cuts[mid]);
+    if (outcome === 'not-linearizable') hi = mid;
+    else if (outcome === 'linearizable') lo = mid + 1;
+    else {
+      timedOut = true;
+      break;
+    }
+  }
+  const cutAt = cuts[hi];
+  const completion = h.ops[cutAt];
+  const invocation = h.ops[h.pair[cutAt]];
+  const failing: Call = { op: invocation, done: completion.type === 'ok' ? completion : undefined, invokedAt: h.pair[cutAt], completedAt: cutAt, readOnly: false };
+  const before = prepare(h, model, cutAt);
+  const transitions = new Transitions(model, before.sigCalls);
+  const prefix = search(before, transitions, { deadline: options.deadline, collectStates: 8 });
+  const linearization = prefix.linearization ? [...prefix.linearization].map((k) => before.calls[k]) : [];
+  const states = (prefix.finalStates ?? []).map((id) => describeState(model, transitions.states[id]));
+  const concurrent = full.calls.filter(
+    (c) => c.op !== invocation && c.invokedAt < cutAt && (c.completedAt === -1 || c.completedAt > failing.invokedAt),
+  );
+  const keyText = part.keyed ? `key ${JSON.stringify(part.key)}: ` : part.key !== undefined ? `part ${part.key}: ` : '';
+  const opLine = h.lineOf(cutAt);
+  const leaving = states.length ? `, leaving ${joinOr(states)}` : '';
+  const alongside = concurrent.length ? ` (${concurrent.length} op${concurrent.length === 1 ? ' was' : 's were'} concurrent with it)` : '';
+  const explanation =
+    completion.type === 'ok'
+      ? `${keyText}${describeCall(failing)} (${where(completion, opLine)}) cannot be linearized. ` +
+        `The ${before.calls.length} ops before it linearize${leaving}${alongside}, ` +
+        `but no order that respects real time lets the ${modelName} take it.`
+      : `${keyText}${describeCall({ ...failing, done: undefined }).replace(' (outcome unknown)', '')} failed (${where(completion, opLine)}), ` +
+        `but the ops before it linearize only if it took effect${alongside}: with it certainly not done, no order that respects real time explains them.`;
+  const opRef = (c: Call) => ({
+    index: c.op.index,
+    completionIndex: c.done?.index ?? null,
+    process: c.op.process,
+    f: c.op.f,
+    value: c.op.value,
+    ...(c.done ? { result: c.done.value, ...(c.done.result === false ? { ok: false } : {}) } : { outcome: 'unknown' }),
+  });
+  return {
+    explanation,
+    ops: [invocation.index, completion.index],
+    failure: {
+      ...(part.keyed ? { key: part.key } : {}),
+      op: { ...opRef(failing), completionIndex: completion.index, type: completion.type, line: opLine },
+      prefix: {
+        ops: before.calls.length,
+        linearization: linearization.map((c) => c.op.index),
+        states: prefix.linearizationStates ? [...prefix.linearizationStates].map((id) => describeState(model, transitions.states[id])) : [],
+        finalStates: states,
+      },
+      concurrent: concurrent.map(opRef),
+      ...(timedOut ? { note: 'the search for the earliest failing op ran out of time; this op fails, an earlier one may too' } : {}),
+    },
+  };
+}
+
+function joinOr(xs: string[]): string {
+  return xs.length <= 1 ? xs.join('') : `${xs.slice(0, -1).join(', ')} or ${xs[xs.length - 1]}`;
+}
+
+/**
+ * Is `history` linearizable with respect to `model`? `model` is a built-in name (see
+ * listModels()), a ModelSpec, or a Model object.
+ */
+export async function checkLinearizable(
+  history: History,
+  model: string | Model<unknown> | ModelSpec,
+  options: LinearizableOptions = {},
+): Promise<Result> {
+  const m = resolveModel(model, options.init);
+  const h = options.keyedTuples ? liftKeyedTuples(history) : history;
+  const parts = partition(h, m);
+  let explored = 0;
+  const unknown: { key: unknown; reason: string }[] = [];
+  // Parts are checked round-robin under a growing exploration budget, so that one easy invalid
+  // part is found before a hard valid one is finished (Porcupine gets this from goroutines).
+  let pending = parts.map((part) => ({ part, prepared: prepare(part.history, m) }));
+  let budget = parts.length > 1 ? 20_000 : Infinity;
+  while (pending.length) {
+    const still: typeof pending = [];
+    for (const item of pending) {
+      const v = checkPart(item.prepared, m, options, budget);
+      explored += v.explored;
+      if (v.outcome === 'not-linearizable') {
+        return {
+          valid: false,
+          model: m.name,
+          parts: parts.length,
+          ...explainFailure(item.part, m, m.name, options),
+          explored,
+        };
+      }
+      if (v.outcome === 'budget') still.push(item);
+      else if (v.outcome === 'timeout' || v.outcome === 'memory') {
+        unknown.push({ key: item.part.key, reason: v.outcome === 'timeout' ? 'time limit' : 'cache memory limit' });
+      }
+    }
+    pending = still;
+    budget = budget * 8 > 5e6 ? Infinity : budget * 8;
+  }
+  if (unknown.length) {
+    return {
+      valid: 'unknown',
+      model: m.name,
+      parts: parts.length,
+      explanation: `gave up on ${unknown.length} of ${parts.length} part${parts.length === 1 ? '' : 's'} (${unknown[0].reason}) after exploring ${explored} configurations; the other parts are linearizable`,
+      unknownParts: unknown.slice(0, 20),
+      explored,
+    };
+  }
+  return { valid: true, model: m.name, parts: parts.length, explored };
+}

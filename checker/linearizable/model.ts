@@ -1,0 +1,41 @@
+// The model interface of the linearizability checker: a sequential specification of an object.
+// A model is the only extension point; the search knows nothing about what a model means.
+import type { History } from '../../histories/history.js';
+import type { Op } from '../../histories/op.js';
+
+/** Returned by `step` when the op cannot happen in that state. */
+export const INCONSISTENT: unique symbol = Symbol('inconsistent');
+export type Inconsistent = typeof INCONSISTENT;
+
+export interface Model<S = unknown> {
+  /** The name `--model` uses. */
+  name: string;
+  init(): S;
+  /**
+   * The state after `op` (an invocation) takes effect in state `s`. `completion` is its `ok`
+   * completion, or undefined when the outcome is unknown (`info`, or never completed): then the
+   * op may have taken effect with any result.
+   */
+  step(s: S, op: Op, completion: Op | undefined): S | Inconsistent;
+  /** Interns states: equal states must give equal keys. */
+  key(s: S): number | string;
+  /**
+   * True if `op` (with completion `done`, or undefined when unknown) never changes the state, in
+   * any state: a read, a cas that returned false. The search uses it to prune: an unknown-outcome
+   * read-only op is dropped, and an ok one is lifted as soon as it can be, without branching.
+   */
+  readOnly?(op: Op, done: Op | undefined): boolean;
+  /** Splits a history into parts that can be checked independently (P-compositionality). */
+  partition?(h: History): History[];
+  /** A state in words, for evidence ("the register holds 3"). */
+  describe?(s: S): string;
+}
+
+export interface ModelSpec {
+  name: string;
+  /** What ops the model takes, for --help and docs. */
+  description: string;
+  /** The initial state `--init` overrides, as JSON. */
+  defaultInit: unknown;
+  create(init: unknown): Model<unknown>;
+}

@@ -1,0 +1,276 @@
+// The built-in models. Each says which ops it takes and its default initial state (--init
+// overrides it). Ops are invocations; `done` is the ok completion, or undefined when the outcome
+// is unknown (info or never completed), in which case the op may have happened with any result.
+import type { History } from '../../histories/history.js';
+import type { Op } from '../../histories/op.js';
+import { INCONSISTENT, type Model, type ModelSpec } from './model.js';
+import { canonicalJson, sameValue, show, valueKey } from './values.js';
+
+const isRead = (op: Op) => op.f === 'read' || op.f === 'get';
+
+/**
+ * Jepsen's convention: a read whose value is null tells nothing (the client does not know what it
+ * read). We follow it when null cannot be the register's value, i.e. the register starts non-null;
+ * when it starts null (Porcupine's etcd logs, faultline's own stores), a null read means "empty".
+ */
+function readMatches(state: unknown, read: unknown, nullIsUnknown: boolean): boolean {
+  if (read === null && nullIsUnknown) return true;
+  return sameValue(state, read);
+}
+
+function registerModel(name: string, init: unknown, cas: boolean): Model<unknown> {
+  const nullIsUnknown = init !== null;
+  return {
+    name,
+    init: () => init,
+    key: valueKey,
+    readOnly: (op, done) => op.f === 'read' || (op.f === 'cas' && done?.result === false),
+    describe: (s) => `the register holds ${show(s)}`,
+    step(s, op, done) {
+      switch (op.f) {
+        case 'read':
+          if (!done) return s;
+          return readMatches(s, done.value, nullIsUnknown) ? s : INCONSISTENT;
+        case 'write':
+          return op.value;
+        case 'cas': {
+          if (!cas) return INCONSISTENT;
+          const [from, to] = op.value as [unknown, unknown];
+          if (done && done.result === false) return sameValue(s, from) ? INCONSISTENT : s;
+          return sameValue(s, from) ? to : INCONSISTENT;
+        }
+        default:
+          return INCONSISTENT;
+      }
+    },
+  };
+}
+
+export const register: ModelSpec = {
+  name: 'register',
+  description: 'a read/write register: read (returns the value), write v. Default init null.',
+  defaultInit: null,
+  create: (init) => registerModel('register', init, false),
+};
+
+export const casRegister: ModelSpec = {
+  name: 'cas-register',
+  description:
+    'a register with compare-and-set: read, write v, cas [from, to] (an ok cas with result: false did not hold). Default init null.',
+  defaultInit: null,
+  create: (init) => registerModel('cas-register', init, true),
+};
+
+type Registers = Record<string, unknown>;
+const microOps = (op: Op) => (Array.isArray(op.value) ? (op.value as unknown[][]) : []);
+const registerName = (k: unknown) => (typeof k === 'string' ? k : canonicalJson(k));
+
+export const multiRegister: ModelSpec = {
+  name: 'multi-register',
+  description:
+    'named registers read and written together: txn with micro-ops [read k v] / [write k v] (also r / w). Default init {}.',
+  defaultInit: {},
+  create: (init) => {
+    const initial = (init ?? {}) as Registers;
+    const model: Model<Registers> = {
+      name: 'multi-register',
+      init: () => ({ ...initial }),
+      key: (s) => canonicalJson(s),
+      readOnly: (op) => op.f === 'txn' && microOps(op).every((m) => m[0] === 'read' || m[0] === 'r'),
+      describe: (s) => `the registers hold ${show(s)}`,
+      step(s, op, done) {
+        if (op.f !== 'txn') return INCONSISTENT;
+        const result = done ? microOps(done) : undefined;
+        let next = s;
+        const mops = microOps(op);
+        for (let i = 0; i < mops.length; i++) {
+          const [kind, k, v] = mops[i];
+          const name = registerName(k);
+          if (kind === 'read' || kind === 'r') {
+            if (!result) continue;
+            const seen = result[i]?.[2];
+            if (!readMatches(next[name] ?? null, seen ?? null, (initial[name] ?? null) !== null)) return INCONSISTENT;
+          } else if (kind === 'write' || kind === 'w') {
+            if (next === s) next = { ...s };
+            next[name] = v;
+          } else return INCONSISTENT;
+        }
+        return next;
+      },
+      // Per register only when every op touches one register: ops over several must stay whole.
+      partition(h: History): History[] {
+        const byRegister = new Map<string, number[]>();
+        for (let i = 0; i < h.ops.length; i++) {
+          const op = h.ops[i];
+          if (op.process === 'nemesis') continue;
+          const inv = op.type === 'invoke' ? op : h.invocation(i) ?? op;
+          const names = new Set(microOps(inv).map((m) => registerName(m[1])));
+          if (names.size !== 1) return [h];
+          const [name] = names;
+          let g = byRegister.get(name);
+          if (!g) byRegister.set(name, (g = []));
+          g.push(i);
+        }
+        return [...byRegister.values()].map((g) => h.subset(g));
+      },
+    };
+    return model as Model<unknown>;
+  },
+};
+
+export const mutex: ModelSpec = {
+  name: 'mutex',
+  description: 'a lock: acquire, release (each ok or not). Default init false (not held).',
+  defaultInit: false,
+  create: (init) => ({
+    name: 'mutex',
+    init: () => init === true,
+    key: (s) => (s ? 1 : 0),
+    describe: (s) => (s ? 'the lock is held' : 'the lock is free'),
+    step(s, op) {
+      if (op.f === 'acquire') return s ? INCONSISTENT : true;
+      if (op.f === 'release') return s ? false : INCONSISTENT;
+      return INCONSISTENT;
+    },
+  }),
+};
+
+/** Sets and multisets are kept as sorted arrays of value keys with the values beside them. */
+type Bag = { keys: string[]; values: unknown[] };
+const bagKey = (b: Bag) => b.keys.join('\u0000');
+const keyText = (v: unknown) => String(valueKey(v));
+
+function bagAdd(b: Bag, v: unknown, unique: boolean): Bag {
+  const k = keyText(v);
+  let lo = 0;
+  let hi = b.keys.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (b.keys[mid] < k) lo = mid + 1;
+    else hi = mid;
+  }
+  if (unique && b.keys[lo] === k) return b;
+  return { keys: [...b.keys.slice(0, lo), k, ...b.keys.slice(lo)], values: [...b.values.slice(0, lo), v, ...b.values.slice(lo)] };
+}
+
+function bagRemove(b: Bag, v: unknown): Bag | undefined {
+  const i = b.keys.indexOf(keyText(v));
+  if (i === -1) return undefined;
+  return { keys: [...b.keys.slice(0, i), ...b.keys.slice(i + 1)], values: [...b.values.slice(0, i), ...b.values.slice(i + 1)] };
+}
+
+const emptyBagFrom = (init: unknown, unique: boolean): Bag =>
+  (Array.isArray(init) ? init : []).reduce((b: Bag, v) => bagAdd(b, v, unique), { keys: [], values: [] });
+
+export const set: ModelSpec = {
+  name: 'set',
+  description: 'a set: add v, read (returns every element, in any order). Default init [].',
+  defaultInit: [],
+  create: (init) => ({
+    name: 'set',
+    init: () => emptyBagFrom(init, true),
+    key: (s) => bagKey(s as Bag),
+    readOnly: isRead,
+    describe: (s) => `the set holds ${show((s as Bag).values)}`,
+    step(s, op, done) {
+      const b = s as Bag;
+      if (op.f === 'add') return bagAdd(b, op.value, true);
+      if (op.f === 'read') {
+        if (!done) return b;
+        if (!Array.isArray(done.value)) return INCONSISTENT;
+        const read = emptyBagFrom(done.value, true);
+        return bagKey(read) === bagKey(b) ? b : INCONSISTENT;
+      }
+      return INCONSISTENT;
+    },
+  }),
+};
+
+export const fifoQueue: ModelSpec = {
+  name: 'fifo-queue',
+  description:
+    'a FIFO queue: enqueue v, dequeue (returns the oldest element, or null when empty). Default init [].',
+  defaultInit: [],
+  create: (init) => ({
+    name: 'fifo-queue',
+    init: () => (Array.isArray(init) ? [...init] : []),
+    key: (s) => canonicalJson(s),
+    describe: (s) => `the queue holds ${show(s)}`,
+    step(s, op, done) {
+      const q = s as unknown[];
+      if (op.f === 'enqueue') return [...q, op.value];
+      if (op.f === 'dequeue') {
+        if (!done) return q.length ? q.slice(1) : q;
+        if (q.length === 0) return done.value === null ? q : INCONSISTENT;
+        return sameValue(q[0], done.value) ? q.slice(1) : INCONSISTENT;
+      }
+      return INCONSISTENT;
+    },
+  }),
+};
+
+export const unorderedQueue: ModelSpec = {
+  name: 'unordered-queue',
+  description:
+    'a queue without order: enqueue v, dequeue (returns any element, or null when empty). An unknown-outcome dequeue is taken not to have happened. Default init [].',
+  defaultInit: [],
+  create: (init) => ({
+    name: 'unordered-queue',
+    init: () => emptyBagFrom(init, false),
+    key: (s) => bagKey(s as Bag),
+    describe: (s) => `the queue holds ${show((s as Bag).values)}`,
+    readOnly: (op, done) => op.f === 'dequeue' && !done,
+    step(s, op, done) {
+      const b = s as Bag;
+      if (op.f === 'enqueue') return bagAdd(b, op.value, false);
+      if (op.f === 'dequeue') {
+        if (!done) return b;
+        if (done.value === null) return b.keys.length === 0 ? b : INCONSISTENT;
+        return bagRemove(b, done.value) ?? INCONSISTENT;
+      }
+      return INCONSISTENT;
+    },
+  }),
+};
+
+export const counter: ModelSpec = {
+  name: 'counter',
+  description: 'a counter: add n (n may be negative), read (returns the count). Default init 0.',
+  defaultInit: 0,
+  create: (init) => ({
+    name: 'counter',
+    init: () => Number(init ?? 0),
+    key: (s) => s as number,
+    readOnly: isRead,
+    describe: (s) => `the counter is ${s}`,
+    step(s, op, done) {
+      const n = s as number;
+      if (op.f === 'add' || op.f === 'increment') return n + Number(op.value ?? 1);
+      if (op.f === 'read') return !done || done.value === n ? n : INCONSISTENT;
+      return INCONSISTENT;
+    },
+  }),
+};
+
+export const kv: ModelSpec = {
+  name: 'kv',
+  description:
+    "Porcupine's key-value store, one string register per key: get (returns the string), put v, append v. Default init \"\".",
+  defaultInit: '',
+  create: (init) => ({
+    name: 'kv',
+    init: () => String(init ?? ''),
+    key: (s) => s as string,
+    readOnly: isRead,
+    describe: (s) => `the value is ${JSON.stringify(s)}`,
+    step(s, op, done) {
+      const v = s as string;
+      if (op.f === 'get') return !done || done.value === v || (done.value === null && v === '') ? v : INCONSISTENT;
+      if (op.f === 'put') return String(op.value ?? '');
+      if (op.f === 'append') return v + String(op.value ?? '');
+      return INCONSISTENT;
+    },
+  }),
+};
+
+export const builtinModels: ModelSpec[] = [register, casRegister, multiRegister, mutex, set, fifoQueue, unorderedQueue, counter, kv];

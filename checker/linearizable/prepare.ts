@@ -1,0 +1,118 @@
+// Turns one part of a history into the arrays the search works on. Jepsen's semantics: `fail` ops
+// never happened and are dropped; `info` ops and invocations that never complete may take effect
+// at any point after their invocation, or never; an unknown-outcome op that cannot change the
+// state (a read) constrains nothing and is dropped too.
+import type { History } from '../../histories/history.js';
+import type { Op } from '../../histories/op.js';
+import type { Model } from './model.js';
+import { canonicalJson } from './values.js';
+
+export interface Call {
+  op: Op;
+  /** The ok completion, or undefined when the outcome is unknown. */
+  done: Op | undefined;
+  /** Positions in the part's history. */
+  invokedAt: number;
+  completedAt: number;
+  /** The op never changes the state (a read, a cas that did not hold). */
+  readOnly: boolean;
+}
+
+export interface PreparedPart {
+  history: History;
+  calls: Call[];
+  /** Calls in invocation order; `sig[i]` interns what call i does, so equal calls share transitions. */
+  sig: Int32Array;
+  /** One representative call per signature. */
+  sigCalls: Call[];
+  okCount: number;
+}
+
+/** Builds the calls of `h`, optionally only those invoked before position `cut` (pending at the cut = unknown). */
+export function prepare(h: History, model: Model<unknown>, cut = Infinity): PreparedPart {
+  const calls: Call[] = [];
+  const ops = h.ops;
+  for (let i = 0; i < ops.length && i < cut; i++) {
+    const op = ops[i];
+    if (op.type !== 'invoke' || op.process === 'nemesis') continue;
+    const j = h.pair[i];
+    const completion = j === -1 || j >= cut ? undefined : ops[j];
+    if (completion?.type === 'fail') continue;
+    const ok = completion?.type === 'ok';
+    if (!ok && model.readOnly?.(op, undefined)) continue;
+    const done = ok ? completion : undefined;
+    calls.push({ op, done, invokedAt: i, completedAt: ok ? j : -1, readOnly: model.readOnly?.(op, done) === true });
+  }
+  const sigIds = new Map<string, number>();
+  const sigCalls: Call[] = [];
+  const sig = new Int32Array(calls.length);
+  let okCount = 0;
+  calls.forEach((c, k) => {
+    if (c.done) okCount++;
+    const text = `${c.op.f}\u0000${canonicalJson(c.op.value)}\u0000${c.done ? `${canonicalJson(c.done.value)}\u0000${c.done.result}` : '?'}`;
+    let id = sigIds.get(text);
+    if (id === undefined) {
+      sigIds.set(text, (id = sigCalls.length));
+      sigCalls.push(c);
+    }
+    sig[k] = id;
+  });
+  return { history: h, calls, sig, sigCalls, okCount };
+}
+
+const UNKNOWN = -2;
+const MEMO_LIMIT = 1 << 22;
+
+/**
+ * Model states interned to integers, and each (state, call signature) step memoized in a typed
+ * array, so the search steps the model once per distinct (state, op) and otherwise reads an int.
+ */
+export class Transitions {
+  readonly states: unknown[] = [];
+  private ids = new Map<number | string, number>();
+  private memo: Int32Array;
+  /** Past MEMO_LIMIT entries (models with many states, like kv's strings) a Map takes over. */
+  private bigMemo: Map<number, number> | undefined;
+  private readonly nSigs: number;
+  steps = 0;
+
+  constructor(
+    readonly model: Model<unknown>,
+    private sigCalls: Call[],
+  ) {
+    this.nSigs = Math.max(1, sigCalls.length);
+    this.memo = new Int32Array(16 * this.nSigs).fill(UNKNOWN);
+  }
+
+  intern(s: unknown): number {
+    const k = this.model.key(s);
+    let id = this.ids.get(k);
+    if (id === undefined) {
+      this.ids.set(k, (id = this.states.length));
+      this.states.push(s);
+      if (!this.bigMemo && this.states.length * this.nSigs > this.memo.length) {
+        if (this.memo.length * 2 > MEMO_LIMIT) this.bigMemo = new Map();
+        else {
+          const grown = new Int32Array(this.memo.length * 2).fill(UNKNOWN);
+          grown.set(this.memo);
+          this.memo = grown;
+        }
+      }
+    }
+    return id;
+  }
+
+  /** The state id after signature `sig` in state `stateId`, or -1 if the op cannot happen there. */
+  next(stateId: number, sig: number): number {
+    const k = stateId * this.nSigs + sig;
+    const hit = k < this.memo.length ? this.memo[k] : (this.bigMemo!.get(k) ?? UNKNOWN);
+    if (hit !== UNKNOWN) return hit;
+    this.steps++;
+    const c = this.sigCalls[sig];
+    const s = this.model.step(this.states[stateId], c.op, c.done);
+    const id = typeof s === 'symbol' ? -1 : this.intern(s);
+    if (k < this.memo.length) this.memo[k] = id;
+    else this.bigMemo!.set(k, id);
+    return id;
+  }
+}

@@ -1,0 +1,27 @@
+import { InputError } from '../../histories/errors.js';
+import type { Model, ModelSpec } from './model.js';
+import { builtinModels } from './models.js';
+
+const models = new Map<string, ModelSpec>(builtinModels.map((m) => [m.name, m]));
+
+/** Adds a model (e.g. a user's own, through the library API) so `--model NAME` finds it. */
+export function registerModel(spec: ModelSpec): void {
+  models.set(spec.name, spec);
+}
+
+export function getModelSpec(name: string): ModelSpec {
+  const m = models.get(name);
+  if (!m) throw new InputError(`unknown model "${name}"; known models: ${[...models.keys()].sort().join(', ')}`);
+  return m;
+}
+
+export function listModels(): ModelSpec[] {
+  return [...models.values()].sort((a, b) => a.name.localeCompare(b.name));
+}
+
+/** A model from a name (with `init`, or the model's default) or a model object given directly. */
+export function resolveModel(model: string | Model<unknown> | ModelSpec, init?: unknown): Model<unknown> {
+  if (typeof model === 'string') model = getModelSpec(model);
+  if ('create' in model) return model.create(init === undefined ? model.defaultInit : init);
+  return model;
+}

@@ -1,0 +1,140 @@
+// The linearizability checker agrees with a brute-force checker on thousands of small random
+// histories (up to 12 invocations, several processes, failed and crashed ops), for several models;
+// and its pruning rules and cache never change a verdict.
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { checkLinearizable, resolveModel } from '../checker/linearizable/index.js';
+import { prepare, Transitions } from '../checker/linearizable/prepare.js';
+import { search } from '../checker/linearizable/search.js';
+import { History } from '../histories/history.js';
+import type { Op } from '../histories/op.js';
+import { bruteForceLinearizable } from './helpers/brute-force.js';
+
+interface Step {
+  proc: number;
+  kind: number;
+  a: number;
+  b: number;
+  out: number;
+}
+
+/** What each model's ops look like: an invocation's f and value, and an ok completion's value. */
+const shapes: Record<string, { invoke(s: Step): { f: string; value: unknown }; complete(f: string, value: unknown, s: Step): unknown }> = {
+  'cas-register': {
+    invoke: (s) => (s.kind < 4 ? { f: 'read', value: null } : s.kind < 7 ? { f: 'write', value: s.a } : { f: 'cas', value: [s.a, s.b] }),
+    complete: (f, v, s) => (f === 'read' ? (s.a === 3 ? null : s.a) : v),
+  },
+  register: {
+    invoke: (s) => (s.kind < 5 ? { f: 'read', value: null } : { f: 'write', value: s.a }),
+    complete: (f, v, s) => (f === 'read' ? (s.a === 3 ? null : s.a) : v),
+  },
+  mutex: {
+    invoke: (s) => ({ f: s.kind < 5 ? 'acquire' : 'release', value: null }),
+    complete: () => null,
+  },
+  counter: {
+    invoke: (s) => (s.kind < 5 ? { f: 'read', value: null } : { f: 'add', value: s.a - 1 }),
+    complete: (f, v, s) => (f === 'read' ? s.a + s.b - 2 : v),
+  },
+  set: {
+    invoke: (s) => (s.kind < 4 ? { f: 'read', value: null } : { f: 'add', value: s.a }),
+    complete: (f, v, s) => (f === 'read' ? [0, 1, 2].filter((x) => (s.b >> x) & 1 || x === s.a) : v),
+  },
+  'fifo-queue': {
+    invoke: (s) => (s.kind < 5 ? { f: 'dequeue', value: null } : { f: 'enqueue', value: s.a }),
+    complete: (f, v, s) => (f === 'dequeue' ? (s.a === 3 ? null : s.a) : v),
+  },
+  'unordered-queue': {
+    invoke: (s) => (s.kind < 5 ? { f: 'dequeue', value: null } : { f: 'enqueue', value: s.a }),
+    complete: (f, v, s) => (f === 'dequeue' ? (s.a === 3 ? null : s.a) : v),
+  },
+};
+
+const steps = fc.array(
+  fc.record({ proc: fc.nat({ max: 3 }), kind: fc.nat({ max: 9 }), a: fc.nat({ max: 3 }), b: fc.nat({ max: 3 }), out: fc.nat({ max: 9 }) }),
+  { maxLength: 30 },
+);
+
+function build(model: string, ss: Step[]): Op[] {
+  const shape = shapes[model];
+  const ops: Op[] = [];
+  const open = new Map<number, Op>();
+  const pid = [0, 1, 2, 3];
+  let invocations = 0;
+  for (const s of ss) {
+    const p = pid[s.proc];
+    const o = open.get(p);
+    if (!o) {
+      if (invocations >= 12) continue;
+      invocations++;
+      const { f, value } = shape.invoke(s);
+      const op = { index: ops.length, type: 'invoke', process: p, f, value } as Op;
+      ops.push(op);
+      open.set(p, op);
+    } else {
+      const type = s.out < 6 ? 'ok' : s.out < 8 ? 'fail' : 'info';
+      const c = { index: ops.length, type, process: p, f: o.f, value: type === 'ok' ? shape.complete(o.f, o.value, s) : o.value } as Op;
+      if (o.f === 'cas' && type === 'ok' && s.out % 2) c.result = false;
+      ops.push(c);
+      open.delete(p);
+      if (type === 'info') pid[s.proc] += 4; // Jepsen: the thread continues as a new process
+    }
+  }
+  return ops;
+}
+
+const runs: Record<string, number> = { 'cas-register': 1000, register: 300, mutex: 300, counter: 300, set: 300, 'fifo-queue': 300, 'unordered-queue': 300 };
+
+describe('agreement with brute force', () => {
+  for (const [model, numRuns] of Object.entries(runs)) {
+    it(`${model}: ${numRuns} random histories`, async () => {
+      const init = model === 'cas-register' || model === 'register' ? null : undefined;
+      const m = resolveModel(model, init);
+      let invalid = 0;
+      await fc.assert(
+        fc.asyncProperty(steps, async (ss) => {
+          const h = new History(build(model, ss));
+          const r = await checkLinearizable(h, model, { init });
+          const expected = bruteForceLinearizable(h, m);
+          expect(r.valid).toBe(expected);
+          if (!expected) invalid++;
+        }),
+        { numRuns },
+      );
+      // both verdicts must actually occur, or the agreement proves little
+      expect(invalid).toBeGreaterThan(numRuns / 20);
+      expect(invalid).toBeLessThan(numRuns);
+    });
+  }
+});
+
+describe('pruning never changes a verdict', () => {
+  it('with and without the cache, the read-only rule and the dominance rule', () => {
+    const m = resolveModel('cas-register', null);
+    fc.assert(
+      fc.property(steps, (ss) => {
+        const h = new History(build('cas-register', ss));
+        const p = prepare(h, m);
+        const outcomes = [{}, { noCache: true }, { noReadOnlyRule: true }, { noDominanceRule: true }].map(
+          (o) => search(p, new Transitions(m, p.sigCalls), o).outcome,
+        );
+        expect(new Set(outcomes).size).toBe(1);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('the cache prunes: a history with many concurrent writes explores far fewer configurations with it', () => {
+    const ops: Op[] = [];
+    for (let p = 0; p < 8; p++) ops.push({ index: ops.length, type: 'invoke', process: p, f: 'write', value: p } as Op);
+    for (let p = 0; p < 8; p++) ops.push({ index: ops.length, type: 'ok', process: p, f: 'write', value: p } as Op);
+    ops.push({ index: ops.length, type: 'invoke', process: 9, f: 'read', value: null } as Op, { index: ops.length + 1, type: 'ok', process: 9, f: 'read', value: 42 } as Op);
+    const m = resolveModel('register', null);
+    const p = prepare(new History(ops), m);
+    const withCache = search(p, new Transitions(m, p.sigCalls));
+    const without = search(p, new Transitions(m, p.sigCalls), { noCache: true });
+    expect(withCache.outcome).toBe('not-linearizable');
+    expect(without.outcome).toBe('not-linearizable');
+    expect(withCache.explored * 20).toBeLessThan(without.explored);
+  });
+});
