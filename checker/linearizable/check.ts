@@ -8,6 +8,7 @@ import type { Result } from '../types.js';
 import { describeCall, describeState, where } from './describe.js';
 import type { Model, ModelSpec } from './model.js';
 import { type Call, type PreparedPart, prepare, Transitions } from './prepare.js';
+import { keyedModel } from './models.js';
 import { resolveModel } from './registry.js';
 import { search, type SearchOutcome } from './search.js';
 
@@ -22,6 +23,10 @@ export interface LinearizableOptions {
   maxCacheBytes?: number;
   /** Check parts without the configuration cache (the benchmark baseline). */
   noCache?: boolean;
+  /** false: report an invalid part without searching for its earliest failing op (faster). */
+  evidence?: boolean;
+  /** false: check a keyed history whole, one object per key in one state (default true: per key). */
+  partition?: boolean;
 }
 
 export interface Part {
@@ -174,9 +179,14 @@ export async function checkLinearizable(
   model: string | Model<unknown> | ModelSpec,
   options: LinearizableOptions = {},
 ): Promise<Result> {
-  const m = resolveModel(model, options.init);
+  let m = resolveModel(model, options.init);
   const h = options.keyedTuples ? liftKeyedTuples(history) : history;
-  const parts = partition(h, m);
+  let parts: Part[];
+  if (options.partition === false) {
+    const clients = h.clientOps();
+    if (clients.isKeyed()) m = keyedModel(m, [...clients.byKey().keys(), undefined]) as Model<unknown>;
+    parts = [{ key: undefined, keyed: false, history: clients }];
+  } else parts = partition(h, m);
   let explored = 0;
   const unknown: { key: unknown; reason: string }[] = [];
   // Parts are checked round-robin under a growing exploration budget, so that one easy invalid
@@ -189,13 +199,11 @@ export async function checkLinearizable(
       const v = checkPart(item.prepared, m, options, budget);
       explored += v.explored;
       if (v.outcome === 'not-linearizable') {
-        return {
-          valid: false,
-          model: m.name,
-          parts: parts.length,
-          ...explainFailure(item.part, m, m.name, options),
-          explored,
-        };
+        const evidence =
+          options.evidence === false
+            ? { explanation: `${item.part.keyed ? `key ${JSON.stringify(item.part.key)}: ` : ''}no linearization exists`, ...(item.part.keyed ? { failure: { key: item.part.key } } : {}) }
+            : explainFailure(item.part, m, m.name, options);
+        return { valid: false, model: m.name, parts: parts.length, ...evidence, explored };
       }
       if (v.outcome === 'budget') still.push(item);
       else if (v.outcome === 'timeout' || v.outcome === 'memory') {

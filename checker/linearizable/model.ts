@@ -20,6 +20,12 @@ export interface Model<S = unknown> {
   /** Interns states: equal states must give equal keys. */
   key(s: S): number | string;
   /**
+   * Optional, instead of `key` for interning: a hash (equal states, equal hashes) and an exact
+   * equality. Worth it when a key would be long to build (kv's strings grow with every append).
+   */
+  hash?(s: S): number;
+  equals?(a: S, b: S): boolean;
+  /**
    * True if `op` (with completion `done`, or undefined when unknown) never changes the state, in
    * any state: a read, a cas that returned false. The search uses it to prune: an unknown-outcome
    * read-only op is dropped, and an ok one is lifted as soon as it can be, without branching.

@@ -252,25 +252,123 @@ export const counter: ModelSpec = {
   }),
 };
 
+/** A string with a polynomial hash kept up to date as it grows, so appends intern in O(1). */
+interface Text {
+  text: string;
+  hash: number;
+  /** BASE ** text.length, mod 2^32: what appending multiplies the hash by. */
+  scale: number;
+}
+const BASE = 0x01000193;
+function textOf(s: string): Text {
+  let hash = 0;
+  let scale = 1;
+  for (let i = 0; i < s.length; i++) {
+    hash = (Math.imul(hash, BASE) + s.charCodeAt(i)) | 0;
+    scale = Math.imul(scale, BASE);
+  }
+  return { text: s, hash, scale };
+}
+function appendText(a: Text, b: Text): Text {
+  return { text: a.text + b.text, hash: (Math.imul(a.hash, b.scale) + b.hash) | 0, scale: Math.imul(a.scale, b.scale) };
+}
+const valueText = (v: unknown) => textOf(v === null || v === undefined ? '' : String(v));
+
 export const kv: ModelSpec = {
   name: 'kv',
   description:
     "Porcupine's key-value store, one string register per key: get (returns the string), put v, append v. Default init \"\".",
   defaultInit: '',
-  create: (init) => ({
-    name: 'kv',
-    init: () => String(init ?? ''),
-    key: (s) => s as string,
-    readOnly: isRead,
-    describe: (s) => `the value is ${JSON.stringify(s)}`,
-    step(s, op, done) {
-      const v = s as string;
-      if (op.f === 'get') return !done || done.value === v || (done.value === null && v === '') ? v : INCONSISTENT;
-      if (op.f === 'put') return String(op.value ?? '');
-      if (op.f === 'append') return v + String(op.value ?? '');
-      return INCONSISTENT;
-    },
-  }),
+  create: (init) => {
+    const model: Model<Text> = {
+      name: 'kv',
+      init: () => valueText(init),
+      key: (s) => s.text,
+      hash: (s) => s.hash,
+      equals: (a, b) => a.hash === b.hash && a.text.length === b.text.length && a.text === b.text,
+      readOnly: isRead,
+      describe: (s) => `the value is ${JSON.stringify(s.text)}`,
+      step(s, op, done) {
+        if (op.f === 'get') {
+          if (!done) return s;
+          const read = done.value === null ? '' : String(done.value);
+          return read.length === s.text.length && read === s.text ? s : INCONSISTENT;
+        }
+        if (op.f === 'put') return valueText(op.value);
+        if (op.f === 'append') return appendText(s, valueText(op.value));
+        return INCONSISTENT;
+      },
+    };
+    return model as Model<unknown>;
+  },
 };
 
 export const builtinModels: ModelSpec[] = [register, casRegister, multiRegister, mutex, set, fifoQueue, unorderedQueue, counter, kv];
+
+function stringHash(s: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
+  return h;
+}
+
+/**
+ * A model of many independent objects, each a copy of `inner`, selected by the op's key: for
+ * checking a keyed history whole rather than per key (slower; for comparison with checkers that
+ * do not partition). A state is one small integer per key (the inner states interned), so a step
+ * copies a few ints rather than a map.
+ */
+export function keyedModel(inner: Model<unknown>, keys: unknown[]): Model<Int32Array> {
+  const name = (k: unknown) => (typeof k === 'string' ? `s${k}` : canonicalJson(k ?? null));
+  const index = new Map<string, number>(keys.map((k, i) => [name(k), i]));
+  const innerStates: unknown[] = [];
+  const byKey = new Map<number | string, number>();
+  const byHash = new Map<number, number[]>();
+  const intern = (v: unknown): number => {
+    if (inner.hash && inner.equals) {
+      const h = inner.hash(v);
+      const bucket = byHash.get(h);
+      if (bucket) for (const j of bucket) if (inner.equals(innerStates[j], v)) return j;
+      if (bucket) bucket.push(innerStates.length);
+      else byHash.set(h, [innerStates.length]);
+    } else {
+      const k = inner.key(v);
+      const j = byKey.get(k);
+      if (j !== undefined) return j;
+      byKey.set(k, innerStates.length);
+    }
+    innerStates.push(v);
+    return innerStates.length - 1;
+  };
+  const initial = intern(inner.init());
+  return {
+    name: inner.name,
+    init: () => new Int32Array(keys.length).fill(initial),
+    key: (s) => s.join(','),
+    hash: (s) => {
+      let h = 0x811c9dc5;
+      for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s[i], 0x01000193);
+      return h;
+    },
+    equals: (a, b) => {
+      for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+      return true;
+    },
+    readOnly: inner.readOnly ? (op, done) => inner.readOnly!(op, done) : undefined,
+    describe: (s) =>
+      keys
+        .map((k, i) => (s[i] === initial ? '' : `${show(k)}: ${inner.describe ? inner.describe(innerStates[s[i]]) : show(innerStates[s[i]])}`))
+        .filter(Boolean)
+        .join('; ') || 'every object in its initial state',
+    step(s, op, done) {
+      const i = index.get(name(op.key));
+      if (i === undefined) return INCONSISTENT;
+      const next = inner.step(innerStates[s[i]], op, done);
+      if (next === INCONSISTENT) return INCONSISTENT;
+      const id = intern(next);
+      if (id === s[i]) return s;
+      const copy = s.slice();
+      copy[i] = id;
+      return copy;
+    },
+  };
+}

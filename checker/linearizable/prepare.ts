@@ -5,6 +5,7 @@
 import type { History } from '../../histories/history.js';
 import type { Op } from '../../histories/op.js';
 import type { Model } from './model.js';
+import { IntMap } from './int-map.js';
 import { canonicalJson } from './values.js';
 
 export interface Call {
@@ -49,7 +50,7 @@ export function prepare(h: History, model: Model<unknown>, cut = Infinity): Prep
   let okCount = 0;
   calls.forEach((c, k) => {
     if (c.done) okCount++;
-    const text = `${c.op.f}\u0000${canonicalJson(c.op.value)}\u0000${c.done ? `${canonicalJson(c.done.value)}\u0000${c.done.result}` : '?'}`;
+    const text = `${c.op.f}\u0000${c.op.key === undefined ? '' : canonicalJson(c.op.key)}\u0000${canonicalJson(c.op.value)}\u0000${c.done ? `${canonicalJson(c.done.value)}\u0000${c.done.result}` : '?'}`;
     let id = sigIds.get(text);
     if (id === undefined) {
       sigIds.set(text, (id = sigCalls.length));
@@ -61,7 +62,7 @@ export function prepare(h: History, model: Model<unknown>, cut = Infinity): Prep
 }
 
 const UNKNOWN = -2;
-const MEMO_LIMIT = 1 << 22;
+const DENSE_LIMIT = 1 << 18;
 
 /**
  * Model states interned to integers, and each (state, call signature) step memoized in a typed
@@ -70,9 +71,15 @@ const MEMO_LIMIT = 1 << 22;
 export class Transitions {
   readonly states: unknown[] = [];
   private ids = new Map<number | string, number>();
+  // hash → newest state id with that hash; chain[id] → the next older one (or -1)
+  private byHash = new IntMap(1024);
+  private chain = new Int32Array(1024);
+  private lookups = 0;
+  private hits = 0;
+  private memoize = true;
   private memo: Int32Array;
-  /** Past MEMO_LIMIT entries (models with many states, like kv's strings) a Map takes over. */
-  private bigMemo: Map<number, number> | undefined;
+  /** Past DENSE_LIMIT entries (models with many states, like kv's strings) a hash map takes over. */
+  private bigMemo: IntMap | undefined;
   private readonly nSigs: number;
   steps = 0;
 
@@ -85,13 +92,31 @@ export class Transitions {
   }
 
   intern(s: unknown): number {
-    const k = this.model.key(s);
-    let id = this.ids.get(k);
-    if (id === undefined) {
+    const m = this.model;
+    let id: number | undefined;
+    if (m.hash && m.equals) {
+      const h = m.hash(s) >>> 0;
+      const head = this.byHash.get(h, -1);
+      for (let j = head; j !== -1; j = this.chain[j]) if (m.equals(this.states[j], s)) return j;
+      id = this.states.length;
+      if (id === this.chain.length) {
+        const grown = new Int32Array(id * 2);
+        grown.set(this.chain);
+        this.chain = grown;
+      }
+      this.chain[id] = head;
+      this.byHash.set(h, id);
+      this.states.push(s);
+    } else {
+      const k = m.key(s);
+      id = this.ids.get(k);
+      if (id !== undefined) return id;
       this.ids.set(k, (id = this.states.length));
       this.states.push(s);
+    }
+    {
       if (!this.bigMemo && this.states.length * this.nSigs > this.memo.length) {
-        if (this.memo.length * 2 > MEMO_LIMIT) this.bigMemo = new Map();
+        if (this.memo.length * 2 > DENSE_LIMIT) this.bigMemo = new IntMap(1 << 16);
         else {
           const grown = new Int32Array(this.memo.length * 2).fill(UNKNOWN);
           grown.set(this.memo);
@@ -105,14 +130,22 @@ export class Transitions {
   /** The state id after signature `sig` in state `stateId`, or -1 if the op cannot happen there. */
   next(stateId: number, sig: number): number {
     const k = stateId * this.nSigs + sig;
-    const hit = k < this.memo.length ? this.memo[k] : (this.bigMemo!.get(k) ?? UNKNOWN);
-    if (hit !== UNKNOWN) return hit;
+    if (this.memoize) {
+      const hit = k < this.memo.length ? this.memo[k] : this.bigMemo!.get(k, UNKNOWN);
+      if (hit !== UNKNOWN) {
+        this.hits++;
+        return hit;
+      }
+      // Models whose states rarely repeat (kv's growing strings) gain nothing from the memo: stop
+      // paying for it once it has shown that.
+      if (++this.lookups === 200_000 && this.hits < this.lookups / 10) this.memoize = false;
+    }
     this.steps++;
     const c = this.sigCalls[sig];
     const s = this.model.step(this.states[stateId], c.op, c.done);
     const id = typeof s === 'symbol' ? -1 : this.intern(s);
     if (k < this.memo.length) this.memo[k] = id;
-    else this.bigMemo!.set(k, id);
+    else if (this.memoize) this.bigMemo!.set(k, id);
     return id;
   }
 }

@@ -1,0 +1,90 @@
+// How fast is the linearizability checker on the histories Porcupine is measured on?
+//   node dist/bench/linearizable.js [--rounds R]
+// What counts (issue 3): checking parsed histories after a warm-up, on one core, verdict only.
+// The in-repo baseline is the same search without its configuration cache (and without the
+// pruning rules), measured in the same run. Porcupine (Go, one core of this machine class):
+// 0.50 s for the 102 etcd histories (slowest etcd_002, 0.18 s); kv c10 unpartitioned 2.0-2.4 s.
+import { readdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { checkLinearizable, type LinearizableOptions } from '../checker/linearizable/index.js';
+import type { History } from '../histories/history.js';
+import { readHistoryFile } from '../histories/read.js';
+import { generateKeyedRegisterHistory } from './generate.js';
+
+const here = fileURLToPath(new URL('.', import.meta.url));
+const corpus = process.env.FAULTLINE_CORPUS ?? resolve(here, '..', '..', '..', 'shared', 'corpus');
+const roundsIdx = process.argv.indexOf('--rounds');
+const rounds = roundsIdx === -1 ? 3 : Number(process.argv[roundsIdx + 1]);
+const BASELINE_LIMIT_S = 5;
+
+interface Case {
+  name: string;
+  history: History;
+  model: string;
+  init: unknown;
+  options?: LinearizableOptions;
+}
+
+async function load(dir: string, model: string, init: unknown, options?: LinearizableOptions, filter = (f: string) => true): Promise<Case[]> {
+  const files = readdirSync(dir).filter(filter).sort();
+  return Promise.all(files.map(async (f) => ({ name: f, history: (await readHistoryFile(join(dir, f))).history, model, init, options })));
+}
+
+async function time(c: Case, extra: LinearizableOptions = {}): Promise<{ ms: number; valid: unknown }> {
+  const t0 = performance.now();
+  const r = await checkLinearizable(c.history, c.model, { init: c.init, evidence: false, ...c.options, ...extra });
+  return { ms: performance.now() - t0, valid: r.valid };
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const fmt = (ms: number) => (ms < 1000 ? `${ms.toFixed(1)} ms` : `${(ms / 1000).toFixed(2)} s`);
+
+async function measure(label: string, cases: Case[], baseline: boolean): Promise<void> {
+  for (const c of cases) await time(c); // warm-up
+  const per = new Map<string, number[]>();
+  const totals: number[] = [];
+  for (let r = 0; r < rounds; r++) {
+    let total = 0;
+    for (const c of cases) {
+      const { ms } = await time(c);
+      total += ms;
+      (per.get(c.name) ?? per.set(c.name, []).get(c.name)!).push(ms);
+    }
+    totals.push(total);
+  }
+  const slowest = [...per].map(([n, xs]) => [n, median(xs)] as const).sort((a, b) => b[1] - a[1]).slice(0, 3);
+  let line = `${label.padEnd(34)} ${fmt(median(totals)).padStart(9)}   slowest: ${slowest.map(([n, ms]) => `${n} ${fmt(ms)}`).join(', ')}`;
+  if (baseline) {
+    let total = 0;
+    let gaveUp = 0;
+    for (const c of cases) {
+      const { ms, valid } = await time(c, { noCache: true, deadline: Date.now() + BASELINE_LIMIT_S * 1000 });
+      total += ms;
+      if (valid === 'unknown') gaveUp++;
+    }
+    line += `\n${''.padEnd(34)} baseline (no cache): ${fmt(total)}${gaveUp ? ` with ${gaveUp} gave up at ${BASELINE_LIMIT_S} s (so at least)` : ''}; ratio baseline/faultline ${(total / median(totals)).toFixed(1)}x`;
+  }
+  console.log(line);
+}
+
+const etcd = await load(join(corpus, 'porcupine/test_data/jepsen'), 'cas-register', null);
+const kvDir = join(corpus, 'porcupine/test_data/kv');
+const kvPartitioned = await load(kvDir, 'kv', '');
+const kvWhole = await load(kvDir, 'kv', '', { partition: false }, (f) => /^c(01|10)-/.test(f));
+
+console.log(`median of ${rounds} rounds after a warm-up, one core, verdicts only`);
+await measure('etcd: 102 histories (cas-register)', etcd, true);
+await measure('kv: 6 logs, per key', kvPartitioned, true);
+for (const c of kvWhole) await measure(`kv ${c.name} whole (unpartitioned)`, [c], false);
+
+// A generated keyed history: 100k ops, 1,000 keys, 20 processes, 2% crashed.
+const big = generateKeyedRegisterHistory({ ops: 100_000, keys: 1000, processes: 20, crashRate: 0.02, seed: 1 });
+const before = process.memoryUsage().rss;
+const t0 = performance.now();
+const r = await checkLinearizable(big, 'cas-register', { init: null });
+const ms = performance.now() - t0;
+console.log(
+  `generated keyed: ${big.length} ops, 1000 keys, 20 processes, 2% crashed: ${r.valid} in ${fmt(ms)}, ` +
+    `peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB (RSS grew ${((process.memoryUsage().rss - before) / 1e6).toFixed(0)} MB during the check)`,
+);
