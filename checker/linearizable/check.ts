@@ -1,6 +1,10 @@
 // checkLinearizable: splits a history into independent parts (per key, or as the model says),
 // searches each for a linearization, and for the first part that has none, finds the op where it
 // fails and gathers the evidence.
+import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
 import { History } from '../../histories/history.js';
 import { InputError } from '../../histories/errors.js';
 import type { Op } from '../../histories/op.js';
@@ -11,6 +15,7 @@ import { type Call, type PreparedPart, prepare, Transitions } from './prepare.js
 import { keyedModel } from './models.js';
 import { resolveModel } from './registry.js';
 import { search, type SearchOutcome } from './search.js';
+import type { WorkerInput, WorkerVerdict } from './worker.js';
 
 export interface LinearizableOptions {
   /** The model's initial state (default: the model's own). */
@@ -25,6 +30,12 @@ export interface LinearizableOptions {
   noCache?: boolean;
   /** false: report an invalid part without searching for its earliest failing op (faster). */
   evidence?: boolean;
+  /**
+   * Worker threads for checking parts in parallel: a number, or 'auto' (the default: the
+   * machine's parallelism, when the model is a built-in named one and the history is big enough
+   * to repay starting threads). 0 or 1 checks in this thread.
+   */
+  workers?: number | 'auto';
   /** false: check a keyed history whole, one object per key in one state (default true: per key). */
   partition?: boolean;
 }
@@ -131,7 +142,7 @@ function explainFailure(part: Part, model: Model<unknown>, modelName: string, op
   );
   const keyText = part.keyed ? `key ${JSON.stringify(part.key)}: ` : part.key !== undefined ? `part ${part.key}: ` : '';
   const opLine = h.lineOf(cutAt);
-  const leaving = states.length ? `, leaving ${joinOr(states)}` : '';
+  const leaving = states.length ? `, leaving the ${modelName} in state ${joinOr(states)}` : '';
   const alongside = concurrent.length ? ` (${concurrent.length} op${concurrent.length === 1 ? ' was' : 's were'} concurrent with it)` : '';
   const explanation =
     completion.type === 'ok'
@@ -166,6 +177,64 @@ function explainFailure(part: Part, model: Model<unknown>, modelName: string, op
   };
 }
 
+/** Threads for the parts still unfinished after a first round: only built-in models (a worker
+ * rebuilds the model from its name), only several hard parts (threads cost tens of ms to start). */
+function workerCount(options: LinearizableOptions, model: string | Model<unknown> | ModelSpec, hardParts: number): number {
+  if (typeof model !== 'string' || hardParts < 2 || options.noCache || options.partition === false) return 1;
+  const want = options.workers === undefined || options.workers === 'auto' ? availableParallelism() : options.workers;
+  return Math.max(1, Math.min(want, hardParts));
+}
+
+/** Where the compiled worker is: beside this module when running from dist/, else in dist/. */
+function workerUrl(): URL {
+  const here = new URL('./worker.js', import.meta.url);
+  if (existsSync(fileURLToPath(here))) return here;
+  return new URL('../../dist/checker/linearizable/worker.js', import.meta.url);
+}
+
+/**
+ * Checks parts on `threads` worker threads (parts dealt out largest first, to the least loaded),
+ * stopping every thread at the first invalid part.
+ */
+async function checkPartsInWorkers(parts: { id: number; part: Part }[], model: string, options: LinearizableOptions, threads: number): Promise<WorkerVerdict[]> {
+  const groups: { id: number; ops: Op[] }[][] = Array.from({ length: threads }, () => []);
+  const load = new Array(threads).fill(0);
+  const order = [...parts].sort((a, b) => b.part.history.length - a.part.history.length);
+  for (const { id, part } of order) {
+    const t = load.indexOf(Math.min(...load));
+    groups[t].push({ id, ops: part.history.ops as Op[] });
+    load[t] += part.history.length;
+  }
+  const verdicts: WorkerVerdict[] = [];
+  const workers: Worker[] = [];
+  await new Promise<void>((resolve, reject) => {
+    let running = 0;
+    const stopAll = () => {
+      for (const w of workers) void w.terminate();
+      resolve();
+    };
+    for (const parts of groups) {
+      if (!parts.length) continue;
+      const input: WorkerInput = { model, init: options.init, deadline: options.deadline, maxCacheBytes: options.maxCacheBytes, parts };
+      const w = new Worker(workerUrl(), { workerData: input });
+      workers.push(w);
+      running++;
+      w.on('message', (v: WorkerVerdict) => {
+        verdicts.push(v);
+        if (v.outcome === 'not-linearizable') stopAll();
+      });
+      w.on('error', (e) => {
+        for (const x of workers) void x.terminate();
+        reject(e);
+      });
+      w.on('exit', () => {
+        if (--running === 0) resolve();
+      });
+    }
+  });
+  return verdicts;
+}
+
 function joinOr(xs: string[]): string {
   return xs.length <= 1 ? xs.join('') : `${xs.slice(0, -1).join(', ')} or ${xs[xs.length - 1]}`;
 }
@@ -189,22 +258,38 @@ export async function checkLinearizable(
   } else parts = partition(h, m);
   let explored = 0;
   const unknown: { key: unknown; reason: string }[] = [];
+  const invalid = (part: Part): Result => {
+    const evidence =
+      options.evidence === false
+        ? { explanation: `${part.keyed ? `key ${JSON.stringify(part.key)}: ` : ''}no linearization exists`, ...(part.keyed ? { failure: { key: part.key } } : {}) }
+        : explainFailure(part, m, m.name, options);
+    return { valid: false, model: m.name, parts: parts.length, ...evidence, explored };
+  };
   // Parts are checked round-robin under a growing exploration budget, so that one easy invalid
   // part is found before a hard valid one is finished (Porcupine gets this from goroutines).
-  let pending = parts.map((part) => ({ part, prepared: prepare(part.history, m) }));
+  // After two rounds, parts still unfinished (hard ones) go to worker threads when allowed.
+  let pending = parts.map((part, id) => ({ id, part, prepared: prepare(part.history, m) }));
   let budget = parts.length > 1 ? 20_000 : Infinity;
+  let round = 0;
   while (pending.length) {
+    const threads = round++ === 2 ? workerCount(options, model, pending.length) : 1;
+    if (threads > 1) {
+      const verdicts = await checkPartsInWorkers(pending.map((p) => ({ id: p.id, part: p.part })), model as string, options, threads);
+      for (const v of verdicts) {
+        explored += v.explored;
+        if (v.outcome === 'timeout' || v.outcome === 'memory') {
+          unknown.push({ key: parts[v.id].key, reason: v.outcome === 'timeout' ? 'time limit' : 'cache memory limit' });
+        }
+      }
+      const bad = verdicts.find((v) => v.outcome === 'not-linearizable');
+      if (bad) return invalid(parts[bad.id]);
+      break;
+    }
     const still: typeof pending = [];
     for (const item of pending) {
       const v = checkPart(item.prepared, m, options, budget);
       explored += v.explored;
-      if (v.outcome === 'not-linearizable') {
-        const evidence =
-          options.evidence === false
-            ? { explanation: `${item.part.keyed ? `key ${JSON.stringify(item.part.key)}: ` : ''}no linearization exists`, ...(item.part.keyed ? { failure: { key: item.part.key } } : {}) }
-            : explainFailure(item.part, m, m.name, options);
-        return { valid: false, model: m.name, parts: parts.length, ...evidence, explored };
-      }
+      if (v.outcome === 'not-linearizable') return invalid(item.part);
       if (v.outcome === 'budget') still.push(item);
       else if (v.outcome === 'timeout' || v.outcome === 'memory') {
         unknown.push({ key: item.part.key, reason: v.outcome === 'timeout' ? 'time limit' : 'cache memory limit' });

@@ -21,7 +21,7 @@ function sameText(a: unknown, b: unknown): boolean {
 }
 
 export function describeState(model: Model<unknown>, s: unknown): string {
-  return model.describe ? model.describe(s) : `the state is ${show(s)}`;
+  return model.describe ? model.describe(s) : show(s);
 }
 
 export function where(op: Op, line: number | undefined): string {

@@ -20,3 +20,4 @@ export const linearizable: Checker = {
     });
   },
 };
+export { linearizableMatchers } from './matchers.js';

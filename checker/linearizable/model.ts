@@ -33,7 +33,7 @@ export interface Model<S = unknown> {
   readOnly?(op: Op, done: Op | undefined): boolean;
   /** Splits a history into parts that can be checked independently (P-compositionality). */
   partition?(h: History): History[];
-  /** A state in words, for evidence ("the register holds 3"). */
+  /** A state in a few words, for evidence ("3", "held", "[1,2]"). */
   describe?(s: S): string;
 }
 

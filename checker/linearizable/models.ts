@@ -25,7 +25,7 @@ function registerModel(name: string, init: unknown, cas: boolean): Model<unknown
     init: () => init,
     key: valueKey,
     readOnly: (op, done) => op.f === 'read' || (op.f === 'cas' && done?.result === false),
-    describe: (s) => `the register holds ${show(s)}`,
+    describe: (s) => show(s),
     step(s, op, done) {
       switch (op.f) {
         case 'read':
@@ -77,7 +77,7 @@ export const multiRegister: ModelSpec = {
       init: () => ({ ...initial }),
       key: (s) => canonicalJson(s),
       readOnly: (op) => op.f === 'txn' && microOps(op).every((m) => m[0] === 'read' || m[0] === 'r'),
-      describe: (s) => `the registers hold ${show(s)}`,
+      describe: (s) => show(s),
       step(s, op, done) {
         if (op.f !== 'txn') return INCONSISTENT;
         const result = done ? microOps(done) : undefined;
@@ -126,7 +126,7 @@ export const mutex: ModelSpec = {
     name: 'mutex',
     init: () => init === true,
     key: (s) => (s ? 1 : 0),
-    describe: (s) => (s ? 'the lock is held' : 'the lock is free'),
+    describe: (s) => (s ? 'held' : 'free'),
     step(s, op) {
       if (op.f === 'acquire') return s ? INCONSISTENT : true;
       if (op.f === 'release') return s ? false : INCONSISTENT;
@@ -171,7 +171,7 @@ export const set: ModelSpec = {
     init: () => emptyBagFrom(init, true),
     key: (s) => bagKey(s as Bag),
     readOnly: isRead,
-    describe: (s) => `the set holds ${show((s as Bag).values)}`,
+    describe: (s) => show((s as Bag).values),
     step(s, op, done) {
       const b = s as Bag;
       if (op.f === 'add') return bagAdd(b, op.value, true);
@@ -195,7 +195,7 @@ export const fifoQueue: ModelSpec = {
     name: 'fifo-queue',
     init: () => (Array.isArray(init) ? [...init] : []),
     key: (s) => canonicalJson(s),
-    describe: (s) => `the queue holds ${show(s)}`,
+    describe: (s) => show(s),
     step(s, op, done) {
       const q = s as unknown[];
       if (op.f === 'enqueue') return [...q, op.value];
@@ -218,7 +218,7 @@ export const unorderedQueue: ModelSpec = {
     name: 'unordered-queue',
     init: () => emptyBagFrom(init, false),
     key: (s) => bagKey(s as Bag),
-    describe: (s) => `the queue holds ${show((s as Bag).values)}`,
+    describe: (s) => show((s as Bag).values),
     readOnly: (op, done) => op.f === 'dequeue' && !done,
     step(s, op, done) {
       const b = s as Bag;
@@ -242,7 +242,7 @@ export const counter: ModelSpec = {
     init: () => Number(init ?? 0),
     key: (s) => s as number,
     readOnly: isRead,
-    describe: (s) => `the counter is ${s}`,
+    describe: (s) => String(s),
     step(s, op, done) {
       const n = s as number;
       if (op.f === 'add' || op.f === 'increment') return n + Number(op.value ?? 1);
@@ -287,7 +287,7 @@ export const kv: ModelSpec = {
       hash: (s) => s.hash,
       equals: (a, b) => a.hash === b.hash && a.text.length === b.text.length && a.text === b.text,
       readOnly: isRead,
-      describe: (s) => `the value is ${JSON.stringify(s.text)}`,
+      describe: (s) => JSON.stringify(s.text),
       step(s, op, done) {
         if (op.f === 'get') {
           if (!done) return s;
@@ -358,7 +358,7 @@ export function keyedModel(inner: Model<unknown>, keys: unknown[]): Model<Int32A
       keys
         .map((k, i) => (s[i] === initial ? '' : `${show(k)}: ${inner.describe ? inner.describe(innerStates[s[i]]) : show(innerStates[s[i]])}`))
         .filter(Boolean)
-        .join('; ') || 'every object in its initial state',
+        .join('; ') || 'initial',
     step(s, op, done) {
       const i = index.get(name(op.key));
       if (i === undefined) return INCONSISTENT;

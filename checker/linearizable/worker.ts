@@ -1,0 +1,38 @@
+// A worker thread that checks some parts of a history for linearizability and reports each
+// verdict as it is found, so the main thread can stop everyone at the first invalid part.
+import { parentPort, workerData } from 'node:worker_threads';
+import { History } from '../../histories/history.js';
+import type { Op } from '../../histories/op.js';
+import { checkPart } from './check.js';
+import { prepare } from './prepare.js';
+import { resolveModel } from './registry.js';
+
+export interface WorkerInput {
+  model: string;
+  init: unknown;
+  deadline?: number;
+  maxCacheBytes?: number;
+  /** Each part's ops, and its number in the main thread's list. */
+  parts: { id: number; ops: Op[] }[];
+}
+
+export interface WorkerVerdict {
+  id: number;
+  outcome: string;
+  explored: number;
+}
+
+const input = workerData as WorkerInput;
+const model = resolveModel(input.model, input.init);
+let pending = input.parts.map((p) => ({ id: p.id, prepared: prepare(new History(p.ops, { trusted: true }), model) }));
+let budget = 20_000;
+while (pending.length) {
+  const still: typeof pending = [];
+  for (const item of pending) {
+    const v = checkPart(item.prepared, model, { deadline: input.deadline, maxCacheBytes: input.maxCacheBytes }, budget);
+    if (v.outcome === 'budget') still.push(item);
+    else parentPort!.postMessage({ id: item.id, outcome: v.outcome, explored: v.explored } satisfies WorkerVerdict);
+  }
+  pending = still;
+  budget = budget * 8 > 5e6 ? Infinity : budget * 8;
+}
