@@ -16,6 +16,8 @@ export interface FileOutcome {
   /** Why the file could not be checked (bad input, unreadable file): exit code 3. */
   error?: string;
   warnings: string[];
+  /** The checker's HTML view of the result, when asked for and the checker has one. */
+  html?: string;
   /** The exception behind an internal error, for --debug. */
   internalError?: unknown;
 }
@@ -25,6 +27,8 @@ export interface CheckFileOptions {
   /** Seconds a checker may take per file before it gives up with unknown. */
   timeoutSeconds?: number;
   context?: Omit<CheckContext, 'file' | 'deadline'>;
+  /** Render the checker's HTML view of the result (for --out). */
+  renderHtml?: boolean;
 }
 
 export async function checkFile(file: string, checker: Checker, options: CheckFileOptions = {}): Promise<FileOutcome> {
@@ -38,6 +42,7 @@ export async function checkFile(file: string, checker: Checker, options: CheckFi
     outcome.warnings.push(...history.warnings);
     const deadline = options.timeoutSeconds !== undefined ? Date.now() + options.timeoutSeconds * 1000 : undefined;
     outcome.result = await withDeadline(checker.check(history, { ...options.context, file, deadline }), deadline);
+    if (options.renderHtml && checker.render) outcome.html = checker.render(history, outcome.result);
   } catch (e) {
     if (e instanceof InputError) outcome.error = e.message;
     else {

@@ -30,4 +30,6 @@ export interface Checker {
   /** One line for `--help` and listings. */
   description: string;
   check(h: History, ctx: CheckContext): Promise<Result>;
+  /** The checker's HTML view of a result (a self-contained page), where it has one. */
+  render?(h: History, result: Result): string;
 }

@@ -96,6 +96,7 @@ export async function runCheck(args: CheckArgs, io: Io): Promise<number> {
       format,
       timeoutSeconds: args.timeout,
       context: { model: args.model, init, options: { keyedTuples: args.keyedTuples === true } },
+      renderHtml: args.out !== undefined,
     });
     outcomes.push(o);
     for (const w of o.warnings) io.stderr(`warning: ${w}`);
@@ -107,8 +108,8 @@ export async function runCheck(args: CheckArgs, io: Io): Promise<number> {
   if (args.out !== undefined) {
     const folders = outFolders(outcomes, args.out);
     outcomes.forEach((o, k) => {
-      const path = join(folders[k], 'results.json');
-      writeOutput('--out', path, JSON.stringify(jsonLine(o), null, 2) + '\n');
+      writeOutput('--out', join(folders[k], 'results.json'), JSON.stringify(jsonLine(o), null, 2) + '\n');
+      if (o.html !== undefined) writeOutput('--out', join(folders[k], 'report.html'), o.html);
     });
   }
   if (args.junit !== undefined) writeOutput('--junit', args.junit, junitXml(outcomes));

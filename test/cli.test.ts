@@ -128,6 +128,17 @@ describe('faultline check', () => {
     expect(knossos.out[0]).toContain("process 1's read returning 3 (index 4, line 7) cannot be linearized");
   });
 
+  it('--out writes the linearizability view of an invalid history next to results.json', async () => {
+    const out = join(tmp, 'lin-out');
+    const r = await run('check', '--model', 'cas-register', '--out', out, etcd);
+    expect(r.code).toBe(1);
+    const html = readFileSync(join(out, 'etcd_000.log', 'report.html'), 'utf8');
+    expect(html).toMatch(/^<!DOCTYPE html>/i);
+    expect(html).toContain('<svg');
+    expect(html).toContain('cannot be linearized');
+    expect(JSON.parse(readFileSync(join(out, 'etcd_000.log', 'results.json'), 'utf8'))).toMatchObject({ valid: false, checker: 'linearizable' });
+  });
+
   it('--keyed-tuples lifts [k, v] values into independent keys', async () => {
     const tuples = join(tmp, 'tuples.jsonl');
     const lines = [

@@ -2,6 +2,7 @@
 import { InputError } from '../../histories/errors.js';
 import type { Checker } from '../types.js';
 import { checkLinearizable } from './check.js';
+import { renderLinearizableView } from './view.js';
 
 export { checkLinearizable, partition, liftKeyedTuples, type LinearizableOptions } from './check.js';
 export { INCONSISTENT, type Model, type ModelSpec, type Inconsistent } from './model.js';
@@ -19,5 +20,7 @@ export const linearizable: Checker = {
       keyedTuples: ctx.options?.keyedTuples === true,
     });
   },
+  render: renderLinearizableView,
 };
 export { linearizableMatchers } from './matchers.js';
+export { renderLinearizableView } from './view.js';

@@ -88,8 +88,11 @@ function failureBody(h: History, result: Result, failure: Failure, model: string
   }
 
   const linPos = failure.prefix.linearization.map((i) => part.positionOf(i)).filter((p) => p >= 0);
-  const placedFailing = linPos.includes(fInv);
-  const fText = `op ${failure.op.index}${keyText}, process ${failure.op.process}'s ${ctx.opText(fInv)}`;
+  // A failing op that failed can sit in the order (the order needs it); one that completed ok is,
+  // by definition, where the order stops.
+  const placedFailing = failure.op.type === 'fail' && linPos.includes(fInv);
+  const fLine = part.lineOf(fComp);
+  const fText = `op ${failure.op.index}${keyText}, process ${failure.op.process}'s ${ctx.opText(fInv)} (completed by op ${failure.op.completionIndex}${fLine === undefined ? '' : `, line ${fLine}`})`;
   out.push(`<p>${esc(summary(failure, fText, placedFailing, model))}</p>`);
   if (failure.note) out.push(`<p class="muted">Note: ${esc(failure.note)}.</p>`);
 
@@ -106,7 +109,7 @@ function failureBody(h: History, result: Result, failure: Failure, model: string
   out.push('<h2>The order found for the ops before it</h2>');
   out.push(orderTable(ctx, failure, fInv, linPos, placedFailing));
   out.push('<h2>Ops concurrent with it</h2>');
-  out.push(concurrentTable(ctx, failure, linPos));
+  out.push(concurrentTable(ctx, failure, linPos, fComp));
   const explored = typeof result.explored === 'number' ? ` · ${result.explored} configurations explored` : '';
   out.push(`<p class="muted">faultline · ${esc(model)}${explored} · ${part.ops.length} ops in this part of ${esc(h.file)}</p>`);
   return out.join('\n');
@@ -116,14 +119,16 @@ function failureBody(h: History, result: Result, failure: Failure, model: string
 function summary(failure: Failure, fText: string, placedFailing: boolean, model: string): string {
   const n = failure.prefix.ops;
   const steps = failure.prefix.linearization.length;
-  const after = failure.prefix.finalStates.length ? orList(failure.prefix.finalStates) : 'the state it reaches';
+  const after = failure.prefix.finalStates.length ? `the ${model} is in state ${orList(failure.prefix.finalStates)}` : `the ${model} is in the state it reaches`;
   // Ops still in flight when the failing op completed may take effect later, so the order can leave them out.
-  const skipped = n > steps ? ` (it leaves out ${n - steps} that were still in flight then, which may take effect later)` : '';
-  if (!placedFailing && failure.op.type === 'ok') {
-    return `The failing op, ${fText}, is outlined in red. The ${n} ops invoked before it completed can be put in an order that respects real time, drawn as the blue line${skipped}; after it, ${after}. ` +
+  const left = n - steps;
+  const skipped = left > 0 ? ` (it leaves out ${left} that ${left === 1 ? 'was' : 'were'} still in flight then, which may take effect later)` : '';
+  if (failure.op.type === 'ok') {
+    return `The failing op, ${fText}, is outlined in red. The ${n} ops invoked before it completed can be put in an order that respects real time, drawn as the blue line${skipped}; after it ${after}. ` +
       `From there the ${model} cannot take the failing op, and no other order of those ops lets it either, so the line stops at the red cross.`;
   }
-  return `The failing op, ${fText}, is outlined in red: it failed, so it certainly did not take effect. But the ${n} ops invoked before its failure can be put in an order that respects real time only if it did: the blue line is such an order, and it passes through the failing op.`;
+  const through = placedFailing ? ': the blue line is such an order, and it passes through the failing op' : '';
+  return `The failing op, ${fText}, is outlined in red: it failed, so it certainly did not take effect. But the ${n} ops invoked before its failure can be put in an order that respects real time only if it did${through}.`;
 }
 
 function figure(part: History, ctx: Ctx, failure: Failure, fInv: number, fComp: number, linPos: number[], placedFailing: boolean): string {
@@ -181,17 +186,18 @@ function figure(part: History, ctx: Ctx, failure: Failure, fInv: number, fComp: 
   const svg = processTimeline({
     bars: bars.filter((b) => lanes.includes(b.lane)),
     axis: ctx.axisTime ? 'time' : 'position',
-    axisLabel: ctx.axisTime ? undefined : 'history position (order of events in this part of the history)',
+    axisLabel: ctx.axisTime ? undefined : 'order of events in the history (ticks: the op index there)',
+    tickLabel: ctx.axisTime ? undefined : (v) => ctx.indexAt(v),
     from,
     to,
     lanes,
-    path: { points, missing: placedFailing ? undefined : { id: failure.op.index, text: `op ${failure.op.index} cannot be placed` } },
+    path: { points, missing: placedFailing ? undefined : { id: failure.op.index, text: `op ${failure.op.index} (${clip(ctx.opText(fInv, true), 32)}) cannot be placed` } },
     ariaLabel: `timeline of the ops around op ${failure.op.index}`,
     idPrefix: 'lin',
   });
   const notes: string[] = [];
   if (firstStep > 0) notes.push(`The line draws the last ${shown.length} of the ${linPos.length} steps of the order.`);
-  if (dropped > 0) notes.push(`${dropped} processes whose only ops in this window have unknown outcomes are not drawn.`);
+  if (dropped > 0) notes.push(`${dropped} more processes have ops in this window but are not drawn: none holds the failing op or a step of the order.`);
   if (!ctx.timed) notes.push('The history has no usable times, so ops are placed by their position in it.');
   else if (!ctx.axisTime) notes.push('Ops are placed by their position in the history, not by time: at the time scale most would be too thin to see (times are in the tooltips and tables).');
   notes.push('Hover over a bar or a dot for the op in full.');
@@ -257,13 +263,13 @@ function orderTable(ctx: Ctx, failure: Failure, fInv: number, linPos: number[], 
   if (first > 0) rows.push(`<tr><td colspan="6" class="muted">… ${first} earlier step${first === 1 ? '' : 's'}, listed below the table</td></tr>`);
   for (let k = first; k < linPos.length; k++) rows.push(row(k));
   if (!placedFailing) {
-    const from = failure.prefix.finalStates.length ? orList(failure.prefix.finalStates) : 'the state above';
-    rows.push(`<tr class="failing"><td class="num">✗</td>${ctx.opCells(fInv)}<td>cannot be taken: ${esc(from)}</td></tr>`);
+    const from = failure.prefix.finalStates.length ? `in state ${orList(failure.prefix.finalStates)}` : 'in the state above';
+    rows.push(`<tr class="failing"><td class="num">✗</td>${ctx.opCells(fInv)}<td>cannot be taken ${esc(from)}</td></tr>`);
   }
   if (linPos.length === 0 && placedFailing === false) {
     rows.unshift('<tr><td colspan="6" class="muted">No op before it needs to come first.</td></tr>');
   }
-  const head = '<thead><tr><th class="num">step</th><th class="num">op</th><th>process</th><th>operation</th><th>interval</th><th>state after it</th></tr></thead>';
+  const head = `<thead><tr><th class="num">step</th><th class="num">op</th><th>process</th><th>operation</th><th>${ctx.intervalHead()}</th><th>state after it</th></tr></thead>`;
   let earlier = '';
   if (first > 0) {
     const from = Math.max(0, first - MORE_STEPS);
@@ -275,16 +281,20 @@ function orderTable(ctx: Ctx, failure: Failure, fInv: number, linPos: number[], 
   return `<table>${head}<tbody>${rows.join('')}</tbody></table>${earlier}`;
 }
 
-function concurrentTable(ctx: Ctx, failure: Failure, linPos: number[]): string {
+function concurrentTable(ctx: Ctx, failure: Failure, linPos: number[], fComp: number): string {
   if (failure.concurrent.length === 0) return '<p>None: every other op completed before it was invoked, or was invoked after it completed.</p>';
   const stepOf = new Map(linPos.map((p, k) => [p, k + 1]));
   const rows = failure.concurrent.map((c) => {
     const p = ctx.h.positionOf(c.index);
     if (p < 0) return `<tr><td class="num">${c.index}</td><td>${esc(String(c.process))}</td><td>${esc(`${c.f} ${show(c.value)}`)}</td><td></td><td></td><td></td></tr>`;
     const step = stepOf.get(p);
-    return `<tr>${ctx.opCells(p)}<td>${esc(outcomeWords(ctx.outcome(p)))}</td><td>${step === undefined ? 'no' : `step ${step}`}</td></tr>`;
+    // An op left out of the order either failed or was still in flight when the failing op
+    // completed (so it may take effect later); say which.
+    const end = ctx.h.pair[p];
+    const why = ctx.outcome(p) === 'fail' ? ' (it failed)' : end < 0 || end > fComp || ctx.h.ops[end].type === 'info' ? ' (still in flight then)' : '';
+    return `<tr>${ctx.opCells(p)}<td>${esc(outcomeWords(ctx.outcome(p)))}</td><td>${step === undefined ? `no${why}` : `step ${step}`}</td></tr>`;
   });
-  return `<table><thead><tr><th class="num">op</th><th>process</th><th>operation</th><th>interval</th><th>outcome</th><th>in the order</th></tr></thead><tbody>${rows.join('')}</tbody></table>`;
+  return `<table><thead><tr><th class="num">op</th><th>process</th><th>operation</th><th>${ctx.intervalHead()}</th><th>outcome</th><th>in the order</th></tr></thead><tbody>${rows.join('')}</tbody></table>`;
 }
 
 function outcomeWords(o: BarOutcome): string {
@@ -333,22 +343,37 @@ class Ctx {
     return base;
   }
 
-  at(pos: number): string {
-    return this.timed ? `${((this.h.ops[pos].time as number) / 1e6).toFixed(3)} ms` : `position ${pos}`;
+  // Without times, texts place ops by their indices (what a reader finds in the file), never by
+  // positions inside this part, which differ from indices once other keys or the nemesis are out.
+  private ms(pos: number): string {
+    return ((this.h.ops[pos].time as number) / 1e6).toFixed(3);
   }
 
+  /** The op's interval for a table cell, in the unit intervalHead() names. */
   interval(pos: number): string {
+    const at = (p: number) => (this.timed ? this.ms(p) : String(this.h.ops[p].index));
     const c = this.h.pair[pos];
-    const end = c < 0 ? 'no response' : this.h.ops[c].type === 'info' ? `info at ${this.at(c)}` : this.at(c);
-    return `${this.at(pos)} – ${end}`;
+    const end = c < 0 ? 'no response' : this.h.ops[c].type === 'info' ? `info at ${at(c)}` : at(c);
+    return `${at(pos)} – ${end}`;
+  }
+
+  intervalHead(): string {
+    return this.timed ? 'interval (ms)' : 'invoked – completed (op index)';
   }
 
   tooltip(pos: number): string {
     const inv = this.h.ops[pos];
     const c = this.h.pair[pos];
     const line = this.h.lineOf(pos);
-    const done = c < 0 ? 'never completed' : `${this.h.ops[c].type} (op ${this.h.ops[c].index}) at ${this.at(c)}`;
-    return `op ${inv.index}${line === undefined ? '' : ` (line ${line})`} · process ${inv.process} · ${this.opText(pos)} · invoked at ${this.at(pos)}, ${done}`;
+    const at = (p: number) => (this.timed ? ` at ${this.ms(p)} ms` : '');
+    const done = c < 0 ? 'never completed' : `${this.h.ops[c].type} (op ${this.h.ops[c].index})${at(c)}`;
+    return `op ${inv.index}${line === undefined ? '' : ` (line ${line})`} · process ${inv.process} · ${this.opText(pos)} · invoked${at(pos)}, ${done}`;
+  }
+
+  /** Axis tick text on a position axis: the index of the op at that position. */
+  indexAt(pos: number): string {
+    const p = Math.round(pos);
+    return p >= 0 && p < this.h.ops.length && Math.abs(p - pos) < 1e-6 ? String(this.h.ops[p].index) : '';
   }
 
   /** op, process, operation and interval cells of a table row. */
@@ -402,6 +427,10 @@ function asFailure(x: unknown): Failure | undefined {
   const p = f.prefix as Partial<Failure['prefix']>;
   const prefix = { ops: p.ops ?? 0, linearization: p.linearization ?? [], states: p.states ?? [], finalStates: p.finalStates ?? [] };
   return { ...f, prefix, concurrent: Array.isArray(f.concurrent) ? f.concurrent : [] } as Failure;
+}
+
+function clip(s: string, n: number): string {
+  return s.length <= n ? s : `${s.slice(0, n - 1)}…`;
 }
 
 function orList(xs: string[]): string {
