@@ -3,6 +3,7 @@
 //   import { linearizableMatchers } from 'faultline/dist/checker/linearizable/matchers.js';
 //   expect.extend(linearizableMatchers);
 //   await expect(history).toBeLinearizable('cas-register', { init: 0 });
+import type {} from 'vitest';
 import { History } from '../../histories/history.js';
 import type { Op } from '../../histories/op.js';
 import { checkLinearizable, type LinearizableOptions } from './check.js';
