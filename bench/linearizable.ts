@@ -73,10 +73,25 @@ const kvDir = join(corpus, 'porcupine/test_data/kv');
 const kvPartitioned = await load(kvDir, 'kv', '');
 const kvWhole = await load(kvDir, 'kv', '', { partition: false }, (f) => /^c(01|10)-/.test(f));
 
+/** Total time over `cases` with search options changed, to measure one idea at a time. */
+async function ablate(cases: Case[], extra: Record<string, unknown>): Promise<number> {
+  let total = 0;
+  for (const c of cases) total += (await time(c, extra as LinearizableOptions)).ms;
+  return total;
+}
+
 console.log(`median of ${rounds} rounds after a warm-up, one core, verdicts only`);
 await measure('etcd: 102 histories (cas-register)', etcd, true);
 await measure('kv: 6 logs, per key', kvPartitioned, true);
 for (const c of kvWhole) await measure(`kv ${c.name} whole (unpartitioned)`, [c], false);
+
+// Each pruning rule measured by turning it off (one round, after the warm-ups above).
+for (const [label, cases] of [['etcd', etcd], ['kv per key', kvPartitioned]] as const) {
+  const all = await ablate(cases, {});
+  const noReadOnly = await ablate(cases, { noReadOnlyRule: true });
+  const noDominance = await ablate(cases, { noDominanceRule: true });
+  console.log(`${label}: with both rules ${fmt(all)}; without the read-only rule ${fmt(noReadOnly)}; without the dominance rule ${fmt(noDominance)}`);
+}
 
 // A generated keyed history: 100k ops, 1,000 keys, 20 processes, 2% crashed; on one thread, then
 // on worker threads (parts in parallel).

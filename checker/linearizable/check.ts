@@ -28,6 +28,9 @@ export interface LinearizableOptions {
   maxCacheBytes?: number;
   /** Check parts without the configuration cache (the benchmark baseline). */
   noCache?: boolean;
+  /** Turn off a pruning rule (for benchmarks that measure it). */
+  noReadOnlyRule?: boolean;
+  noDominanceRule?: boolean;
   /** false: report an invalid part without searching for its earliest failing op (faster). */
   evidence?: boolean;
   /**
@@ -89,11 +92,19 @@ interface PartVerdict {
   cached: number;
 }
 
-export function checkPart(part: PreparedPart, model: Model<unknown>, options: LinearizableOptions, maxExplored?: number): PartVerdict {
-  const r = search(part, new Transitions(model, part.sigCalls), {
+export function checkPart(
+  part: PreparedPart,
+  model: Model<unknown>,
+  options: LinearizableOptions,
+  maxExplored?: number,
+  transitions = new Transitions(model, part.sigCalls),
+): PartVerdict {
+  const r = search(part, transitions, {
     deadline: options.deadline,
     maxCacheBytes: options.maxCacheBytes ?? DEFAULT_CACHE_BYTES,
     noCache: options.noCache,
+    noReadOnlyRule: options.noReadOnlyRule,
+    noDominanceRule: options.noDominanceRule,
     maxExplored,
   });
   return { outcome: r.outcome, explored: r.explored, cached: r.cached };
@@ -268,7 +279,11 @@ export async function checkLinearizable(
   // Parts are checked round-robin under a growing exploration budget, so that one easy invalid
   // part is found before a hard valid one is finished (Porcupine gets this from goroutines).
   // After two rounds, parts still unfinished (hard ones) go to worker threads when allowed.
-  let pending = parts.map((part, id) => ({ id, part, prepared: prepare(part.history, m) }));
+  // A part's interned states and memoized steps stay valid across its budget rounds.
+  let pending = parts.map((part, id) => {
+    const prepared = prepare(part.history, m);
+    return { id, part, prepared, transitions: new Transitions(m, prepared.sigCalls) };
+  });
   let budget = parts.length > 1 ? 20_000 : Infinity;
   let round = 0;
   while (pending.length) {
@@ -287,7 +302,7 @@ export async function checkLinearizable(
     }
     const still: typeof pending = [];
     for (const item of pending) {
-      const v = checkPart(item.prepared, m, options, budget);
+      const v = checkPart(item.prepared, m, options, budget, item.transitions);
       explored += v.explored;
       if (v.outcome === 'not-linearizable') return invalid(item.part);
       if (v.outcome === 'budget') still.push(item);

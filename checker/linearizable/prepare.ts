@@ -116,7 +116,7 @@ export class Transitions {
     }
     {
       if (!this.bigMemo && this.states.length * this.nSigs > this.memo.length) {
-        if (this.memo.length * 2 > DENSE_LIMIT) this.bigMemo = new IntMap(1 << 16);
+        if (this.memo.length * 2 > DENSE_LIMIT) this.bigMemo = new IntMap(1 << 12);
         else {
           const grown = new Int32Array(this.memo.length * 2).fill(UNKNOWN);
           grown.set(this.memo);
@@ -138,7 +138,7 @@ export class Transitions {
       }
       // Models whose states rarely repeat (kv's growing strings) gain nothing from the memo: stop
       // paying for it once it has shown that.
-      if (++this.lookups === 200_000 && this.hits < this.lookups / 10) this.memoize = false;
+      if (++this.lookups === 20_000 && this.hits < this.lookups / 10) this.memoize = false;
     }
     this.steps++;
     const c = this.sigCalls[sig];

@@ -4,7 +4,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { History } from '../../histories/history.js';
 import type { Op } from '../../histories/op.js';
 import { checkPart } from './check.js';
-import { prepare } from './prepare.js';
+import { prepare, Transitions } from './prepare.js';
 import { resolveModel } from './registry.js';
 
 export interface WorkerInput {
@@ -24,12 +24,15 @@ export interface WorkerVerdict {
 
 const input = workerData as WorkerInput;
 const model = resolveModel(input.model, input.init);
-let pending = input.parts.map((p) => ({ id: p.id, prepared: prepare(new History(p.ops, { trusted: true }), model) }));
+let pending = input.parts.map((p) => {
+  const prepared = prepare(new History(p.ops, { trusted: true }), model);
+  return { id: p.id, prepared, transitions: new Transitions(model, prepared.sigCalls) };
+});
 let budget = 20_000;
 while (pending.length) {
   const still: typeof pending = [];
   for (const item of pending) {
-    const v = checkPart(item.prepared, model, { deadline: input.deadline, maxCacheBytes: input.maxCacheBytes }, budget);
+    const v = checkPart(item.prepared, model, { deadline: input.deadline, maxCacheBytes: input.maxCacheBytes }, budget, item.transitions);
     if (v.outcome === 'budget') still.push(item);
     else parentPort!.postMessage({ id: item.id, outcome: v.outcome, explored: v.explored } satisfies WorkerVerdict);
   }
