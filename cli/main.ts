@@ -34,7 +34,7 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
       'check history files (or directories of them) against a consistency model',
       (y) =>
         y
-          .positional('files', { type: 'string', array: true, demandOption: true, describe: 'history files or directories' })
+          .positional('files', { type: 'string', array: true, demandOption: true, default: undefined, describe: 'history files or directories' })
           .option('format', { type: 'string', default: 'auto', choices: ['auto', ...FORMATS], describe: 'input format' })
           .option('checker', { type: 'string', describe: 'checker to run (default: stats, or linearizable with --model)' })
           .option('model', {
