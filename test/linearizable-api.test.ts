@@ -51,8 +51,15 @@ describe('checkLinearizable', () => {
       const { history } = await readHistoryFile(`${corpusDir}/porcupine/test_data/kv/${f}.txt`);
       const one = await checkLinearizable(history, 'kv', { workers: 0, evidence: false });
       const many = await checkLinearizable(history, 'kv', { workers: 2, evidence: false });
+      expect(one.threads).toBeUndefined();
+      expect(many.threads).toBe(2); // the parts really went to worker threads
       expect(many.valid).toBe(one.valid);
       expect(one.valid).toBe(f === 'c50-ok');
+      if (f === 'c50-bad') {
+        // the evidence for a part found invalid on a worker is still complete
+        const explained = await checkLinearizable(history, 'kv', { workers: 2 });
+        expect(explained.explanation).toMatch(/cannot be linearized|failed \(index/);
+      }
     }
   });
 

@@ -89,7 +89,6 @@ export function partition(h: History, model: Model<unknown>): Part[] {
 interface PartVerdict {
   outcome: SearchOutcome;
   explored: number;
-  cached: number;
 }
 
 export function checkPart(
@@ -107,13 +106,12 @@ export function checkPart(
     noDominanceRule: options.noDominanceRule,
     maxExplored,
   });
-  return { outcome: r.outcome, explored: r.explored, cached: r.cached };
+  return { outcome: r.outcome, explored: r.explored };
 }
 
 /** For an unlinearizable part: the op where it first fails, the linearizable prefix, the states. */
-function explainFailure(part: Part, model: Model<unknown>, modelName: string, options: LinearizableOptions) {
+function explainFailure(part: Part, full: PreparedPart, model: Model<unknown>, modelName: string, options: LinearizableOptions) {
   const h = part.history;
-  const full = prepare(h, model);
   // Where a prefix can first fail: at an ok completion (the op must now have happened) or at a
   // fail completion (an op that was pending, and so might have happened, now certainly did not).
   const cuts: number[] = [];
@@ -269,16 +267,20 @@ export async function checkLinearizable(
   } else parts = partition(h, m);
   let explored = 0;
   const unknown: { key: unknown; reason: string }[] = [];
-  const invalid = (part: Part): Result => {
+  let threadsUsed = 1;
+  const invalid = ({ part, prepared }: { part: Part; prepared: PreparedPart }): Result => {
     const evidence =
       options.evidence === false
         ? { explanation: `${part.keyed ? `key ${JSON.stringify(part.key)}: ` : ''}no linearization exists`, ...(part.keyed ? { failure: { key: part.key } } : {}) }
-        : explainFailure(part, m, m.name, options);
-    return { valid: false, model: m.name, parts: parts.length, ...evidence, explored };
+        : explainFailure(part, prepared, m, m.name, options);
+    return { valid: false, model: m.name, parts: parts.length, ...evidence, explored, ...threadsField() };
   };
+  /** How many worker threads checked parts, when any did. */
+  const threadsField = () => (threadsUsed > 1 ? { threads: threadsUsed } : {});
   // Parts are checked round-robin under a growing exploration budget, so that one easy invalid
   // part is found before a hard valid one is finished (Porcupine gets this from goroutines).
-  // After two rounds, parts still unfinished (hard ones) go to worker threads when allowed.
+  // With workers: 'auto', parts still unfinished after two rounds (hard ones) go to worker
+  // threads; with an explicit number of workers, every part does, from the start.
   // A part's interned states and memoized steps stay valid across its budget rounds.
   let pending = parts.map((part, id) => {
     const prepared = prepare(part.history, m);
@@ -287,8 +289,11 @@ export async function checkLinearizable(
   let budget = parts.length > 1 ? 20_000 : Infinity;
   let round = 0;
   while (pending.length) {
-    const threads = round++ === 2 ? workerCount(options, model, pending.length) : 1;
+    const handOver = typeof options.workers === 'number' ? round === 0 : round === 2;
+    round++;
+    const threads = handOver ? workerCount(options, model, pending.length) : 1;
     if (threads > 1) {
+      threadsUsed = threads;
       const verdicts = await checkPartsInWorkers(pending.map((p) => ({ id: p.id, part: p.part })), model as string, options, threads);
       for (const v of verdicts) {
         explored += v.explored;
@@ -297,14 +302,14 @@ export async function checkLinearizable(
         }
       }
       const bad = verdicts.find((v) => v.outcome === 'not-linearizable');
-      if (bad) return invalid(parts[bad.id]);
+      if (bad) return invalid(pending.find((p) => p.id === bad.id)!);
       break;
     }
     const still: typeof pending = [];
     for (const item of pending) {
       const v = checkPart(item.prepared, m, options, budget, item.transitions);
       explored += v.explored;
-      if (v.outcome === 'not-linearizable') return invalid(item.part);
+      if (v.outcome === 'not-linearizable') return invalid(item);
       if (v.outcome === 'budget') still.push(item);
       else if (v.outcome === 'timeout' || v.outcome === 'memory') {
         unknown.push({ key: item.part.key, reason: v.outcome === 'timeout' ? 'time limit' : 'cache memory limit' });
@@ -321,7 +326,8 @@ export async function checkLinearizable(
       explanation: `gave up on ${unknown.length} of ${parts.length} part${parts.length === 1 ? '' : 's'} (${unknown[0].reason}) after exploring ${explored} configurations; the other parts are linearizable`,
       unknownParts: unknown.slice(0, 20),
       explored,
+      ...threadsField(),
     };
   }
-  return { valid: true, model: m.name, parts: parts.length, explored };
+  return { valid: true, model: m.name, parts: parts.length, explored, ...threadsField() };
 }

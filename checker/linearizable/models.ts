@@ -3,6 +3,7 @@
 // is unknown (info or never completed), in which case the op may have happened with any result.
 import type { History } from '../../histories/history.js';
 import type { Op } from '../../histories/op.js';
+import { StateInterner } from './interner.js';
 import { INCONSISTENT, type Model, type ModelSpec } from './model.js';
 import { canonicalJson, sameValue, show, valueKey } from './values.js';
 
@@ -320,25 +321,9 @@ function stringHash(s: string): number {
 export function keyedModel(inner: Model<unknown>, keys: unknown[]): Model<Int32Array> {
   const name = (k: unknown) => (typeof k === 'string' ? `s${k}` : canonicalJson(k ?? null));
   const index = new Map<string, number>(keys.map((k, i) => [name(k), i]));
-  const innerStates: unknown[] = [];
-  const byKey = new Map<number | string, number>();
-  const byHash = new Map<number, number[]>();
-  const intern = (v: unknown): number => {
-    if (inner.hash && inner.equals) {
-      const h = inner.hash(v);
-      const bucket = byHash.get(h);
-      if (bucket) for (const j of bucket) if (inner.equals(innerStates[j], v)) return j;
-      if (bucket) bucket.push(innerStates.length);
-      else byHash.set(h, [innerStates.length]);
-    } else {
-      const k = inner.key(v);
-      const j = byKey.get(k);
-      if (j !== undefined) return j;
-      byKey.set(k, innerStates.length);
-    }
-    innerStates.push(v);
-    return innerStates.length - 1;
-  };
+  const interner = new StateInterner(inner);
+  const innerStates = interner.states;
+  const intern = (v: unknown) => interner.intern(v);
   const initial = intern(inner.init());
   return {
     name: inner.name,

@@ -6,6 +6,7 @@ import type { History } from '../../histories/history.js';
 import type { Op } from '../../histories/op.js';
 import type { Model } from './model.js';
 import { IntMap } from './int-map.js';
+import { StateInterner } from './interner.js';
 import { canonicalJson } from './values.js';
 
 export interface Call {
@@ -26,7 +27,6 @@ export interface PreparedPart {
   sig: Int32Array;
   /** One representative call per signature. */
   sigCalls: Call[];
-  okCount: number;
 }
 
 /** Builds the calls of `h`, optionally only those invoked before position `cut` (pending at the cut = unknown). */
@@ -47,9 +47,7 @@ export function prepare(h: History, model: Model<unknown>, cut = Infinity): Prep
   const sigIds = new Map<string, number>();
   const sigCalls: Call[] = [];
   const sig = new Int32Array(calls.length);
-  let okCount = 0;
   calls.forEach((c, k) => {
-    if (c.done) okCount++;
     const text = `${c.op.f}\u0000${c.op.key === undefined ? '' : canonicalJson(c.op.key)}\u0000${canonicalJson(c.op.value)}\u0000${c.done ? `${canonicalJson(c.done.value)}\u0000${c.done.result}` : '?'}`;
     let id = sigIds.get(text);
     if (id === undefined) {
@@ -58,7 +56,7 @@ export function prepare(h: History, model: Model<unknown>, cut = Infinity): Prep
     }
     sig[k] = id;
   });
-  return { history: h, calls, sig, sigCalls, okCount };
+  return { history: h, calls, sig, sigCalls };
 }
 
 const UNKNOWN = -2;
@@ -69,11 +67,7 @@ const DENSE_LIMIT = 1 << 18;
  * array, so the search steps the model once per distinct (state, op) and otherwise reads an int.
  */
 export class Transitions {
-  readonly states: unknown[] = [];
-  private ids = new Map<number | string, number>();
-  // hash → newest state id with that hash; chain[id] → the next older one (or -1)
-  private byHash = new IntMap(1024);
-  private chain = new Int32Array(1024);
+  private readonly interner: StateInterner;
   private lookups = 0;
   private hits = 0;
   private memoize = true;
@@ -81,47 +75,30 @@ export class Transitions {
   /** Past DENSE_LIMIT entries (models with many states, like kv's strings) a hash map takes over. */
   private bigMemo: IntMap | undefined;
   private readonly nSigs: number;
-  steps = 0;
 
   constructor(
     readonly model: Model<unknown>,
     private sigCalls: Call[],
   ) {
+    this.interner = new StateInterner(model);
     this.nSigs = Math.max(1, sigCalls.length);
     this.memo = new Int32Array(16 * this.nSigs).fill(UNKNOWN);
   }
 
+  get states(): readonly unknown[] {
+    return this.interner.states;
+  }
+
   intern(s: unknown): number {
-    const m = this.model;
-    let id: number | undefined;
-    if (m.hash && m.equals) {
-      const h = m.hash(s) >>> 0;
-      const head = this.byHash.get(h, -1);
-      for (let j = head; j !== -1; j = this.chain[j]) if (m.equals(this.states[j], s)) return j;
-      id = this.states.length;
-      if (id === this.chain.length) {
-        const grown = new Int32Array(id * 2);
-        grown.set(this.chain);
-        this.chain = grown;
-      }
-      this.chain[id] = head;
-      this.byHash.set(h, id);
-      this.states.push(s);
-    } else {
-      const k = m.key(s);
-      id = this.ids.get(k);
-      if (id !== undefined) return id;
-      this.ids.set(k, (id = this.states.length));
-      this.states.push(s);
-    }
-    {
-      if (!this.bigMemo && this.states.length * this.nSigs > this.memo.length) {
-        if (this.memo.length * 2 > DENSE_LIMIT) this.bigMemo = new IntMap(1 << 12);
-        else {
-          const grown = new Int32Array(this.memo.length * 2).fill(UNKNOWN);
-          grown.set(this.memo);
-          this.memo = grown;
-        }
+    const before = this.interner.size;
+    const id = this.interner.intern(s);
+    // A new state: make room for its row of the dense memo, or move to the hash map.
+    if (this.interner.size !== before && !this.bigMemo && this.interner.size * this.nSigs > this.memo.length) {
+      if (this.memo.length * 2 > DENSE_LIMIT) this.bigMemo = new IntMap(1 << 12);
+      else {
+        const grown = new Int32Array(this.memo.length * 2).fill(UNKNOWN);
+        grown.set(this.memo);
+        this.memo = grown;
       }
     }
     return id;
@@ -140,7 +117,6 @@ export class Transitions {
       // paying for it once it has shown that.
       if (++this.lookups === 20_000 && this.hits < this.lookups / 10) this.memoize = false;
     }
-    this.steps++;
     const c = this.sigCalls[sig];
     const s = this.model.step(this.states[stateId], c.op, c.done);
     const id = typeof s === 'symbol' ? -1 : this.intern(s);

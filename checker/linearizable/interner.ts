@@ -1,0 +1,44 @@
+// Model states interned to small integers, so the search and its cache compare ints. A model
+// interns by key, or by hash + equals where a key would be costly to build.
+import { IntMap } from './int-map.js';
+import type { Model } from './model.js';
+
+export class StateInterner<S = unknown> {
+  readonly states: S[] = [];
+  private ids = new Map<number | string, number>();
+  // hash → newest state id with that hash; chain[id] → the next older one (or -1)
+  private byHash = new IntMap(1024);
+  private chain = new Int32Array(1024);
+
+  constructor(private readonly model: Pick<Model<S>, 'key' | 'hash' | 'equals'>) {}
+
+  get size(): number {
+    return this.states.length;
+  }
+
+  intern(s: S): number {
+    const m = this.model;
+    if (m.hash && m.equals) {
+      const h = m.hash(s) >>> 0;
+      const head = this.byHash.get(h, -1);
+      for (let j = head; j !== -1; j = this.chain[j]) if (m.equals(this.states[j], s)) return j;
+      const id = this.states.length;
+      if (id === this.chain.length) {
+        const grown = new Int32Array(id * 2);
+        grown.set(this.chain);
+        this.chain = grown;
+      }
+      this.chain[id] = head;
+      this.byHash.set(h, id);
+      this.states.push(s);
+      return id;
+    }
+    const k = m.key(s);
+    const known = this.ids.get(k);
+    if (known !== undefined) return known;
+    const id = this.states.length;
+    this.ids.set(k, id);
+    this.states.push(s);
+    return id;
+  }
+}
