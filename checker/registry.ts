@@ -4,6 +4,7 @@ import { linearizable } from './linearizable/index.js';
 import { perf } from './perf.js';
 import { stats } from './stats.js';
 import type { Checker } from './types.js';
+import { listAppend, rwRegister } from './txn/index.js';
 
 const registry = new Map<string, Checker>();
 
@@ -24,3 +25,5 @@ export function listCheckers(): Checker[] {
 registerChecker(stats);
 registerChecker(perf);
 registerChecker(linearizable);
+registerChecker(listAppend);
+registerChecker(rwRegister);

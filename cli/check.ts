@@ -5,6 +5,7 @@ import { basename, dirname, join } from 'node:path';
 import { checkFile, combineExitCodes, exitCodeOf, type FileOutcome } from '../checker/check-file.js';
 import { getChecker } from '../checker/registry.js';
 import { getModelSpec } from '../checker/linearizable/registry.js';
+import { parseModels } from '../checker/txn/check.js';
 import type { Checker } from '../checker/types.js';
 import { InputError } from '../histories/errors.js';
 import { parseFormatOption } from '../histories/formats.js';
@@ -22,6 +23,9 @@ export interface CheckArgs {
   junit?: string;
   timeout?: number;
   keyedTuples?: boolean;
+  consistencyModels?: string;
+  sequentialKeys?: boolean;
+  linearizableKeys?: boolean;
 }
 
 export interface Io {
@@ -87,6 +91,7 @@ export async function runCheck(args: CheckArgs, io: Io): Promise<number> {
   const format = parseFormatOption(args.format ?? 'auto');
   const init = parseInit(args.init);
   if (args.timeout !== undefined && !(args.timeout > 0)) throw new InputError('--timeout must be a positive number of seconds');
+  const models = args.consistencyModels !== undefined ? parseModels([args.consistencyModels]) : undefined;
   const files = await expandInputs(args.files);
   if (files.length === 0) throw new InputError(`no history files in ${args.files.join(', ')} (looked for .jsonl .json .edn .log .txt)`);
 
@@ -95,7 +100,16 @@ export async function runCheck(args: CheckArgs, io: Io): Promise<number> {
     const o = await checkFile(file, checker, {
       format,
       timeoutSeconds: args.timeout,
-      context: { model: args.model, init, options: { keyedTuples: args.keyedTuples === true } },
+      context: {
+        model: args.model,
+        init,
+        options: {
+          keyedTuples: args.keyedTuples === true,
+          consistencyModels: models,
+          sequentialKeys: args.sequentialKeys === true,
+          linearizableKeys: args.linearizableKeys === true,
+        },
+      },
       renderHtml: args.out !== undefined,
     });
     outcomes.push(o);

@@ -47,9 +47,16 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
           .option('junit', { type: 'string', describe: 'write JUnit XML (a testcase per file) to FILE' })
           .option('keyed-tuples', { type: 'boolean', default: false, describe: 'lift plain [k, v] op values into independent keys' })
           .option('timeout', { type: 'number', describe: 'seconds a checker may spend per file before giving up (unknown)' })
+          .option('consistency-models', {
+            type: 'string',
+            describe: 'list-append / rw-register: models to check, comma-separated (default strict-serializable), e.g. serializable,snapshot-isolation',
+          })
+          .option('sequential-keys', { type: 'boolean', default: false, describe: 'rw-register: assume each process sees every key\'s versions in order' })
+          .option('linearizable-keys', { type: 'boolean', default: false, describe: 'rw-register: assume real time orders every key\'s versions' })
           .example('faultline check history.jsonl', 'counts of ok/fail/info per operation')
           .example('faultline check --model cas-register --init 0 history.edn', 'is it linearizable?')
           .example('faultline check --checker perf runs/', 'latency and throughput of every history under runs/')
+          .example('faultline check --checker list-append --consistency-models serializable h.edn', 'Elle-style isolation check')
           .epilogue('Exit codes: 0 valid, 1 invalid, 2 unknown, 3 error (over several files: 3, then 1, then 2).'),
       async (a) => {
         const { runCheck } = await import('./check.js');

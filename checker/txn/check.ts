@@ -1,0 +1,155 @@
+// The transactional checker: micro-ops → version orders → dependency graph → cycles, and the
+// consistency models the anomalies found rule out.
+import { InputError } from '../../histories/errors.js';
+import type { History } from '../../histories/history.js';
+import type { Result } from '../types.js';
+import { Anomalies, type Anomaly } from './anomalies.js';
+import { CYCLE_CLASSES, searchComponent, type SearchOutcome } from './cycles.js';
+import { cycleAnomaly, type EdgeExplainer } from './explain.js';
+import { buildGraph, EdgeList, PROCESS, REALTIME, stronglyConnected } from './graph.js';
+import { analyzeListAppend } from './list-append.js';
+import { boundary, canonicalModel, knownModels, prohibitedAnomalies } from './models.js';
+import { addProcessEdges, addRealtimeEdges } from './order.js';
+import { analyzeRwRegister } from './rw-register.js';
+import { FAIL, INFO, OK, readTxns, txnOp, type Workload } from './txns.js';
+
+export interface TxnCheckOptions {
+  workload: Workload;
+  /** Models to check (default strict-serializable); names or aliases Elle accepts. */
+  models?: readonly string[];
+  /** rw-register: each process observes a key's versions in order. */
+  sequentialKeys?: boolean;
+  /** rw-register: real time orders each key's versions. */
+  linearizableKeys?: boolean;
+  /** Date.now() after which the cycle search stops and the verdict is unknown (unless invalid already). */
+  deadline?: number;
+  /** Examples kept per anomaly type (all are counted). */
+  maxExamples?: number;
+}
+
+export const DEFAULT_MODELS = ['strict-serializable'];
+/** Seconds the cycle search may take when no deadline is given. */
+export const DEFAULT_CYCLE_SEARCH_SECONDS = 60;
+
+/** Our cycles are all on items (keys), never predicates: Elle's item forms say so to the lattice. */
+function withItemForms(types: Iterable<string>): string[] {
+  const out: string[] = [];
+  for (const t of types) {
+    out.push(t);
+    const m = /^(G-single|G-nonadjacent)(-process|-realtime)?$/.exec(t);
+    if (m) out.push(`${m[1]}-item${m[2] ?? ''}`);
+  }
+  return out;
+}
+
+export function parseModels(names: readonly string[]): string[] {
+  const out: string[] = [];
+  for (const raw of names) {
+    for (const name of raw.split(',').map((s) => s.trim()).filter((s) => s !== '')) {
+      const m = canonicalModel(name);
+      if (m === undefined) throw new InputError(`unknown consistency model "${name}"; known models: ${knownModels().join(', ')}`);
+      if (!out.includes(m)) out.push(m);
+    }
+  }
+  if (out.length === 0) throw new InputError('--consistency-models names no model');
+  return out;
+}
+
+export async function checkTxn(history: History, options: TxnCheckOptions): Promise<Result> {
+  const models = parseModels(options.models ?? DEFAULT_MODELS);
+  const prohibited = prohibitedAnomalies(models);
+  const isProhibited = (type: string): boolean => withItemForms([type]).some((t) => prohibited.has(t));
+  const classes = CYCLE_CLASSES.filter((c) => isProhibited(c.name));
+  const needProcess = classes.some((c) => c.allowed & PROCESS);
+  const needRealtime = classes.some((c) => c.allowed & REALTIME);
+
+  const txns = readTxns(history, options.workload);
+  const edges = new EdgeList();
+  const anomalies = new Anomalies(options.maxExamples ?? 8);
+  const { explain } =
+    options.workload === 'list-append'
+      ? analyzeListAppend(txns, edges, anomalies)
+      : analyzeRwRegister(txns, edges, anomalies, { sequentialKeys: options.sequentialKeys, linearizableKeys: options.linearizableKeys });
+  if (needProcess) addProcessEdges(txns, edges);
+  if (needRealtime) addRealtimeEdges(txns, edges);
+  const graph = buildGraph(txns.count, edges);
+
+  const allowed = classes.reduce((m, c) => m | c.allowed, 0);
+  const sccs = allowed === 0 ? [] : stronglyConnected(graph, allowed).nontrivial;
+  const deadline = options.deadline ?? Date.now() + DEFAULT_CYCLE_SEARCH_SECONDS * 1000;
+  const search: SearchOutcome = { cycles: [], undetermined: [], timedOut: false };
+  const localOf = new Int32Array(graph.nodes).fill(-1);
+  const smallestFirst = [...sccs].sort((a, b) => a.length - b.length);
+  for (const scc of smallestFirst) searchComponent(graph, scc, classes, localOf, deadline, search);
+  recordCycles(txns, search, explain, anomalies);
+
+  return buildResult(txns.count, txns, models, anomalies, isProhibited, search, sccs, edges);
+}
+
+function recordCycles(txns: ReturnType<typeof readTxns>, search: SearchOutcome, explain: EdgeExplainer, anomalies: Anomalies): void {
+  const seen = new Set<string>();
+  for (const c of search.cycles) {
+    const id = `${c.name}:${[...c.nodes].sort((a, b) => a - b).join(',')}`;
+    if (seen.has(id)) continue;
+    seen.add(id);
+    if (anomalies.wants(c.name)) anomalies.add(cycleAnomaly(txns, c, explain));
+    else anomalies.count(c.name);
+  }
+}
+
+function buildResult(
+  count: number,
+  txns: ReturnType<typeof readTxns>,
+  models: string[],
+  anomalies: Anomalies,
+  isProhibited: (t: string) => boolean,
+  search: SearchOutcome,
+  sccs: Int32Array[],
+  edges: EdgeList,
+): Result {
+  const found = anomalies.types();
+  const bad = found.filter(isProhibited);
+  const allowedFound = found.filter((t) => !isProhibited(t));
+  const { not, alsoNot } = boundary(withItemForms(found));
+  const outcomes = { ok: 0, info: 0, fail: 0 };
+  for (let t = 0; t < count; t++) {
+    const st = txns.status[t];
+    if (st === OK) outcomes.ok++;
+    else if (st === INFO) outcomes.info++;
+    else if (st === FAIL) outcomes.fail++;
+  }
+  const byType: Record<string, Anomaly[]> = {};
+  const counts: Record<string, number> = {};
+  for (const t of found) {
+    byType[t] = anomalies.examples.get(t) ?? [];
+    counts[t] = anomalies.counts.get(t) ?? 0;
+  }
+  const result: Result = {
+    valid: bad.length > 0 ? false : search.undetermined.length > 0 ? 'unknown' : true,
+    models,
+    anomalyTypes: bad,
+    anomalies: byType,
+    anomalyCounts: counts,
+    not,
+    alsoNot,
+    txns: { count, ...outcomes },
+    edges: { ...edges.counts },
+    summary: `${count} txns${bad.length ? ` · ${bad.join(', ')}` : ''}`,
+  };
+  if (allowedFound.length > 0) result.allowedAnomalyTypes = allowedFound;
+  if (bad.length > 0) {
+    const first = byType[bad[0]][0];
+    const rules = not.length > 0 ? ` (not ${not.join(', ')})` : '';
+    result.explanation = first ? `${bad[0]}${rules}: ${first.sentence}` : `${bad.join(', ')}${rules}`;
+    if (first) result.ops = first.ops;
+  } else if (search.undetermined.length > 0) {
+    const sizes = sccs.map((s) => s.length);
+    result.explanation = `the dependency graph has ${sccs.length} cycle-bearing component${sccs.length === 1 ? '' : 's'} (largest ${Math.max(...sizes)} transactions), but the cycle search could not classify them (${search.undetermined[0].reason}), so the models cannot be decided`;
+    result.cycleSearch = {
+      timedOut: search.timedOut,
+      undetermined: search.undetermined,
+      components: sccs.slice(0, 8).map((s) => ({ size: s.length, txns: [...s.slice(0, 16)].map((t) => txnOp(txns, t).index) })),
+    };
+  }
+  return result;
+}

@@ -1,0 +1,77 @@
+// Process and real-time edges between transactions that may have taken effect (ok and info).
+import { EdgeList, PROCESS, REALTIME } from './graph.js';
+import { FAIL, OK, type Txns } from './txns.js';
+
+/** Each ok or info transaction follows its process's previous ok transaction. */
+export function addProcessEdges(txns: Txns, edges: EdgeList): void {
+  const lastOk = new Map<number, number>();
+  for (let t = 0; t < txns.count; t++) {
+    const st = txns.status[t];
+    const p = txns.process[t];
+    if (st === FAIL || p < 0) continue;
+    const prev = lastOk.get(p);
+    if (prev !== undefined) edges.add(prev, t, PROCESS);
+    if (st === OK) lastOk.set(p, t);
+  }
+}
+
+/**
+ * Calls `edge(a, b)` for enough pairs "a completed before b was invoked" that every such pair is
+ * connected by a path: at b's invocation, a edge from each member of the frontier, the completed
+ * transactions no later completion has yet covered. The frontier is an antichain, so it holds at
+ * most as many transactions as ran concurrently, and the edges number O(n · concurrency).
+ * `member(t)` says which transactions take part; only ok ones complete.
+ */
+export function realtimeSweep(txns: Txns, member: (t: number) => boolean, edge: (a: number, b: number) => void): void {
+  const len = txns.history.length;
+  // Event at a history position: 2t for t's invocation, 2t+1 for its completion.
+  const event = new Int32Array(len).fill(-1);
+  for (let t = 0; t < txns.count; t++) {
+    if (!member(t)) continue;
+    event[txns.invokeAt[t]] = 2 * t;
+    if (txns.status[t] === OK) event[txns.completeAt[t]] = 2 * t + 1;
+  }
+  const predStart = new Int32Array(txns.count);
+  const predEnd = new Int32Array(txns.count);
+  let preds = new Int32Array(1024);
+  let predLength = 0;
+  let frontier: number[] = [];
+  const covered = new Uint8Array(txns.count);
+  for (let i = 0; i < len; i++) {
+    const e = event[i];
+    if (e < 0) continue;
+    const t = e >> 1;
+    if ((e & 1) === 0) {
+      predStart[t] = predLength;
+      if (predLength + frontier.length > preds.length) {
+        const next = new Int32Array(Math.max(preds.length * 2, predLength + frontier.length));
+        next.set(preds);
+        preds = next;
+      }
+      for (const a of frontier) {
+        preds[predLength++] = a;
+        edge(a, t);
+      }
+      predEnd[t] = predLength;
+    } else {
+      let removed = false;
+      for (let k = predStart[t]; k < predEnd[t]; k++) {
+        const a = preds[k];
+        if (covered[a] === 0) {
+          covered[a] = 1;
+          removed = true;
+        }
+      }
+      if (removed) frontier = frontier.filter((a) => covered[a] === 0);
+      frontier.push(t);
+    }
+  }
+}
+
+export function addRealtimeEdges(txns: Txns, edges: EdgeList): void {
+  realtimeSweep(
+    txns,
+    (t) => txns.status[t] !== FAIL,
+    (a, b) => edges.add(a, b, REALTIME),
+  );
+}

@@ -1,0 +1,410 @@
+// Read-write registers (Elle): writes are unique per key, so a read names the write it observed.
+// Unlike list-append a read does not reveal the order of versions, which is inferred: the initial
+// nil comes first, a transaction's write follows what it read of the same key, and — when the user
+// asserts them — each process sees a key's versions in order (--sequential-keys) or real time
+// orders them (--linearizable-keys).
+import { HistoryError } from '../../histories/errors.js';
+import { valueKey } from '../linearizable/values.js';
+import { Anomalies, describeTxn, showKey, showValue, txnEvidence } from './anomalies.js';
+import type { EdgeExplainer } from './explain.js';
+import { buildGraph, EdgeList, RW, stronglyConnected, WR, WW } from './graph.js';
+import { groupByKey } from './list-append.js';
+import { FAIL, OK, READ, txnIndex, WRITE, lineOfTxn, type Txns } from './txns.js';
+
+export interface RwRegisterOptions {
+  sequentialKeys?: boolean;
+  linearizableKeys?: boolean;
+}
+
+// Why one version follows another.
+const BY_INIT = 0;
+const BY_TXN = 1;
+const BY_PROCESS = 2;
+const BY_REALTIME = 3;
+
+const NIL = Symbol('nil');
+
+function idOf(v: unknown): unknown {
+  return typeof v === 'object' && v !== null ? valueKey(v) : v;
+}
+
+export function analyzeRwRegister(txns: Txns, edges: EdgeList, anomalies: Anomalies, options: RwRegisterOptions): { explain: EdgeExplainer } {
+  const { count, status, mopStart, mopKind, mopKey, mopValue } = txns;
+  const keyCount = txns.keys.length;
+  const history = txns.history;
+
+  const writeTxn: number[] = [];
+  const writeKey: number[] = [];
+  const writeValue: unknown[] = [];
+  const writeFinal: number[] = [];
+  const writeOf: Map<unknown, number>[] = Array.from({ length: keyCount }, () => new Map());
+  // Accesses: one per (transaction, key): the version it first observed (its external read) and
+  // the version it left (its final write), as version nodes; -1 for none, -2 for an unknown value.
+  const accTxn: number[] = [];
+  const accKey: number[] = [];
+  const accRead: unknown[] = [];
+  const accWrite: number[] = [];
+
+  const localKey: number[] = [];
+  const localAcc: number[] = [];
+  const localLast: unknown[] = [];
+
+  for (let t = 0; t < count; t++) {
+    const st = status[t];
+    localKey.length = 0;
+    localAcc.length = 0;
+    for (let m = mopStart[t]; m < mopStart[t + 1]; m++) {
+      const k = mopKey[m];
+      const v = mopValue[m];
+      let j = localKey.indexOf(k);
+      if (mopKind[m] === WRITE) {
+        const id = idOf(v);
+        const prior = writeOf[k].get(id);
+        if (prior !== undefined) {
+          throw new HistoryError(history.file, lineOfTxn(txns, t), `rw-register needs every written value unique per key: ${showValue(v)} is written to key ${showKey(txns.keys[k])} again (first by the transaction at index ${txnIndex(txns, writeTxn[prior])})`);
+        }
+        const w = writeTxn.length;
+        writeTxn.push(t);
+        writeKey.push(k);
+        writeValue.push(v);
+        writeFinal.push(1);
+        writeOf[k].set(id, w);
+        if (j < 0) {
+          j = localKey.push(k) - 1;
+          localAcc[j] = accTxn.length;
+          accTxn.push(t);
+          accKey.push(k);
+          accRead.push(undefined);
+          accWrite.push(w);
+        } else {
+          const acc = localAcc[j];
+          if (accWrite[acc] >= 0) writeFinal[accWrite[acc]] = 0;
+          accWrite[acc] = w;
+        }
+        localLast[j] = v;
+        continue;
+      }
+      if (st !== OK) continue;
+      if (j < 0) {
+        j = localKey.push(k) - 1;
+        localAcc[j] = accTxn.length;
+        accTxn.push(t);
+        accKey.push(k);
+        accRead.push(v === null ? NIL : v);
+        accWrite.push(-1);
+        localLast[j] = v;
+        continue;
+      }
+      const expected = localLast[j];
+      if (!(expected === v || (typeof v === 'object' && v !== null && valueKey(v) === valueKey(expected)))) {
+        const wrote = accWrite[localAcc[j]] >= 0;
+        anomalies.add({
+          type: 'internal',
+          sentence: `${describeTxn(txns, t)} read key ${showKey(txns.keys[k])} = ${showValue(v)} in micro-op ${m - mopStart[t]}, but it had ${wrote ? 'written' : 'read'} ${showValue(expected)} there earlier in the same transaction`,
+          ops: [txnIndex(txns, t)],
+          key: txns.keys[k],
+          mop: m - mopStart[t],
+          txn: txnEvidence(txns, t),
+        });
+      }
+      localLast[j] = v;
+    }
+  }
+
+  // Version nodes: write w is node w; key k's initial nil is node W + k.
+  const W = writeTxn.length;
+  const nodes = W + keyCount;
+  const versionOf = (acc: number, r: unknown): number => {
+    if (r === NIL) return W + accKey[acc];
+    const w = writeOf[accKey[acc]].get(idOf(r));
+    return w === undefined ? -2 : w;
+  };
+  const firstVersion = new Int32Array(accTxn.length);
+  const lastVersion = new Int32Array(accTxn.length);
+  for (let acc = 0; acc < accTxn.length; acc++) {
+    const r = accRead[acc];
+    const read = r === undefined ? -1 : versionOf(acc, r);
+    firstVersion[acc] = read !== -1 ? read : accWrite[acc];
+    lastVersion[acc] = accWrite[acc] >= 0 ? accWrite[acc] : read;
+  }
+
+  const vSrc: number[] = [];
+  const vDst: number[] = [];
+  const vWhy: number[] = [];
+  const versionEdge = (a: number, b: number, why: number): void => {
+    if (a < 0 || b < 0 || a === b) return;
+    vSrc.push(a);
+    vDst.push(b);
+    vWhy.push(why);
+  };
+  // A transaction's writes follow what it read, and its own earlier writes.
+  for (let t = 0; t < count; t++) {
+    let prevKey = -1;
+    let prev = -1;
+    for (let m = mopStart[t]; m < mopStart[t + 1]; m++) {
+      if (mopKind[m] !== WRITE) continue;
+      const w = writeOf[mopKey[m]].get(idOf(mopValue[m]))!;
+      if (prevKey === mopKey[m]) versionEdge(prev, w, BY_TXN);
+      prevKey = mopKey[m];
+      prev = w;
+    }
+  }
+  for (let acc = 0; acc < accTxn.length; acc++) {
+    if (accRead[acc] !== undefined && accWrite[acc] >= 0) {
+      const first = firstVersion[acc];
+      if (first >= 0 && (first >= W || writeTxn[first] !== accTxn[acc])) versionEdge(first, firstWriteOf(acc), BY_TXN);
+    }
+  }
+  function firstWriteOf(acc: number): number {
+    const t = accTxn[acc];
+    for (let m = mopStart[t]; m < mopStart[t + 1]; m++) {
+      if (mopKind[m] === WRITE && mopKey[m] === accKey[acc]) return writeOf[accKey[acc]].get(idOf(mopValue[m]))!;
+    }
+    return -1;
+  }
+  if (options.sequentialKeys) {
+    const seen = new Map<string, number>();
+    for (let acc = 0; acc < accTxn.length; acc++) {
+      const t = accTxn[acc];
+      if (status[t] === FAIL || txns.process[t] < 0) continue;
+      const id = `${txns.process[t]}:${accKey[acc]}`;
+      const before = seen.get(id);
+      if (before !== undefined) versionEdge(before, firstVersion[acc], BY_PROCESS);
+      if (lastVersion[acc] >= 0) seen.set(id, lastVersion[acc]);
+    }
+  }
+  if (options.linearizableKeys) addRealtimeVersionEdges(txns, accTxn, accKey, firstVersion, lastVersion, versionEdge);
+
+  // Initial nil precedes every write of its key with no other known predecessor.
+  const hasPred = new Uint8Array(W);
+  for (let e = 0; e < vSrc.length; e++) if (vDst[e] < W && vSrc[e] < W) hasPred[vDst[e]] = 1;
+  for (let w = 0; w < W; w++) if (hasPred[w] === 0 && status[writeTxn[w]] !== FAIL) versionEdge(W + writeKey[w], w, BY_INIT);
+
+  // A cycle among a key's versions means no order of them exists: report it, infer nothing from it.
+  const vEdges = new EdgeList();
+  for (let e = 0; e < vSrc.length; e++) vEdges.add(vSrc[e], vDst[e], WW);
+  const vGraph = buildGraph(nodes, vEdges);
+  const cyclicKey = new Uint8Array(keyCount);
+  for (const comp of stronglyConnected(vGraph, WW).nontrivial) {
+    const k = comp[0] < W ? writeKey[comp[0]] : comp[0] - W;
+    if (cyclicKey[k] === 1) continue;
+    cyclicKey[k] = 1;
+    const values = [...comp].map((v) => (v < W ? writeValue[v] : null));
+    anomalies.add({
+      type: 'cyclic-versions',
+      sentence: `the versions of key ${showKey(txns.keys[k])} ${showValue(values)} must each come before another: no order of them exists`,
+      ops: [...new Set([...comp].filter((v) => v < W).map((v) => txnIndex(txns, writeTxn[v])))],
+      key: txns.keys[k],
+      values,
+    });
+  }
+
+  // External reads, grouped by the version they observed.
+  const readerVersion: number[] = [];
+  const readerAcc: number[] = [];
+  for (let acc = 0; acc < accTxn.length; acc++) {
+    const r = accRead[acc];
+    if (r === undefined) continue;
+    const t = accTxn[acc];
+    const k = accKey[acc];
+    const key = txns.keys[k];
+    const v = firstVersion[acc];
+    if (v === -2) {
+      anomalies.add({
+        type: 'garbage-read',
+        sentence: `${describeTxn(txns, t)} read key ${showKey(key)} = ${showValue(r)}, a value no transaction ever wrote there`,
+        ops: [txnIndex(txns, t)],
+        key,
+        value: r,
+        txn: txnEvidence(txns, t),
+      });
+      continue;
+    }
+    readerVersion.push(v);
+    readerAcc.push(acc);
+    if (v >= W) continue;
+    const w = writeTxn[v];
+    if (w === t) {
+      anomalies.add({
+        type: 'future-read',
+        sentence: `${describeTxn(txns, t)} read key ${showKey(key)} = ${showValue(r)} before it wrote that value itself`,
+        ops: [txnIndex(txns, t)],
+        key,
+        value: r,
+        txn: txnEvidence(txns, t),
+      });
+      continue;
+    }
+    if (status[w] === FAIL) {
+      anomalies.add({
+        type: 'G1a',
+        sentence: `${describeTxn(txns, t)} read key ${showKey(key)} = ${showValue(r)}, written by ${describeTxn(txns, w)}, which failed (an aborted read)`,
+        ops: [txnIndex(txns, t), txnIndex(txns, w)],
+        key,
+        value: r,
+        reader: txnEvidence(txns, t),
+        writer: txnEvidence(txns, w),
+      });
+      continue;
+    }
+    edges.add(w, t, WR);
+    if (writeFinal[v] === 0) {
+      anomalies.add({
+        type: 'G1b',
+        sentence: `${describeTxn(txns, t)} read key ${showKey(key)} = ${showValue(r)}, which ${describeTxn(txns, w)} overwrote later in the same transaction (an intermediate read)`,
+        ops: [txnIndex(txns, t), txnIndex(txns, w)],
+        key,
+        value: r,
+        reader: txnEvidence(txns, t),
+        writer: txnEvidence(txns, w),
+      });
+    }
+  }
+  const readersOf = groupByKey(readerVersion, nodes);
+
+  // ww and rw edges from the version order.
+  for (let e = 0; e < vSrc.length; e++) {
+    const from = vSrc[e];
+    const to = vDst[e];
+    if (to >= W) continue;
+    const k = writeKey[to];
+    if (cyclicKey[k] === 1) continue;
+    const writer = writeTxn[to];
+    if (status[writer] === FAIL) continue;
+    if (from < W && status[writeTxn[from]] !== FAIL) edges.add(writeTxn[from], writer, WW);
+    for (let x = readersOf.start[from]; x < readersOf.start[from + 1]; x++) {
+      const reader = accTxn[readerAcc[readersOf.items[x]]];
+      if (reader !== writer) edges.add(reader, writer, RW);
+    }
+  }
+
+  // Lost update: two committed transactions read the same version of a key and both wrote it.
+  const readThenWrote = new Map<string, number>();
+  for (let acc = 0; acc < accTxn.length; acc++) {
+    const t = accTxn[acc];
+    if (status[t] !== OK || accRead[acc] === undefined || accWrite[acc] < 0 || firstVersion[acc] < 0) continue;
+    if (firstVersion[acc] < W && writeTxn[firstVersion[acc]] === t) continue;
+    const id = String(firstVersion[acc]);
+    const other = readThenWrote.get(id);
+    if (other === undefined) {
+      readThenWrote.set(id, t);
+      continue;
+    }
+    const k = accKey[acc];
+    anomalies.add({
+      type: 'lost-update',
+      sentence: `${describeTxn(txns, other)} and ${describeTxn(txns, t)} both read key ${showKey(txns.keys[k])} = ${showValue(accRead[acc] === NIL ? null : accRead[acc])} and both wrote it; one of them did not see the other's update`,
+      ops: [txnIndex(txns, other), txnIndex(txns, t)],
+      key: txns.keys[k],
+      txns: [txnEvidence(txns, other), txnEvidence(txns, t)],
+    });
+  }
+
+  return { explain: rwRegisterExplainer(txns, { W, writeTxn, writeKey, writeValue, vSrc, vDst, vWhy, accTxn, accKey, accRead }) };
+}
+
+/** Versions ordered by real time, per key: what a transaction left precedes what a later one saw. */
+function addRealtimeVersionEdges(
+  txns: Txns,
+  accTxn: number[],
+  accKey: number[],
+  firstVersion: Int32Array,
+  lastVersion: Int32Array,
+  versionEdge: (a: number, b: number, why: number) => void,
+): void {
+  const accsOf = groupByKey(accTxn, txns.count);
+  const frontier = new Map<number, number[]>();
+  const preds = new Map<number, number[]>();
+  const len = txns.history.length;
+  const event = new Int32Array(len).fill(-1);
+  for (let t = 0; t < txns.count; t++) {
+    if (txns.status[t] === FAIL) continue;
+    event[txns.invokeAt[t]] = 2 * t;
+    if (txns.status[t] === OK) event[txns.completeAt[t]] = 2 * t + 1;
+  }
+  for (let i = 0; i < len; i++) {
+    const e = event[i];
+    if (e < 0) continue;
+    const t = e >> 1;
+    for (let x = accsOf.start[t]; x < accsOf.start[t + 1]; x++) {
+      const acc = accsOf.items[x];
+      const k = accKey[acc];
+      let f = frontier.get(k);
+      if (!f) frontier.set(k, (f = []));
+      if ((e & 1) === 0) {
+        preds.set(acc, f.slice());
+        for (const p of f) versionEdge(lastVersion[p], firstVersion[acc], BY_REALTIME);
+      } else {
+        const before = preds.get(acc) ?? [];
+        preds.delete(acc);
+        const next = f.filter((p) => !before.includes(p));
+        next.push(acc);
+        frontier.set(k, next);
+      }
+    }
+  }
+}
+
+interface RegisterFacts {
+  W: number;
+  writeTxn: number[];
+  writeKey: number[];
+  writeValue: unknown[];
+  vSrc: number[];
+  vDst: number[];
+  vWhy: number[];
+  accTxn: number[];
+  accKey: number[];
+  accRead: unknown[];
+}
+
+function rwRegisterExplainer(txns: Txns, f: RegisterFacts): EdgeExplainer {
+  const versionName = (v: number): string => (v >= f.W ? 'the initial nil' : showValue(f.writeValue[v]));
+  const why = (e: number): string => {
+    switch (f.vWhy[e]) {
+      case BY_INIT:
+        return 'every version follows the initial nil';
+      case BY_TXN:
+        return `the writer of ${versionName(f.vDst[e])} had read or written ${versionName(f.vSrc[e])} first`;
+      case BY_PROCESS:
+        return `one process saw ${versionName(f.vSrc[e])} before ${versionName(f.vDst[e])} (--sequential-keys)`;
+      default:
+        return `${versionName(f.vSrc[e])} was in place before ${versionName(f.vDst[e])} in real time (--linearizable-keys)`;
+    }
+  };
+  return (a, b, type, nameA, nameB) => {
+    if (type === WR) {
+      for (let acc = 0; acc < f.accTxn.length; acc++) {
+        if (f.accTxn[acc] !== b || f.accRead[acc] === undefined) continue;
+        const k = f.accKey[acc];
+        const r = f.accRead[acc];
+        for (let m = txns.mopStart[a]; m < txns.mopStart[a + 1]; m++) {
+          if (txns.mopKind[m] === WRITE && txns.mopKey[m] === k && valueKey(txns.mopValue[m]) === valueKey(r)) {
+            return { key: txns.keys[k], sentence: `${nameB} read ${showKey(txns.keys[k])} = ${showValue(r)}, which ${nameA} wrote, so ${nameA} wr→ ${nameB}` };
+          }
+        }
+      }
+      return undefined;
+    }
+    for (let e = 0; e < f.vSrc.length; e++) {
+      const to = f.vDst[e];
+      const from = f.vSrc[e];
+      if (to >= f.W || f.writeTxn[to] !== b) continue;
+      const k = f.writeKey[to];
+      const key = showKey(txns.keys[k]);
+      if (type === WW && from < f.W && f.writeTxn[from] === a) {
+        return { key: txns.keys[k], sentence: `${nameA} wrote ${key} = ${versionName(from)} and ${nameB} wrote ${key} = ${versionName(to)} after it (${why(e)}), so ${nameA} ww→ ${nameB}` };
+      }
+      if (type === RW) {
+        for (let acc = 0; acc < f.accTxn.length; acc++) {
+          if (f.accTxn[acc] !== a || f.accKey[acc] !== k || f.accRead[acc] === undefined) continue;
+          const r = f.accRead[acc];
+          const readsFrom = from >= f.W ? typeof r === 'symbol' : typeof r !== 'symbol' && valueKey(r) === valueKey(f.writeValue[from]);
+          if (!readsFrom) continue;
+          return { key: txns.keys[k], sentence: `${nameA} read ${key} = ${versionName(from)}, which ${nameB} overwrote with ${versionName(to)} (${why(e)}), so ${nameA} rw→ ${nameB}` };
+        }
+      }
+    }
+    return undefined;
+  };
+}
