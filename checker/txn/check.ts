@@ -87,9 +87,11 @@ export async function checkTxn(history: History, options: TxnCheckOptions): Prom
 }
 
 function recordCycles(txns: ReturnType<typeof readTxns>, search: SearchOutcome, explain: EdgeExplainer, anomalies: Anomalies): void {
+  // The same transactions found again by a later (less severe) class, e.g. a -process cycle
+  // whose process edges are also real-time edges, are one anomaly: the first name found stands.
   const seen = new Set<string>();
   for (const c of search.cycles) {
-    const id = `${c.name}:${[...c.nodes].sort((a, b) => a - b).join(',')}`;
+    const id = [...c.nodes].sort((a, b) => a - b).join(',');
     if (seen.has(id)) continue;
     seen.add(id);
     if (anomalies.wants(c.name)) anomalies.add(cycleAnomaly(txns, c, explain));

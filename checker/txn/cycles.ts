@@ -82,7 +82,8 @@ const STATES = 32;
  */
 export function searchComponent(g: Graph, component: Int32Array, classes: readonly CycleClass[], localOf: Int32Array, deadline: number, out: SearchOutcome): void {
   for (const c of classes) {
-    if (out.timedOut) {
+    if (out.timedOut || Date.now() > deadline) {
+      out.timedOut = true;
       out.undetermined.push({ name: c.name, size: component.length, reason: 'time limit' });
       continue;
     }

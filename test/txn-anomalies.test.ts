@@ -1,0 +1,262 @@
+// One hand-built history per anomaly type: reported with exactly that type (or, where the anomaly
+// necessarily brings another with it, exactly that pair — said in each test), and the right models
+// ruled out.
+import { describe, expect, it } from 'vitest';
+import { checkTxn, type TxnCheckOptions } from '../checker/txn/index.js';
+import type { Result } from '../checker/types.js';
+import type { History } from '../histories/history.js';
+import { append, concurrent, r, sequential, txn, txnHistory, w, type TxnSpec } from './helpers/txn-history.js';
+
+type Opts = Partial<TxnCheckOptions>;
+
+async function la(h: History, opts: Opts = {}): Promise<Result> {
+  return checkTxn(h, { workload: 'list-append', ...opts });
+}
+async function rw(h: History, opts: Opts = {}): Promise<Result> {
+  return checkTxn(h, { workload: 'rw-register', ...opts });
+}
+const ruledOut = (res: Result): string[] => [...(res.not as string[]), ...(res.alsoNot as string[])];
+const failed = (spec: TxnSpec): TxnSpec => ({ ...spec, type: 'fail' });
+
+describe('list-append: one anomaly per history', () => {
+  it('G0: writes interleaved across two keys', async () => {
+    const res = await la(concurrent(txn(append('x', 1), append('y', 1)), txn(append('x', 2), append('y', 2)), txn(r('x', [1, 2]), r('y', [2, 1]))));
+    expect(res.valid).toBe(false);
+    expect(res.anomalyTypes).toEqual(['G0']);
+    expect(res.not).toEqual(['read-uncommitted']);
+    const [g0] = (res.anomalies as Record<string, { steps: { type: string; why: string }[] }[]>).G0;
+    expect(g0.steps.map((s) => s.type)).toEqual(['ww', 'ww']);
+    expect(g0.steps[0].why).toMatch(/ww→/);
+  });
+
+  it('G1a: a read of a failed append', async () => {
+    const res = await la(concurrent(failed(txn(append('x', 1))), txn(r('x', [1]))));
+    expect(res.anomalyTypes).toEqual(['G1a']);
+    expect(ruledOut(res)).toContain('read-committed');
+    expect(res.not).not.toContain('read-uncommitted');
+  });
+
+  it('G1b: a read of an intermediate state (which also misses the rest of that transaction: G-single)', async () => {
+    const res = await la(concurrent(txn(append('x', 1), append('x', 2)), txn(r('x', [1])), txn(r('x', [1, 2]))));
+    expect(res.anomalyTypes).toEqual(['G-single', 'G1b']);
+    expect(ruledOut(res)).toContain('read-committed');
+  });
+
+  it('G1c: two transactions each read the other', async () => {
+    const res = await la(concurrent(txn(append('x', 1), r('y', [2])), txn(append('y', 2), r('x', [1]))));
+    expect(res.anomalyTypes).toEqual(['G1c']);
+    expect(res.not).toEqual(['read-committed']);
+    const [c] = (res.anomalies as Record<string, { sentence: string }[]>).G1c;
+    expect(c.sentence).toMatch(/T2 read x = \[1\], which includes T1's append of 1, so T1 wr→ T2|T1 read y = \[2\], which includes T2's append of 2/);
+  });
+
+  it('G-single: read skew', async () => {
+    const res = await la(concurrent(txn(append('x', 1), append('y', 1)), txn(r('x', []), r('y', [1]))));
+    expect(res.anomalyTypes).toEqual(['G-single']);
+    expect(ruledOut(res)).toEqual(expect.arrayContaining(['snapshot-isolation', 'repeatable-read', 'serializable']));
+    expect(ruledOut(res)).not.toContain('read-committed');
+  });
+
+  it('G-nonadjacent: two rw edges, never in a row', async () => {
+    const h = concurrent(
+      txn(r('x', []), r('v', [1])),
+      txn(append('x', 1), append('z', 1)),
+      txn(r('z', [1]), r('w', [])),
+      txn(append('w', 1), append('v', 1)),
+    );
+    const res = await la(h);
+    expect(res.anomalyTypes).toEqual(['G-nonadjacent']);
+    expect(ruledOut(res)).toContain('snapshot-isolation');
+    expect(ruledOut(res)).toContain('repeatable-read');
+    expect((await la(h, { models: ['snapshot-isolation'] })).valid).toBe(false);
+  });
+
+  it('G2-item: write skew, allowed by snapshot isolation', async () => {
+    const h = concurrent(txn(r('x', []), r('y', []), append('x', 1)), txn(r('x', []), r('y', []), append('y', 1)));
+    const res = await la(h);
+    expect(res.anomalyTypes).toEqual(['G2-item']);
+    expect(res.not).toEqual(['repeatable-read']);
+    expect(ruledOut(res)).not.toContain('snapshot-isolation');
+    const si = await la(h, { models: ['snapshot-isolation'] });
+    expect(si.valid).toBe(true);
+    expect(si.anomalyTypes).toEqual([]);
+  });
+
+  it('internal: a read that contradicts the transaction\'s own earlier micro-ops', async () => {
+    const res = await la(concurrent(txn(append('x', 5)), txn(r('x', [5]), append('x', 1), r('x', [5]))));
+    expect(res.anomalyTypes).toEqual(['internal']);
+    expect(ruledOut(res)).toContain('serializable');
+    expect(ruledOut(res)).not.toContain('read-committed');
+  });
+
+  it('incompatible-order: two reads that are not prefixes of one list', async () => {
+    const res = await la(concurrent(txn(append('x', 1)), txn(append('x', 2)), txn(r('x', [1, 2])), txn(r('x', [2, 1]))));
+    expect(res.anomalyTypes).toEqual(['incompatible-order']);
+    expect(ruledOut(res)).toContain('read-committed');
+  });
+
+  it('duplicate-elements: a value read twice in one list', async () => {
+    const res = await la(concurrent(txn(append('x', 1)), txn(r('x', [1, 1]))));
+    expect(res.anomalyTypes).toEqual(['duplicate-elements']);
+    expect(res.not).toEqual(['read-uncommitted']);
+  });
+
+  it('future-read: a read showing what the transaction appends only later', async () => {
+    const res = await la(concurrent(txn(r('x', [1]), append('x', 1))));
+    expect(res.anomalyTypes).toEqual(['future-read']);
+  });
+
+  it('dirty-update: a committed append on top of an aborted one (read, so also G1a)', async () => {
+    const res = await la(concurrent(failed(txn(append('x', 1))), txn(append('x', 2)), txn(r('x', [1, 2]))));
+    expect(res.anomalyTypes).toEqual(['G1a', 'dirty-update']);
+  });
+
+  it('lost-update: two read-modify-writes from the same version (and the stale read is a G-single)', async () => {
+    const res = await la(concurrent(txn(r('x', []), append('x', 1)), txn(r('x', []), append('x', 2)), txn(r('x', [1, 2]))));
+    expect(res.anomalyTypes).toEqual(['G-single', 'lost-update']);
+    expect(ruledOut(res)).toEqual(expect.arrayContaining(['repeatable-read', 'snapshot-isolation', 'cursor-stability']));
+  });
+
+  it('garbage-read: a value nobody appended', async () => {
+    const res = await la(concurrent(txn(r('x', [9]))));
+    expect(res.anomalyTypes).toEqual(['garbage-read']);
+    expect(res.not).toEqual(['read-uncommitted']);
+  });
+
+  it('G-single-realtime: a stale read after the write completed', async () => {
+    const h = sequential(txn(append('x', 1)), txn(r('x', [])));
+    const res = await la(h);
+    expect(res.anomalyTypes).toEqual(['G-single-realtime']);
+    expect(ruledOut(res)).toContain('strict-serializable');
+    expect(ruledOut(res)).not.toContain('serializable');
+    expect((await la(h, { models: ['serializable'] })).valid).toBe(true);
+  });
+
+  it('G-single-process: a process misses its own earlier write', async () => {
+    const h = sequential({ p: 1, mops: [append('x', 1)] }, { p: 1, mops: [r('x', [])] });
+    const res = await la(h);
+    expect(res.anomalyTypes).toEqual(['G-single-process']);
+    expect(ruledOut(res)).toContain('strong-session-serializable');
+    expect(ruledOut(res)).not.toContain('serializable');
+    expect((await la(h, { models: ['strong-session-snapshot-isolation'] })).valid).toBe(false);
+  });
+
+  it('G0-realtime: a later write ordered before an earlier one', async () => {
+    // T3 reads first and completes last, so it is concurrent with both writers.
+    const h = txnHistory([txn(append('x', 2)), txn(append('x', 1)), txn(r('x', [1, 2]))], [3, 1, -1, 2, -2, -3]);
+    const res = await la(h);
+    expect(res.anomalyTypes).toEqual(['G0-realtime']);
+    expect(ruledOut(res)).toContain('strict-serializable');
+    expect(ruledOut(res)).not.toContain('read-uncommitted');
+  });
+
+  it('a serial history has no anomaly', async () => {
+    const res = await la(sequential(txn(append('x', 1), r('y', [])), txn(r('x', [1]), append('y', 2)), txn(r('x', [1]), r('y', [2]))));
+    expect(res.valid).toBe(true);
+    expect(res.anomalyTypes).toEqual([]);
+    expect(res.not).toEqual([]);
+  });
+});
+
+describe('rw-register: one anomaly per history', () => {
+  it('G1a', async () => {
+    expect((await rw(concurrent(failed(txn(w('x', 1))), txn(r('x', 1))))).anomalyTypes).toEqual(['G1a']);
+  });
+
+  it('G1b (and the G-single it makes)', async () => {
+    expect((await rw(concurrent(txn(w('x', 1), w('x', 2)), txn(r('x', 1))))).anomalyTypes).toEqual(['G-single', 'G1b']);
+  });
+
+  it('G1c', async () => {
+    expect((await rw(concurrent(txn(w('x', 1), r('y', 2)), txn(w('y', 2), r('x', 1))))).anomalyTypes).toEqual(['G1c']);
+  });
+
+  it('G-single: read skew', async () => {
+    // T2 read x's initial nil but saw T1's y.
+    expect((await rw(concurrent(txn(w('x', 1), w('y', 1)), txn(r('x', null), r('y', 1))))).anomalyTypes).toEqual(['G-single']);
+  });
+
+  it('G2-item with lost-update: both read nil and both wrote', async () => {
+    const res = await rw(concurrent(txn(r('x', null), w('x', 1)), txn(r('x', null), w('x', 2))));
+    expect(res.anomalyTypes).toEqual(['G2-item', 'lost-update']);
+  });
+
+  it('internal', async () => {
+    expect((await rw(concurrent(txn(w('x', 1), r('x', 2)), txn(w('x', 2))))).anomalyTypes).toEqual(['internal']);
+  });
+
+  it('future-read', async () => {
+    expect((await rw(concurrent(txn(r('x', 1), w('x', 1))))).anomalyTypes).toEqual(['future-read']);
+  });
+
+  it('garbage-read', async () => {
+    const res = await rw(concurrent(txn(w('x', 2)), txn(r('x', 3))));
+    expect(res.anomalyTypes).toEqual(['garbage-read']);
+  });
+
+  it('cyclic-versions under --sequential-keys: two processes see two versions in opposite orders', async () => {
+    // Within one transaction, reading 1 then 2 is also internal; use separate transactions per process.
+    const split = txnHistory(
+      [{ p: 1, mops: [r('x', 1)] }, { p: 1, mops: [r('x', 2)] }, { p: 2, mops: [r('x', 2)] }, { p: 2, mops: [r('x', 1)] }, txn(w('x', 1)), txn(w('x', 2))],
+      [5, 6, 1, 3, -1, -3, 2, 4, -2, -4, -5, -6],
+    );
+    const res = await rw(split, { sequentialKeys: true });
+    expect(res.anomalyTypes).toEqual(['cyclic-versions']);
+    expect((await rw(split)).anomalyTypes).toEqual([]);
+  });
+
+  it('--linearizable-keys orders versions by real time: a stale read contradicts it', async () => {
+    // 1 is written, then 2, then a read returns 1: real time puts 1 before 2 and 2 before 1.
+    const h = sequential(txn(w('x', 1)), txn(w('x', 2)), txn(r('x', 1)));
+    expect((await rw(h)).valid).toBe(true);
+    const res = await rw(h, { linearizableKeys: true });
+    expect(res.valid).toBe(false);
+    expect(res.anomalyTypes).toEqual(['cyclic-versions']);
+  });
+
+  it('--linearizable-keys gives ww edges the real-time order implies', async () => {
+    // 1 then 2 in real time; a concurrent reader saw 2 on x but nil on y, which T1 wrote with x = 1 … and T2 read y = 1.
+    const h = txnHistory([txn(w('x', 1), w('y', 1)), txn(w('x', 2), r('y', 1)), txn(r('x', 2), r('y', null))], [1, -1, 3, 2, -2, -3]);
+    const plain = await rw(h, { models: ['serializable'] });
+    const lin = await rw(h, { models: ['serializable'], linearizableKeys: true });
+    expect(plain.valid).toBe(false);
+    expect(lin.valid).toBe(false);
+    expect((lin.edges as Record<string, number>).ww).toBeGreaterThan((plain.edges as Record<string, number>).ww);
+  });
+});
+
+describe('bounds and options', () => {
+  it('a deadline already past gives unknown, naming the component that holds a cycle', async () => {
+    const h = concurrent(txn(r('x', []), r('y', []), append('x', 1)), txn(r('x', []), r('y', []), append('y', 1)));
+    const res = await la(h, { deadline: Date.now() - 1 });
+    expect(res.valid).toBe('unknown');
+    const cs = res.cycleSearch as { timedOut: boolean; components: { size: number; txns: number[] }[] };
+    expect(cs.timedOut).toBe(true);
+    expect(cs.components).toEqual([{ size: 2, txns: [2, 3] }]);
+  });
+
+  it('a non-cycle anomaly still makes the verdict invalid when the search times out', async () => {
+    const h = concurrent(txn(r('x', []), r('y', []), append('x', 1)), txn(r('x', []), r('y', []), append('y', 1)), txn(r('z', [7])));
+    expect((await la(h, { deadline: Date.now() - 1 })).valid).toBe(false);
+  });
+
+  it('anomalies the checked models allow are listed apart and do not invalidate', async () => {
+    const h = concurrent(txn(append('x', 1), append('y', 1)), txn(r('x', []), r('y', [1])), txn(r('z', [1, 1])), txn(append('z', 1)));
+    const res = await la(h, { models: ['read-committed'] });
+    // duplicate-elements is proscribed by read-uncommitted; G-single is allowed by read committed and not searched.
+    expect(res.anomalyTypes).toEqual(['duplicate-elements']);
+  });
+
+  it('unknown model names are refused with the list of known ones', async () => {
+    await expect(la(concurrent(txn(append('x', 1))), { models: ['serialisable'] })).rejects.toThrow(/unknown consistency model "serialisable"; known models: .*serializable/);
+  });
+
+  it('a malformed micro-op is an input error naming line and field', async () => {
+    const h = concurrent(txn(['add', 'x', 1] as never));
+    await expect(la(h)).rejects.toThrow(/<history>:?\d*:? ?value\[0\]\[0\]: a list-append micro-op is "append" or "r", got "add"/);
+  });
+
+  it('a value appended twice to one key is refused: list-append needs unique appends', async () => {
+    await expect(la(concurrent(txn(append('x', 1)), txn(append('x', 1))))).rejects.toThrow(/appended to key x again/);
+  });
+});
