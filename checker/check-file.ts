@@ -1,7 +1,8 @@
 // Checks history files one by one: the library behind `faultline check`, which tests call directly.
 import { InputError } from '../histories/errors.js';
 import type { FormatOption } from '../histories/formats.js';
-import { readHistoryFile } from '../histories/read.js';
+import { History } from '../histories/history.js';
+import { historyFormat, readHistoryFile } from '../histories/read.js';
 import type { CheckContext, Checker, Result } from './types.js';
 
 export interface FileOutcome {
@@ -35,12 +36,23 @@ export async function checkFile(file: string, checker: Checker, options: CheckFi
   const started = performance.now();
   const outcome: FileOutcome = { file, checker: checker.name, elapsedMs: 0, warnings: [] };
   try {
+    const deadline = options.timeoutSeconds !== undefined ? Date.now() + options.timeoutSeconds * 1000 : undefined;
+    if (checker.checkJsonlFile && (await historyFormat(file, { format: options.format })) === 'jsonl') {
+      const streamed = await checker.checkJsonlFile(file, { ...options.context, file, deadline });
+      outcome.format = 'jsonl';
+      outcome.ops = streamed.ops;
+      outcome.invocations = streamed.invocations;
+      outcome.warnings.push(...streamed.warnings);
+      outcome.result = streamed.result;
+      if (options.renderHtml && checker.render) outcome.html = checker.render(new History([], { file }), streamed.result);
+      outcome.elapsedMs = performance.now() - started;
+      return outcome;
+    }
     const { history, format } = await readHistoryFile(file, { format: options.format });
     outcome.format = format;
     outcome.ops = history.length;
     outcome.invocations = history.invocationCount;
     outcome.warnings.push(...history.warnings);
-    const deadline = options.timeoutSeconds !== undefined ? Date.now() + options.timeoutSeconds * 1000 : undefined;
     outcome.result = await withDeadline(checker.check(history, { ...options.context, file, deadline }), deadline);
     if (options.renderHtml && checker.render) outcome.html = checker.render(history, outcome.result);
   } catch (e) {

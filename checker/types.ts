@@ -30,6 +30,19 @@ export interface Checker {
   /** One line for `--help` and listings. */
   description: string;
   check(h: History, ctx: CheckContext): Promise<Result>;
+  /**
+   * Checks a JSONL file by streaming it, never holding its ops (for histories too big for memory
+   * as op objects). checkFile uses it, when present, for JSONL input.
+   */
+  checkJsonlFile?(path: string, ctx: CheckContext): Promise<StreamedResult>;
   /** The checker's HTML view of a result (a self-contained page), where it has one. */
   render?(h: History, result: Result): string;
+}
+
+export interface StreamedResult {
+  result: Result;
+  /** Ops read, and client invocations among them. */
+  ops: number;
+  invocations: number;
+  warnings: string[];
 }

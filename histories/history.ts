@@ -2,6 +2,7 @@
 // so that checkers can walk from one to the other in O(1).
 import { HistoryError } from './errors.js';
 import type { Op, Process } from './op.js';
+import { ProcessPairing } from './pairing.js';
 
 export interface HistoryOptions {
   /** Where the ops came from, for error messages and evidence. */
@@ -139,52 +140,24 @@ export class History {
     throw new HistoryError(this.file, this.lineOf(position), reason);
   }
 
-  // Pairs each client invocation with the next op of its process, enforcing Jepsen's process
-  // rules: one op in flight per process, and a process that got `info` never invokes again.
+  // Pairs each client invocation with the next op of its process (histories/pairing.ts has the rules).
   private pairUp(trusted: boolean): number {
     const ops = this.ops;
-    const pair = this.pair;
-    const inFlight = new Map<number, number>();
-    const crashed = new Map<number, number>();
-    let invocations = 0;
+    const pairing = new ProcessPairing(this.file, (p) => this.lineOf(p), trusted);
     let lastIndex = -Infinity;
     let indicesIncrease = true;
     for (let i = 0; i < ops.length; i++) {
       const op = ops[i];
       if (op.index <= lastIndex) indicesIncrease = false;
       lastIndex = op.index;
-      const p = op.process;
-      if (p === 'nemesis') continue;
-      if (op.type === 'invoke') {
-        invocations++;
-        if (!trusted) {
-          const open = inFlight.get(p);
-          if (open !== undefined) {
-            this.fail(i, `process ${p} invokes "${op.f}" while its "${ops[open].f}" from ${this.where(open)} is still in flight`);
-          }
-          const crash = crashed.get(p);
-          if (crash !== undefined) {
-            this.fail(i, `process ${p} invokes again after its "info" at ${this.where(crash)}; a process whose op ended in info never invokes again (its thread continues under a new process number)`);
-          }
-        }
-        inFlight.set(p, i);
-      } else {
-        const inv = inFlight.get(p);
-        if (inv === undefined) {
-          if (trusted) continue;
-          this.fail(i, `"${op.type}" completion of "${op.f}" for process ${p}, which has no invocation in flight`);
-        }
-        if (!trusted && ops[inv].f !== op.f) {
-          this.fail(i, `process ${p} completes "${op.f}" but invoked "${ops[inv].f}" at ${this.where(inv)}`);
-        }
-        pair[inv] = i;
-        pair[i] = inv;
-        inFlight.delete(p);
-        if (op.type === 'info') crashed.set(p, i);
+      const inv = pairing.take(op, i);
+      if (inv >= 0) {
+        this.pair[inv] = i;
+        this.pair[i] = inv;
       }
     }
     if (!indicesIncrease && !trusted) this.checkUniqueIndices();
-    return invocations;
+    return pairing.invocations;
   }
 
   private checkUniqueIndices(): void {

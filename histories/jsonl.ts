@@ -1,5 +1,6 @@
 // JSON Lines: one op per line. Read in chunks and parsed line by line, so a history of millions of
 // ops never needs its text in memory at once.
+import { isAscii } from 'node:buffer';
 import { open } from 'node:fs/promises';
 import { HistoryBuilder } from './builder.js';
 import { HistoryError } from './errors.js';
@@ -8,12 +9,18 @@ import { assertUtf8 } from './utf8.js';
 
 const CHUNK = 1 << 20;
 
-class JsonlLineSink {
-  readonly builder: HistoryBuilder;
+/** Where parsed ops go: `add(raw, line)` for each op, warnings for a person. */
+interface OpConsumer {
+  add(raw: unknown, line: number): void;
+  readonly warnings: string[];
+}
+
+class JsonlLineSink<C extends OpConsumer = OpConsumer> {
   line = 0;
-  constructor(readonly file: string) {
-    this.builder = new HistoryBuilder(file);
-  }
+  constructor(
+    readonly file: string,
+    readonly builder: C,
+  ) {}
 
   /** One complete line (terminated by a newline in the file). */
   take(text: string): void {
@@ -55,38 +62,64 @@ class JsonlLineSink {
 
 /** Reads a JSONL history file, streaming it. `file` is the name used in messages. */
 export async function readJsonlFile(path: string, file = path): Promise<History> {
-  const sink = new JsonlLineSink(file);
+  const builder = new HistoryBuilder(file);
+  await readLines(path, new JsonlLineSink(file, builder));
+  return builder.build();
+}
+
+/**
+ * Streams a JSONL history: `take(raw, line)` gets each op's parsed JSON, in order, and nothing
+ * is kept. For checkers that fold ops into compact state as they come.
+ */
+export async function streamJsonlFile(path: string, file: string, take: (raw: unknown, line: number) => void): Promise<{ warnings: string[] }> {
+  const consumer = { warnings: [] as string[], add: take };
+  await readLines(path, new JsonlLineSink(file, consumer));
+  return { warnings: consumer.warnings };
+}
+
+async function readLines(path: string, sink: JsonlLineSink<OpConsumer>): Promise<void> {
+  const file = sink.file;
   const handle = await open(path, 'r');
   try {
-    let carry: Buffer = Buffer.alloc(0);
-    const buf = Buffer.allocUnsafe(CHUNK);
+    // One buffer: the unfinished last line is moved to its front and the next chunk read after it,
+    // so no chunk is copied; ASCII text (the usual case) decodes as latin1, the fastest path.
+    let buf = Buffer.allocUnsafe(CHUNK * 2);
+    let carry = 0;
     for (;;) {
-      const { bytesRead } = await handle.read(buf, 0, CHUNK, null);
+      if (buf.length - carry < CHUNK) {
+        const grown = Buffer.allocUnsafe(buf.length * 2);
+        buf.copy(grown, 0, 0, carry);
+        buf = grown;
+      }
+      const { bytesRead } = await handle.read(buf, carry, CHUNK, null);
       if (bytesRead === 0) break;
-      const data = carry.length ? Buffer.concat([carry, buf.subarray(0, bytesRead)]) : buf.subarray(0, bytesRead);
-      const lastNl = data.lastIndexOf(10);
-      if (lastNl === -1) {
-        carry = Buffer.from(data);
+      const end = carry + bytesRead;
+      const lastNl = buf.lastIndexOf(10, end - 1);
+      if (lastNl < carry) {
+        carry = end;
         continue;
       }
-      const complete = data.subarray(0, lastNl);
-      assertUtf8(complete, file, sink.line + 1);
-      for (const text of complete.toString('utf8').split('\n')) sink.take(text);
-      carry = Buffer.from(data.subarray(lastNl + 1));
+      const complete = buf.subarray(0, lastNl);
+      const ascii = isAscii(complete);
+      if (!ascii) assertUtf8(complete, file, sink.line + 1);
+      const text = ascii ? complete.toString('latin1') : complete.toString('utf8');
+      for (const line of text.split('\n')) sink.take(line);
+      buf.copy(buf, 0, lastNl + 1, end);
+      carry = end - (lastNl + 1);
     }
-    if (carry.length) {
-      assertUtf8(carry, file, sink.line + 1);
-      sink.takeLast(carry.toString('utf8'));
+    if (carry > 0) {
+      const rest = buf.subarray(0, carry);
+      assertUtf8(rest, file, sink.line + 1);
+      sink.takeLast(rest.toString('utf8'));
     }
   } finally {
     await handle.close();
   }
-  return sink.builder.build();
 }
 
 /** Parses JSONL text already in memory. */
 export function parseJsonl(text: string, file = '<jsonl>'): History {
-  const sink = new JsonlLineSink(file);
+  const sink = new JsonlLineSink(file, new HistoryBuilder(file));
   const parts = text.split('\n');
   const last = parts.pop()!;
   for (const p of parts) sink.take(p);

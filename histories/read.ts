@@ -59,17 +59,19 @@ function unreadable(e: unknown, file: string): InputError {
   return new HistoryError(file, undefined, `cannot read: ${(e as Error)?.message ?? String(e)}`);
 }
 
+/** The format of a history file: as given, or told from its name and first bytes. */
+export async function historyFormat(path: string, options: ReadOptions = {}): Promise<Format> {
+  if (options.format !== undefined && options.format !== 'auto') return options.format;
+  const file = options.name ?? path;
+  const detected = detectFormat(path, await readHead(path, file));
+  if (!detected) throw new HistoryError(file, undefined, 'cannot tell the history format from its name or first bytes; pass --format');
+  return detected;
+}
+
 /** Reads a history file in any supported format. */
 export async function readHistoryFile(path: string, options: ReadOptions = {}): Promise<ReadResult> {
   const file = options.name ?? path;
-  let format: Format;
-  if (options.format === undefined || options.format === 'auto') {
-    const detected = detectFormat(path, await readHead(path, file));
-    if (!detected) {
-      throw new HistoryError(file, undefined, 'cannot tell the history format from its name or first bytes; pass --format');
-    }
-    format = detected;
-  } else format = options.format;
+  const format = await historyFormat(path, options);
 
   if (format === 'jsonl') {
     try {

@@ -1,7 +1,7 @@
 // Anomalies as they are found: a few examples per type (each with a sentence a person can act on)
 // and a count of all of them.
 import { canonicalJson } from '../linearizable/values.js';
-import { txnOp, type Txns } from './txns.js';
+import { txnRecord, type Txns } from './txns.js';
 
 export interface Anomaly {
   type: string;
@@ -42,8 +42,7 @@ export class Anomalies {
 
 /** A transaction as evidence shows it: its op, and the name a sentence calls it by. */
 export function txnEvidence(txns: Txns, t: number, name?: string): Record<string, unknown> {
-  const op = txnOp(txns, t);
-  return { ...(name !== undefined ? { name } : {}), index: op.index, process: op.process, type: op.type, value: op.value };
+  return { ...(name !== undefined ? { name } : {}), ...txnRecord(txns, t) };
 }
 
 /** A key as a sentence shows it: strings bare, anything else as JSON. */
@@ -64,6 +63,6 @@ export function showValue(v: unknown): string {
 
 /** "the transaction at index 12 (process 3)" */
 export function describeTxn(txns: Txns, t: number): string {
-  const op = txnOp(txns, t);
-  return `the transaction at index ${op.index} (process ${String(op.process)})`;
+  const p = txns.process[t];
+  return `the transaction at index ${txns.index[t]}${p >= 0 ? ` (process ${p})` : ''}`;
 }

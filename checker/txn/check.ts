@@ -7,11 +7,13 @@ import { Anomalies, type Anomaly } from './anomalies.js';
 import { CYCLE_CLASSES, searchComponent, type SearchOutcome } from './cycles.js';
 import { cycleAnomaly, type EdgeExplainer } from './explain.js';
 import { buildGraph, EdgeList, PROCESS, REALTIME, stronglyConnected } from './graph.js';
-import { analyzeListAppend } from './list-append.js';
+import { ListAppendAnalysis } from './list-append.js';
 import { boundary, canonicalModel, knownModels, prohibitedAnomalies } from './models.js';
 import { addProcessEdges, addRealtimeEdges } from './order.js';
-import { analyzeRwRegister } from './rw-register.js';
-import { FAIL, INFO, OK, readTxns, txnOp, type Workload } from './txns.js';
+import { RwRegisterAnalysis } from './rw-register.js';
+import { FAIL, INFO, OK, readTxns, TxnsBuilder, type Txns, type TxnSink, type Workload } from './txns.js';
+import { normalizeOp } from '../../histories/normalize.js';
+import { streamJsonlFile } from '../../histories/jsonl.js';
 
 export interface TxnCheckOptions {
   workload: Workload;
@@ -55,38 +57,83 @@ export function parseModels(names: readonly string[]): string[] {
   return out;
 }
 
-export async function checkTxn(history: History, options: TxnCheckOptions): Promise<Result> {
+/** A check in progress: feed it transactions (`sink`), then `finish`. */
+export interface TxnCheck {
+  readonly sink: TxnSink;
+  finish(txns: Txns): Result;
+}
+
+export function startTxnCheck(options: TxnCheckOptions): TxnCheck {
   const models = parseModels(options.models ?? DEFAULT_MODELS);
   const prohibited = prohibitedAnomalies(models);
   const isProhibited = (type: string): boolean => withItemForms([type]).some((t) => prohibited.has(t));
   const classes = CYCLE_CLASSES.filter((c) => isProhibited(c.name));
   const needProcess = classes.some((c) => c.allowed & PROCESS);
   const needRealtime = classes.some((c) => c.allowed & REALTIME);
-
-  const txns = readTxns(history, options.workload);
-  const edges = new EdgeList();
   const anomalies = new Anomalies(options.maxExamples ?? 8);
-  const { explain } =
+  const analysis =
     options.workload === 'list-append'
-      ? analyzeListAppend(txns, edges, anomalies)
-      : analyzeRwRegister(txns, edges, anomalies, { sequentialKeys: options.sequentialKeys, linearizableKeys: options.linearizableKeys });
-  if (needProcess) addProcessEdges(txns, edges);
-  if (needRealtime) addRealtimeEdges(txns, edges);
-  const graph = buildGraph(txns.count, edges);
-
-  const allowed = classes.reduce((m, c) => m | c.allowed, 0);
-  const sccs = allowed === 0 ? [] : stronglyConnected(graph, allowed).nontrivial;
-  const deadline = options.deadline ?? Date.now() + DEFAULT_CYCLE_SEARCH_SECONDS * 1000;
-  const search: SearchOutcome = { cycles: [], undetermined: [], timedOut: false };
-  const localOf = new Int32Array(graph.nodes).fill(-1);
-  const smallestFirst = [...sccs].sort((a, b) => a.length - b.length);
-  for (const scc of smallestFirst) searchComponent(graph, scc, classes, localOf, deadline, search);
-  recordCycles(txns, search, explain, anomalies);
-
-  return buildResult(txns.count, txns, models, anomalies, isProhibited, search, sccs, edges);
+      ? new ListAppendAnalysis(anomalies)
+      : new RwRegisterAnalysis(anomalies, { sequentialKeys: options.sequentialKeys, linearizableKeys: options.linearizableKeys });
+  const timer = phaseTimer();
+  return {
+    sink: analysis,
+    finish(txns: Txns): Result {
+      timer('read');
+      // About a dozen edges per transaction in concurrent histories (most of them real-time).
+      const edges = new EdgeList(Math.max(1024, txns.count * 12));
+      const { explain } = analysis.finish(txns, edges, anomalies);
+      timer('analyze');
+      if (needProcess) addProcessEdges(txns, edges);
+      if (needRealtime) addRealtimeEdges(txns, edges);
+      timer('order');
+      const graph = buildGraph(txns.count, edges);
+      timer('graph');
+      const allowed = classes.reduce((m, c) => m | c.allowed, 0);
+      const sccs = allowed === 0 ? [] : stronglyConnected(graph, allowed).nontrivial;
+      const deadline = options.deadline ?? Date.now() + DEFAULT_CYCLE_SEARCH_SECONDS * 1000;
+      const search: SearchOutcome = { cycles: [], undetermined: [], timedOut: false };
+      const localOf = new Int32Array(graph.nodes).fill(-1);
+      const smallestFirst = [...sccs].sort((x, y) => x.length - y.length);
+      for (const scc of smallestFirst) searchComponent(graph, scc, classes, localOf, deadline, search);
+      timer('scc');
+      recordCycles(txns, search, explain, anomalies);
+      timer('cycles');
+      return buildResult(txns, models, anomalies, isProhibited, search, sccs, edges);
+    },
+  };
 }
 
-function recordCycles(txns: ReturnType<typeof readTxns>, search: SearchOutcome, explain: EdgeExplainer, anomalies: Anomalies): void {
+/** Checks the transactions of a history held in memory. */
+export async function checkTxn(history: History, options: TxnCheckOptions): Promise<Result> {
+  const check = startTxnCheck(options);
+  return check.finish(readTxns(history, options.workload, check.sink));
+}
+
+export interface StreamedCheck {
+  result: Result;
+  ops: number;
+  invocations: number;
+  warnings: string[];
+}
+
+/**
+ * Checks a JSONL history file without holding its ops: each op is parsed, validated and folded
+ * into the compact transaction arrays as it is read.
+ */
+export async function checkTxnJsonlFile(path: string, options: TxnCheckOptions, file = path): Promise<StreamedCheck> {
+  const check = startTxnCheck(options);
+  const builder = new TxnsBuilder(options.workload, file, check.sink);
+  let position = 0;
+  const { warnings } = await streamJsonlFile(path, file, (raw, line) => {
+    builder.add(normalizeOp(raw, position, file, line), position, line);
+    position++;
+  });
+  const txns = builder.build();
+  return { result: check.finish(txns), ops: position, invocations: builder.invocations, warnings };
+}
+
+function recordCycles(txns: Txns, search: SearchOutcome, explain: EdgeExplainer, anomalies: Anomalies): void {
   // The same transactions found again by a later (less severe) class, e.g. a -process cycle
   // whose process edges are also real-time edges, are one anomaly: the first name found stands.
   const seen = new Set<string>();
@@ -100,8 +147,7 @@ function recordCycles(txns: ReturnType<typeof readTxns>, search: SearchOutcome, 
 }
 
 function buildResult(
-  count: number,
-  txns: ReturnType<typeof readTxns>,
+  txns: Txns,
   models: string[],
   anomalies: Anomalies,
   isProhibited: (t: string) => boolean,
@@ -109,6 +155,7 @@ function buildResult(
   sccs: Int32Array[],
   edges: EdgeList,
 ): Result {
+  const count = txns.count;
   const found = anomalies.types();
   const bad = found.filter(isProhibited);
   const allowedFound = found.filter((t) => !isProhibited(t));
@@ -150,8 +197,19 @@ function buildResult(
     result.cycleSearch = {
       timedOut: search.timedOut,
       undetermined: search.undetermined,
-      components: sccs.slice(0, 8).map((s) => ({ size: s.length, txns: [...s.slice(0, 16)].map((t) => txnOp(txns, t).index) })),
+      components: sccs.slice(0, 8).map((s) => ({ size: s.length, txns: [...s.slice(0, 16)].map((t) => txns.index[t]) })),
     };
   }
   return result;
+}
+
+/** Phase timings on stderr when FAULTLINE_TIMING is set: for profiling, not for users. */
+function phaseTimer(): (phase: string) => void {
+  if (!process.env.FAULTLINE_TIMING) return () => {};
+  let last = performance.now();
+  return (phase) => {
+    const now = performance.now();
+    process.stderr.write(`txn ${phase}: ${(now - last).toFixed(1)} ms\n`);
+    last = now;
+  };
 }

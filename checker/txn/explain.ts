@@ -4,7 +4,7 @@ import type { Anomaly } from './anomalies.js';
 import { txnEvidence } from './anomalies.js';
 import type { FoundCycle } from './cycles.js';
 import { EDGE_NAMES, PROCESS, REALTIME } from './graph.js';
-import { txnOp, type Txns } from './txns.js';
+import type { Txns } from './txns.js';
 
 /** Why `a` → `b` has an edge of `type`, or undefined when the workload cannot say. */
 export type EdgeExplainer = (a: number, b: number, type: number, nameA: string, nameB: string) => { key?: unknown; sentence: string } | undefined;
@@ -18,10 +18,8 @@ export interface CycleStep {
 }
 
 function orderSentence(txns: Txns, a: number, b: number, type: number, nameA: string, nameB: string): string {
-  const opA = txnOp(txns, a);
-  const opB = txns.history.ops[txns.invokeAt[b]];
-  if (type === PROCESS) return `${nameA} and ${nameB} ran on process ${String(opB.process)}, ${nameA} first, so ${nameA} process→ ${nameB}`;
-  return `${nameA} completed (index ${opA.index}) before ${nameB} was invoked (index ${opB.index}), so ${nameA} realtime→ ${nameB}`;
+  if (type === PROCESS) return `${nameA} and ${nameB} ran on process ${txns.process[b]}, ${nameA} first, so ${nameA} process→ ${nameB}`;
+  return `${nameA} completed (index ${txns.index[a]}) before ${nameB} was invoked (index ${txns.invokeIndex[b]}), so ${nameA} realtime→ ${nameB}`;
 }
 
 export function cycleAnomaly(txns: Txns, cycle: FoundCycle, explain: EdgeExplainer): Anomaly {
@@ -37,7 +35,7 @@ export function cycleAnomaly(txns: Txns, cycle: FoundCycle, explain: EdgeExplain
   return {
     type: cycle.name,
     sentence: `${steps.map((s) => s.why).join('; ')}: a cycle`,
-    ops: cycle.nodes.map((t) => txnOp(txns, t).index),
+    ops: cycle.nodes.map((t) => txns.index[t]),
     cycle: cycle.nodes.map((t, i) => txnEvidence(txns, t, names[i])),
     steps,
   };

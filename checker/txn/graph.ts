@@ -13,10 +13,15 @@ export const EDGE_NAMES: Record<number, string> = { [WW]: 'ww', [WR]: 'wr', [RW]
 
 /** Edges as they are found, duplicates and all. */
 export class EdgeList {
-  src = new Int32Array(1024);
-  dst = new Int32Array(1024);
-  type = new Uint8Array(1024);
+  src: Int32Array;
+  dst: Int32Array;
+  type: Uint8Array;
   length = 0;
+  constructor(capacity = 1024) {
+    this.src = new Int32Array(capacity);
+    this.dst = new Int32Array(capacity);
+    this.type = new Uint8Array(capacity);
+  }
   readonly counts: Record<string, number> = { ww: 0, wr: 0, rw: 0, process: 0, realtime: 0 };
 
   add(a: number, b: number, type: number): void {

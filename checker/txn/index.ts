@@ -1,11 +1,11 @@
 // Elle-class transactional checkers: `list-append` and `rw-register`.
 import type { History } from '../../histories/history.js';
 import type { CheckContext, Checker, Result } from '../types.js';
-import { checkTxn, type TxnCheckOptions } from './check.js';
+import { checkTxn, checkTxnJsonlFile, type TxnCheckOptions } from './check.js';
 import type { Workload } from './txns.js';
 import { renderTxnView } from './view.js';
 
-export { checkTxn, parseModels, DEFAULT_MODELS, type TxnCheckOptions } from './check.js';
+export { checkTxn, checkTxnJsonlFile, parseModels, DEFAULT_MODELS, type TxnCheckOptions } from './check.js';
 export { boundary, canonicalModel, knownModels, prohibitedAnomalies, impliedAnomalies } from './models.js';
 export type { Anomaly } from './anomalies.js';
 
@@ -26,6 +26,7 @@ function txnChecker(workload: Workload, description: string): Checker {
     name: workload,
     description,
     check: (h: History, ctx: CheckContext): Promise<Result> => checkTxn(h, optionsFrom(workload, ctx)),
+    checkJsonlFile: (path: string, ctx: CheckContext) => checkTxnJsonlFile(path, optionsFrom(workload, ctx), ctx.file ?? path),
     render: (h: History, r: Result): string => renderTxnView(h, r, workload),
   };
 }

@@ -1,11 +1,10 @@
 // List-append (Elle): appends are unique per key and a read returns the key's whole list, so the
 // reads reveal the order of versions. Every read must be a prefix of the longest read of its key;
 // that longest read is the version order, and appends no read ever saw come after all of it.
-import { HistoryError } from '../../histories/errors.js';
 import { sameValue, valueKey } from '../linearizable/values.js';
 import { Anomalies, describeTxn, showKey, showValue, txnEvidence } from './anomalies.js';
 import { EdgeList, PROCESS, REALTIME, RW, WR, WW } from './graph.js';
-import { FAIL, OK, READ, txnIndex, WRITE, lineOfTxn, type Txns } from './txns.js';
+import { FAIL, OK, READ, WRITE, type Txns, type TxnsBuilder, type TxnSink } from './txns.js';
 import type { EdgeExplainer } from './explain.js';
 
 const EMPTY: readonly unknown[] = [];
@@ -23,54 +22,67 @@ function listIncludes(list: readonly unknown[], v: unknown): boolean {
   return false;
 }
 
-export interface ListAppendAnalysis {
-  explain: EdgeExplainer;
-}
-
-export function analyzeListAppend(txns: Txns, edges: EdgeList, anomalies: Anomalies): ListAppendAnalysis {
-  const { count, status, mopStart, mopKind, mopKey, mopValue } = txns;
-  const keyCount = txns.keys.length;
-  const history = txns.history;
-
+/**
+ * Sees each transaction as it is finished: records appends, compares each read with the longest
+ * read of its key so far (keeping only its length), checks reads inside a transaction against
+ * its own earlier micro-ops. `finish` then infers the version orders and the edges.
+ */
+export class ListAppendAnalysis implements TxnSink {
   // Appends: writer, key, value; whether it is its writer's last append to that key.
-  const appendTxn: number[] = [];
-  const appendKey: number[] = [];
-  const appendValue: unknown[] = [];
-  const appendFinal: number[] = [];
-  const appendOf: Map<unknown, number>[] = Array.from({ length: keyCount }, () => new Map());
-  // Reads by ok transactions: reader, key, list, whether it is the reader's first access to the key
-  // (an external read), and whether the reader appends to the key after it.
-  const readTxn: number[] = [];
-  const readKey: number[] = [];
-  const readList: (readonly unknown[])[] = [];
-  const readExternal: number[] = [];
-  const readThenAppend: number[] = [];
+  private readonly appendTxn: number[] = [];
+  private readonly appendKey: number[] = [];
+  private readonly appendValue: unknown[] = [];
+  private readonly appendFinal: number[] = [];
+  private readonly appendOf: Map<unknown, number>[] = [];
+  // Reads by ok transactions: reader, key, length (-1: incompatible with the key's order), micro-op,
+  // whether it is the reader's first access to the key (an external read), and whether the reader
+  // appends to the key after it.
+  private readonly readTxn: number[] = [];
+  private readonly readKey: number[] = [];
+  private readonly readLen: number[] = [];
+  private readonly readMop: number[] = [];
+  private readonly readExternal: number[] = [];
+  private readonly readThenAppend: number[] = [];
+  /** The longest read of each key so far: every compatible read is a prefix of it. */
+  private readonly longest: (readonly unknown[])[] = [];
+  private readonly longestReader: number[] = [];
 
   // Per transaction, the keys it touched so far and what it knows of each.
-  const localKey: number[] = [];
-  const localBase: (readonly unknown[] | null)[] = [];
-  const localPending: unknown[][] = [];
-  const localLastAppend: number[] = [];
-  const localExternalRead: number[] = [];
+  private readonly localKey: number[] = [];
+  private readonly localBase: (readonly unknown[] | null)[] = [];
+  private readonly localPending: unknown[][] = [];
+  private readonly localLastAppend: number[] = [];
+  private readonly localExternalRead: number[] = [];
 
-  for (let t = 0; t < count; t++) {
-    const st = status[t];
+  constructor(private readonly anomalies: Anomalies) {}
+
+  txn(b: TxnsBuilder, t: number, raw: unknown[][]): void {
+    const st = b.status.data[t];
+    const first = b.mopStart.data[t];
+    const mopKey = b.mopKey.data;
+    const { localKey, localBase, localPending, localLastAppend, localExternalRead, appendOf } = this;
     localKey.length = 0;
-    for (let m = mopStart[t]; m < mopStart[t + 1]; m++) {
+    for (let i = 0; i < raw.length; i++) {
+      const m = first + i;
       const k = mopKey[m];
+      while (appendOf.length <= k) {
+        appendOf.push(new Map());
+        this.longest.push(EMPTY);
+        this.longestReader.push(-1);
+      }
       let j = localKey.indexOf(k);
-      if (mopKind[m] === WRITE) {
-        const v = mopValue[m];
+      if (b.mopKind.data[m] === WRITE) {
+        const v = raw[i][2];
         const id = idOf(v);
         const prior = appendOf[k].get(id);
         if (prior !== undefined) {
-          throw new HistoryError(history.file, lineOfTxn(txns, t), `list-append needs every appended value unique per key: ${showValue(v)} is appended to key ${showKey(txns.keys[k])} again (first by the transaction at index ${txnIndex(txns, appendTxn[prior])})`);
+          b.fail(b.line.data[t], `value[${i}]`, `list-append needs every appended value unique per key: ${showValue(v)} is appended to key ${showKey(b.keys[k])} again (first by the transaction at index ${b.index.data[this.appendTxn[prior]]})`);
         }
-        const a = appendTxn.length;
-        appendTxn.push(t);
-        appendKey.push(k);
-        appendValue.push(v);
-        appendFinal.push(1);
+        const a = this.appendTxn.length;
+        this.appendTxn.push(t);
+        this.appendKey.push(k);
+        this.appendValue.push(v);
+        this.appendFinal.push(1);
         appendOf[k].set(id, a);
         if (j < 0) {
           j = localKey.push(k) - 1;
@@ -79,23 +91,24 @@ export function analyzeListAppend(txns: Txns, edges: EdgeList, anomalies: Anomal
           localLastAppend[j] = a;
           localExternalRead[j] = -1;
         } else {
-          if (localLastAppend[j] >= 0) appendFinal[localLastAppend[j]] = 0;
+          if (localLastAppend[j] >= 0) this.appendFinal[localLastAppend[j]] = 0;
           localLastAppend[j] = a;
           localPending[j].push(v);
-          if (localExternalRead[j] >= 0) readThenAppend[localExternalRead[j]] = 1;
+          if (localExternalRead[j] >= 0) this.readThenAppend[localExternalRead[j]] = 1;
         }
         continue;
       }
       if (st !== OK) continue;
-      const raw = mopValue[m];
-      const list = raw === null ? EMPTY : (raw as readonly unknown[]);
-      const r = readTxn.length;
-      readTxn.push(t);
-      readKey.push(k);
-      readList.push(list);
-      readThenAppend.push(0);
+      const value = raw[i][2];
+      const list = value === null ? EMPTY : (value as readonly unknown[]);
+      const r = this.readTxn.length;
+      this.readTxn.push(t);
+      this.readKey.push(k);
+      this.readMop.push(m);
+      this.readThenAppend.push(0);
+      this.readLen.push(this.placeRead(b, k, list, r, t, m));
       if (j < 0) {
-        readExternal.push(1);
+        this.readExternal.push(1);
         j = localKey.push(k) - 1;
         localBase[j] = list;
         localPending[j] = [];
@@ -103,201 +116,224 @@ export function analyzeListAppend(txns: Txns, edges: EdgeList, anomalies: Anomal
         localExternalRead[j] = r;
         continue;
       }
-      readExternal.push(0);
-      checkInternal(txns, t, m, k, localBase[j], localPending[j], list, anomalies);
+      this.readExternal.push(0);
+      checkInternal(b, t, i, k, localBase[j], localPending[j], list, this.anomalies);
       localBase[j] = list;
       localPending[j] = [];
     }
     // A first read that already shows what the transaction appends later is a read from the future.
     for (let j = 0; j < localKey.length; j++) {
       const r = localExternalRead[j];
-      if (r < 0 || readThenAppend[r] === 0) continue;
-      const list = readList[r];
-      for (let m = mopStart[t]; m < mopStart[t + 1]; m++) {
-        if (mopKind[m] !== WRITE || mopKey[m] !== localKey[j] || !listIncludes(list, mopValue[m])) continue;
-        anomalies.add({
+      if (r < 0 || this.readThenAppend[r] === 0) continue;
+      const list = localReadList(raw, first, this.readMop[r]);
+      for (let i = 0; i < raw.length; i++) {
+        const m = first + i;
+        if (b.mopKind.data[m] !== WRITE || mopKey[m] !== localKey[j] || !listIncludes(list, raw[i][2])) continue;
+        this.anomalies.add({
           type: 'future-read',
-          sentence: `${describeTxn(txns, t)} read key ${showKey(txns.keys[localKey[j]])} = ${showValue(list)}, which already holds ${showValue(mopValue[m])}, a value it appends only later`,
-          ops: [txnIndex(txns, t)],
-          key: txns.keys[localKey[j]],
-          txn: txnEvidence(txns, t),
+          sentence: `the transaction at index ${b.index.data[t]} read key ${showKey(b.keys[localKey[j]])} = ${showValue(list)}, which already holds ${showValue(raw[i][2])}, a value it appends only later`,
+          ops: [b.index.data[t]],
+          key: b.keys[localKey[j]],
+          txnIndex: b.index.data[t],
         });
         break;
       }
     }
   }
 
-  const appendFinalArr = Uint8Array.from(appendFinal);
-  const writerStatus = (a: number): number => status[appendTxn[a]];
-
-  // Group reads and appends by key.
-  const readsByKey = groupByKey(readKey, keyCount);
-  const appendsByKey = groupByKey(appendKey, keyCount);
-  const longest = new Int32Array(keyCount).fill(-1);
-
-  for (let k = 0; k < keyCount; k++) {
-    const key = txns.keys[k];
-    const rs = readsByKey.items.subarray(readsByKey.start[k], readsByKey.start[k + 1]);
-    let lmax = -1;
-    for (const r of rs) if (lmax < 0 || readList[r].length > readList[lmax].length) lmax = r;
-    longest[k] = lmax;
-    const order = lmax >= 0 ? readList[lmax] : EMPTY;
-    const n = order.length;
-
-    // The version order: who appended each element of the longest read.
-    const position = new Map<unknown, number>();
-    const writerAt = new Int32Array(n).fill(-1);
-    let abortedSeen = -1;
-    for (let i = 0; i < n; i++) {
-      const v = order[i];
-      const id = idOf(v);
-      if (position.has(id)) {
-        anomalies.add({
-          type: 'duplicate-elements',
-          sentence: `${describeTxn(txns, readTxn[lmax])} read key ${showKey(key)} = ${showValue(order)}, which holds ${showValue(v)} more than once`,
-          ops: [txnIndex(txns, readTxn[lmax])],
-          key,
-          value: v,
-          txn: txnEvidence(txns, readTxn[lmax]),
-        });
-        continue;
+  /**
+   * Compares a read with the longest read of its key so far, adopting it when it extends that.
+   * Returns its length, or -1 when it is a prefix of no single order (it is then kept whole).
+   */
+  private placeRead(b: TxnsBuilder, k: number, list: readonly unknown[], r: number, t: number, m: number): number {
+    const cur = this.longest[k];
+    if (list.length <= cur.length ? isPrefix(list, cur) : isPrefix(cur, list)) {
+      if (list.length > cur.length) {
+        this.longest[k] = list;
+        this.longestReader[k] = r;
       }
-      position.set(id, i);
-      const a = appendOf[k].get(id);
-      if (a === undefined) {
-        const reader = firstReaderOf(rs, i, readList, readTxn);
-        anomalies.add({
-          type: 'garbage-read',
-          sentence: `${describeTxn(txns, reader)} read key ${showKey(key)} = ${showValue(readList[firstReadOf(rs, i, readList, readTxn)])}, but no transaction ever appended ${showValue(v)} to it`,
-          ops: [txnIndex(txns, reader)],
-          key,
-          value: v,
-          txn: txnEvidence(txns, reader),
-        });
-        continue;
-      }
-      writerAt[i] = appendTxn[a];
-      if (writerStatus(a) === FAIL) {
-        const r = firstReadOf(rs, i, readList, readTxn);
-        const reader = readTxn[r];
-        anomalies.add({
-          type: 'G1a',
-          sentence: `${describeTxn(txns, reader)} read key ${showKey(key)} = ${showValue(readList[r])}, which includes ${showValue(v)}, appended by ${describeTxn(txns, appendTxn[a])}, which failed (an aborted read)`,
-          ops: [txnIndex(txns, reader), txnIndex(txns, appendTxn[a])],
-          key,
-          value: v,
-          reader: txnEvidence(txns, reader),
-          writer: txnEvidence(txns, appendTxn[a]),
-        });
-        if (abortedSeen < 0) abortedSeen = i;
-      } else if (abortedSeen >= 0) {
-        const aborted = writerAt[abortedSeen];
-        anomalies.add({
-          type: 'dirty-update',
-          sentence: `on key ${showKey(key)}, ${describeTxn(txns, appendTxn[a])} appended ${showValue(v)} after ${showValue(order[abortedSeen])}, which ${describeTxn(txns, aborted)} appended and then failed`,
-          ops: [txnIndex(txns, aborted), txnIndex(txns, appendTxn[a])],
-          key,
-          values: order.slice(abortedSeen, i + 1),
-          aborted: txnEvidence(txns, aborted),
-          writer: txnEvidence(txns, appendTxn[a]),
-        });
-        abortedSeen = -1;
-      }
+      b.mopValue[m] = list.length;
+      return list.length;
     }
+    const other = this.readTxn[this.longestReader[k]];
+    this.anomalies.add({
+      type: 'incompatible-order',
+      sentence: `key ${showKey(b.keys[k])} was read as ${showValue(list)} by the transaction at index ${b.index.data[t]} and as ${showValue(cur)} by the transaction at index ${b.index.data[other]}; neither is a prefix of the other, so they cannot come from one order of appends`,
+      ops: [b.index.data[t], b.index.data[other]],
+      key: b.keys[k],
+      values: [list, cur],
+    });
+    return -1;
+  }
 
-    // ww: each committed (or maybe committed) writer precedes the next one in the order.
-    let last = -1;
-    for (let i = 0; i < n; i++) {
-      const w = writerAt[i];
-      if (w < 0 || status[w] === FAIL) continue;
-      if (last >= 0 && last !== w) edges.add(last, w, WW);
-      last = w;
+  finish(txns: Txns, edges: EdgeList, anomalies: Anomalies): { explain: EdgeExplainer } {
+    const { status } = txns;
+    const keyCount = txns.keys.length;
+    const { appendTxn, appendOf, appendValue, readTxn, readLen, readExternal, readThenAppend } = this;
+    while (appendOf.length < keyCount) {
+      appendOf.push(new Map());
+      this.longest.push(EMPTY);
+      this.longestReader.push(-1);
     }
-    // Appends never read come after everything read.
-    const unseen: number[] = [];
-    for (let x = appendsByKey.start[k]; x < appendsByKey.start[k + 1]; x++) {
-      const a = appendsByKey.items[x];
-      if (writerStatus(a) === FAIL || position.has(idOf(appendValue[a]))) continue;
-      unseen.push(appendTxn[a]);
-      if (last >= 0) edges.add(last, appendTxn[a], WW);
-    }
+    const appendFinal = Uint8Array.from(this.appendFinal);
+    const readsByKey = groupByKey(this.readKey, keyCount);
+    const appendsByKey = groupByKey(this.appendKey, keyCount);
+    const orders = this.longest;
+    txns.readValue = (m) => {
+      const v = txns.mopValue[m];
+      return typeof v === 'number' ? orders[txns.mopKey[m]].slice(0, v) : v;
+    };
+    /** The first read (in transaction order) long enough to show position `i` of key k's order. */
+    const firstReadOf = (rs: Int32Array, i: number): number => {
+      let best = -1;
+      for (const r of rs) if (readLen[r] > i && (best < 0 || readTxn[r] < readTxn[best])) best = r;
+      return best;
+    };
 
-    const lostUpdate = new Map<number, number>();
-    for (const r of rs) {
-      const list = readList[r];
-      const t = readTxn[r];
-      if (r !== lmax && !isPrefix(list, order)) {
-        anomalies.add({
-          type: 'incompatible-order',
-          sentence: `key ${showKey(key)} was read as ${showValue(list)} by ${describeTxn(txns, t)} and as ${showValue(order)} by ${describeTxn(txns, readTxn[lmax])}; neither is a prefix of the other, so they cannot come from one order of appends`,
-          ops: [txnIndex(txns, t), txnIndex(txns, readTxn[lmax])],
-          key,
-          values: [list, order],
-          txns: [txnEvidence(txns, t), txnEvidence(txns, readTxn[lmax])],
-        });
-        continue;
+    for (let k = 0; k < keyCount; k++) {
+      const key = txns.keys[k];
+      const rs = readsByKey.items.subarray(readsByKey.start[k], readsByKey.start[k + 1]);
+      const order = orders[k];
+      const n = order.length;
+      const lmaxTxn = this.longestReader[k] >= 0 ? readTxn[this.longestReader[k]] : -1;
+
+      // The version order: who appended each element of the longest read.
+      const position = new Map<unknown, number>();
+      const writerAt = new Int32Array(n).fill(-1);
+      let abortedSeen = -1;
+      for (let i = 0; i < n; i++) {
+        const v = order[i];
+        const id = idOf(v);
+        if (position.has(id)) {
+          anomalies.add({
+            type: 'duplicate-elements',
+            sentence: `${describeTxn(txns, lmaxTxn)} read key ${showKey(key)} = ${showValue(order)}, which holds ${showValue(v)} more than once`,
+            ops: [txns.index[lmaxTxn]],
+            key,
+            value: v,
+            txn: txnEvidence(txns, lmaxTxn),
+          });
+          continue;
+        }
+        position.set(id, i);
+        const a = appendOf[k].get(id);
+        if (a === undefined) {
+          const r = firstReadOf(rs, i);
+          const reader = readTxn[r];
+          anomalies.add({
+            type: 'garbage-read',
+            sentence: `${describeTxn(txns, reader)} read key ${showKey(key)} = ${showValue(order.slice(0, readLen[r]))}, but no transaction ever appended ${showValue(v)} to it`,
+            ops: [txns.index[reader]],
+            key,
+            value: v,
+            txn: txnEvidence(txns, reader),
+          });
+          continue;
+        }
+        writerAt[i] = appendTxn[a];
+        if (status[appendTxn[a]] === FAIL) {
+          const r = firstReadOf(rs, i);
+          const reader = readTxn[r];
+          anomalies.add({
+            type: 'G1a',
+            sentence: `${describeTxn(txns, reader)} read key ${showKey(key)} = ${showValue(order.slice(0, readLen[r]))}, which includes ${showValue(v)}, appended by ${describeTxn(txns, appendTxn[a])}, which failed (an aborted read)`,
+            ops: [txns.index[reader], txns.index[appendTxn[a]]],
+            key,
+            value: v,
+            reader: txnEvidence(txns, reader),
+            writer: txnEvidence(txns, appendTxn[a]),
+          });
+          if (abortedSeen < 0) abortedSeen = i;
+        } else if (abortedSeen >= 0) {
+          const aborted = writerAt[abortedSeen];
+          anomalies.add({
+            type: 'dirty-update',
+            sentence: `on key ${showKey(key)}, ${describeTxn(txns, appendTxn[a])} appended ${showValue(v)} after ${showValue(order[abortedSeen])}, which ${describeTxn(txns, aborted)} appended and then failed`,
+            ops: [txns.index[aborted], txns.index[appendTxn[a]]],
+            key,
+            values: order.slice(abortedSeen, i + 1),
+            aborted: txnEvidence(txns, aborted),
+            writer: txnEvidence(txns, appendTxn[a]),
+          });
+          abortedSeen = -1;
+        }
       }
-      if (readExternal[r] === 0) continue;
-      const len = list.length;
-      if (len > 0) {
-        const w = writerAt[len - 1];
-        if (w >= 0 && w !== t && status[w] !== FAIL) {
-          edges.add(w, t, WR);
-          const a = appendOf[k].get(idOf(list[len - 1]))!;
-          if (appendFinalArr[a] === 0) {
+
+      // ww: each committed (or maybe committed) writer precedes the next one in the order.
+      let last = -1;
+      for (let i = 0; i < n; i++) {
+        const w = writerAt[i];
+        if (w < 0 || status[w] === FAIL) continue;
+        if (last >= 0 && last !== w) edges.add(last, w, WW);
+        last = w;
+      }
+      // Appends never read come after everything read.
+      const unseen: number[] = [];
+      for (let x = appendsByKey.start[k]; x < appendsByKey.start[k + 1]; x++) {
+        const a = appendsByKey.items[x];
+        if (status[appendTxn[a]] === FAIL || position.has(idOf(appendValue[a]))) continue;
+        unseen.push(appendTxn[a]);
+        if (last >= 0) edges.add(last, appendTxn[a], WW);
+      }
+
+      const lostUpdate = new Map<number, number>();
+      for (const r of rs) {
+        const len = readLen[r];
+        if (len < 0 || readExternal[r] === 0) continue;
+        const t = readTxn[r];
+        if (len > 0) {
+          const w = writerAt[len - 1];
+          if (w >= 0 && w !== t && status[w] !== FAIL) {
+            edges.add(w, t, WR);
+            const a = appendOf[k].get(idOf(order[len - 1]))!;
+            if (appendFinal[a] === 0) {
+              anomalies.add({
+                type: 'G1b',
+                sentence: `${describeTxn(txns, t)} read key ${showKey(key)} = ${showValue(order.slice(0, len))}, ending in ${showValue(order[len - 1])}, but ${describeTxn(txns, w)} appended more to the key after it (an intermediate read)`,
+                ops: [txns.index[t], txns.index[w]],
+                key,
+                reader: txnEvidence(txns, t),
+                writer: txnEvidence(txns, w),
+              });
+            }
+          }
+        }
+        let p = len;
+        while (p < n && (writerAt[p] < 0 || status[writerAt[p]] === FAIL)) p++;
+        if (p < n) {
+          if (writerAt[p] !== t) edges.add(t, writerAt[p], RW);
+        } else {
+          for (const w of unseen) if (w !== t) edges.add(t, w, RW);
+        }
+        if (readThenAppend[r] === 1) {
+          const other = lostUpdate.get(len);
+          if (other === undefined) lostUpdate.set(len, t);
+          else {
             anomalies.add({
-              type: 'G1b',
-              sentence: `${describeTxn(txns, t)} read key ${showKey(key)} = ${showValue(list)}, ending in ${showValue(list[len - 1])}, but ${describeTxn(txns, w)} appended more to the key after it (an intermediate read)`,
-              ops: [txnIndex(txns, t), txnIndex(txns, w)],
+              type: 'lost-update',
+              sentence: `${describeTxn(txns, other)} and ${describeTxn(txns, t)} both read key ${showKey(key)} = ${showValue(order.slice(0, len))} and both appended to it; one of them did not see the other's update`,
+              ops: [txns.index[other], txns.index[t]],
               key,
-              reader: txnEvidence(txns, t),
-              writer: txnEvidence(txns, w),
+              value: order.slice(0, len),
+              txns: [txnEvidence(txns, other), txnEvidence(txns, t)],
             });
           }
         }
       }
-      let p = len;
-      while (p < n && (writerAt[p] < 0 || status[writerAt[p]] === FAIL)) p++;
-      if (p < n) {
-        if (writerAt[p] !== t) edges.add(t, writerAt[p], RW);
-      } else {
-        for (const w of unseen) if (w !== t) edges.add(t, w, RW);
-      }
-      if (readThenAppend[r] === 1) {
-        const other = lostUpdate.get(len);
-        if (other === undefined) lostUpdate.set(len, t);
-        else {
-          anomalies.add({
-            type: 'lost-update',
-            sentence: `${describeTxn(txns, other)} and ${describeTxn(txns, t)} both read key ${showKey(key)} = ${showValue(list)} and both appended to it; one of them did not see the other's update`,
-            ops: [txnIndex(txns, other), txnIndex(txns, t)],
-            key,
-            value: list,
-            txns: [txnEvidence(txns, other), txnEvidence(txns, t)],
-          });
-        }
-      }
     }
+    return { explain: listAppendExplainer(txns, orders) };
   }
+}
 
-  return { explain: listAppendExplainer(txns, readList, readKey, longest) };
+function localReadList(raw: unknown[][], first: number, m: number): readonly unknown[] {
+  const v = raw[m - first][2];
+  return v === null ? EMPTY : (v as readonly unknown[]);
 }
 
 function isPrefix(list: readonly unknown[], of: readonly unknown[]): boolean {
   if (list.length > of.length) return false;
   for (let i = 0; i < list.length; i++) if (!same(list[i], of[i])) return false;
   return true;
-}
-
-/** The first read (in transaction order) long enough to show position `i`. */
-function firstReadOf(rs: Int32Array, i: number, readList: (readonly unknown[])[], readTxn: number[]): number {
-  let best = -1;
-  for (const r of rs) if (readList[r].length > i && (best < 0 || readTxn[r] < readTxn[best])) best = r;
-  return best;
-}
-
-function firstReaderOf(rs: Int32Array, i: number, readList: (readonly unknown[])[], readTxn: number[]): number {
-  return readTxn[firstReadOf(rs, i, readList, readTxn)];
 }
 
 /** Items 0..n-1 grouped by their key, by counting sort. */
@@ -311,31 +347,28 @@ export function groupByKey(keyOfItem: readonly number[], keyCount: number): { st
   return { start, items };
 }
 
-function checkInternal(txns: Txns, t: number, m: number, k: number, base: readonly unknown[] | null, pending: unknown[], list: readonly unknown[], anomalies: Anomalies): void {
+function checkInternal(b: TxnsBuilder, t: number, i: number, k: number, base: readonly unknown[] | null, pending: unknown[], list: readonly unknown[], anomalies: Anomalies): void {
   let ok: boolean;
-  let expected: string;
   if (base !== null) {
     ok = list.length === base.length + pending.length && isPrefix(base, list);
-    for (let i = 0; ok && i < pending.length; i++) ok = same(list[base.length + i], pending[i]);
-    expected = showValue([...base, ...pending]);
+    for (let x = 0; ok && x < pending.length; x++) ok = same(list[base.length + x], pending[x]);
   } else {
     ok = list.length >= pending.length;
-    for (let i = 0; ok && i < pending.length; i++) ok = same(list[list.length - pending.length + i], pending[i]);
-    expected = `a list ending in ${showValue(pending).slice(1, -1)}`;
+    for (let x = 0; ok && x < pending.length; x++) ok = same(list[list.length - pending.length + x], pending[x]);
   }
   if (ok) return;
-  const op = txns.history.ops[txns.completeAt[t]];
+  const expected = base !== null ? showValue([...base, ...pending]) : `a list ending in ${showValue(pending).slice(1, -1)}`;
   anomalies.add({
     type: 'internal',
-    sentence: `${describeTxn(txns, t)} read key ${showKey(txns.keys[k])} = ${showValue(list)} in micro-op ${m - txns.mopStart[t]}, but its own earlier micro-ops imply ${expected}`,
-    ops: [op.index],
-    key: txns.keys[k],
-    mop: m - txns.mopStart[t],
-    txn: txnEvidence(txns, t),
+    sentence: `the transaction at index ${b.index.data[t]} read key ${showKey(b.keys[k])} = ${showValue(list)} in micro-op ${i}, but its own earlier micro-ops imply ${expected}`,
+    ops: [b.index.data[t]],
+    key: b.keys[k],
+    mop: i,
+    txnIndex: b.index.data[t],
   });
 }
 
-function listAppendExplainer(txns: Txns, readList: (readonly unknown[])[], readKey: number[], longest: Int32Array): EdgeExplainer {
+function listAppendExplainer(txns: Txns, orders: (readonly unknown[])[]): EdgeExplainer {
   const { mopStart, mopKind, mopKey, mopValue } = txns;
   const firstAccess = (t: number, k: number): number => {
     for (let m = mopStart[t]; m < mopStart[t + 1]; m++) if (mopKey[m] === k) return m;
@@ -351,12 +384,12 @@ function listAppendExplainer(txns: Txns, readList: (readonly unknown[])[], readK
     for (let m = mopStart[t]; m < mopStart[t + 1]; m++) if (!ks.includes(mopKey[m])) ks.push(mopKey[m]);
     return ks;
   };
-  const orderOf = (k: number): readonly unknown[] => (longest[k] >= 0 ? readList[longest[k]] : EMPTY);
+  const orderOf = (k: number): readonly unknown[] => orders[k];
+  const readOf = (m: number): readonly unknown[] => (txns.readValue(m) ?? EMPTY) as readonly unknown[];
   const indexIn = (list: readonly unknown[], v: unknown): number => {
     for (let i = 0; i < list.length; i++) if (same(list[i], v)) return i;
     return -1;
   };
-  void readKey;
   return (a, b, type, nameA, nameB) => {
     if (type === PROCESS || type === REALTIME) return undefined;
     for (const k of keysOf(a)) {
@@ -380,7 +413,7 @@ function listAppendExplainer(txns: Txns, readList: (readonly unknown[])[], readK
       } else if (type === WR) {
         const m = firstAccess(b, k);
         if (m < 0 || mopKind[m] !== READ) continue;
-        const list = (mopValue[m] ?? EMPTY) as readonly unknown[];
+        const list = readOf(m);
         if (list.length === 0) continue;
         const lastSeen = list[list.length - 1];
         if (!listIncludes(appendsBy(a, k), lastSeen)) continue;
@@ -392,7 +425,7 @@ function listAppendExplainer(txns: Txns, readList: (readonly unknown[])[], readK
         const key = showKey(txns.keys[k]);
         const m = firstAccess(a, k);
         if (m < 0 || mopKind[m] !== READ) continue;
-        const list = (mopValue[m] ?? EMPTY) as readonly unknown[];
+        const list = readOf(m);
         const theirs = appendsBy(b, k);
         if (theirs.length === 0) continue;
         const missed = theirs.find((v) => !listIncludes(list, v));

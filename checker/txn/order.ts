@@ -23,7 +23,7 @@ export function addProcessEdges(txns: Txns, edges: EdgeList): void {
  * `member(t)` says which transactions take part; only ok ones complete.
  */
 export function realtimeSweep(txns: Txns, member: (t: number) => boolean, edge: (a: number, b: number) => void): void {
-  const len = txns.history.length;
+  const len = txns.opCount;
   // Event at a history position: 2t for t's invocation, 2t+1 for its completion.
   const event = new Int32Array(len).fill(-1);
   for (let t = 0; t < txns.count; t++) {
@@ -35,7 +35,7 @@ export function realtimeSweep(txns: Txns, member: (t: number) => boolean, edge: 
   const predEnd = new Int32Array(txns.count);
   let preds = new Int32Array(1024);
   let predLength = 0;
-  let frontier: number[] = [];
+  const frontier: number[] = [];
   const covered = new Uint8Array(txns.count);
   for (let i = 0; i < len; i++) {
     const e = event[i];
@@ -62,7 +62,11 @@ export function realtimeSweep(txns: Txns, member: (t: number) => boolean, edge: 
           removed = true;
         }
       }
-      if (removed) frontier = frontier.filter((a) => covered[a] === 0);
+      if (removed) {
+        let kept = 0;
+        for (let x = 0; x < frontier.length; x++) if (covered[frontier[x]] === 0) frontier[kept++] = frontier[x];
+        frontier.length = kept;
+      }
       frontier.push(t);
     }
   }

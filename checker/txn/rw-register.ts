@@ -3,13 +3,12 @@
 // nil comes first, a transaction's write follows what it read of the same key, and — when the user
 // asserts them — each process sees a key's versions in order (--sequential-keys) or real time
 // orders them (--linearizable-keys).
-import { HistoryError } from '../../histories/errors.js';
 import { valueKey } from '../linearizable/values.js';
 import { Anomalies, describeTxn, showKey, showValue, txnEvidence } from './anomalies.js';
 import type { EdgeExplainer } from './explain.js';
 import { buildGraph, EdgeList, RW, stronglyConnected, WR, WW } from './graph.js';
 import { groupByKey } from './list-append.js';
-import { FAIL, OK, READ, txnIndex, WRITE, lineOfTxn, type Txns } from './txns.js';
+import { FAIL, OK, READ, WRITE, type Txns, type TxnsBuilder, type TxnSink } from './txns.js';
 
 export interface RwRegisterOptions {
   sequentialKeys?: boolean;
@@ -28,32 +27,43 @@ function idOf(v: unknown): unknown {
   return typeof v === 'object' && v !== null ? valueKey(v) : v;
 }
 
-export function analyzeRwRegister(txns: Txns, edges: EdgeList, anomalies: Anomalies, options: RwRegisterOptions): { explain: EdgeExplainer } {
-  const { count, status, mopStart, mopKind, mopKey, mopValue } = txns;
-  const keyCount = txns.keys.length;
-  const history = txns.history;
+/**
+ * Sees each transaction as it is finished: records writes and each (transaction, key) access,
+ * checks reads against the transaction's own earlier micro-ops. `finish` infers version orders.
+ */
+export class RwRegisterAnalysis implements TxnSink {
+  private readonly writeTxn: number[] = [];
+  private readonly writeKey: number[] = [];
+  private readonly writeValue: unknown[] = [];
+  private readonly writeFinal: number[] = [];
+  private readonly writeOf: Map<unknown, number>[] = [];
+  // Accesses: one per (transaction, key): what it first read (NIL for nil, undefined when it
+  // wrote first) and its final write (-1: none).
+  private readonly accTxn: number[] = [];
+  private readonly accKey: number[] = [];
+  private readonly accRead: unknown[] = [];
+  private readonly accWrite: number[] = [];
+  private readonly localKey: number[] = [];
+  private readonly localAcc: number[] = [];
+  private readonly localLast: unknown[] = [];
 
-  const writeTxn: number[] = [];
-  const writeKey: number[] = [];
-  const writeValue: unknown[] = [];
-  const writeFinal: number[] = [];
-  const writeOf: Map<unknown, number>[] = Array.from({ length: keyCount }, () => new Map());
-  // Accesses: one per (transaction, key): the version it first observed (its external read) and
-  // the version it left (its final write), as version nodes; -1 for none, -2 for an unknown value.
-  const accTxn: number[] = [];
-  const accKey: number[] = [];
-  const accRead: unknown[] = [];
-  const accWrite: number[] = [];
+  constructor(
+    private readonly anomalies: Anomalies,
+    private readonly options: RwRegisterOptions,
+  ) {}
 
-  const localKey: number[] = [];
-  const localAcc: number[] = [];
-  const localLast: unknown[] = [];
-
-  for (let t = 0; t < count; t++) {
-    const st = status[t];
+  txn(b: TxnsBuilder, t: number): void {
+    const mopStart = b.mopStart.data;
+    const mopKind = b.mopKind.data;
+    const mopKey = b.mopKey.data;
+    const mopValue = b.mopValue;
+    const anomalies = this.anomalies;
+    const { writeTxn, writeKey, writeValue, writeFinal, writeOf, accTxn, accKey, accRead, accWrite, localKey, localAcc, localLast } = this;
+    const st = b.status.data[t];
     localKey.length = 0;
     localAcc.length = 0;
     for (let m = mopStart[t]; m < mopStart[t + 1]; m++) {
+      while (writeOf.length <= mopKey[m]) writeOf.push(new Map());
       const k = mopKey[m];
       const v = mopValue[m];
       let j = localKey.indexOf(k);
@@ -61,7 +71,7 @@ export function analyzeRwRegister(txns: Txns, edges: EdgeList, anomalies: Anomal
         const id = idOf(v);
         const prior = writeOf[k].get(id);
         if (prior !== undefined) {
-          throw new HistoryError(history.file, lineOfTxn(txns, t), `rw-register needs every written value unique per key: ${showValue(v)} is written to key ${showKey(txns.keys[k])} again (first by the transaction at index ${txnIndex(txns, writeTxn[prior])})`);
+          b.fail(b.line.data[t], `value[${m - mopStart[t]}]`, `rw-register needs every written value unique per key: ${showValue(v)} is written to key ${showKey(b.keys[k])} again (first by the transaction at index ${b.index.data[writeTxn[prior]]})`);
         }
         const w = writeTxn.length;
         writeTxn.push(t);
@@ -100,207 +110,214 @@ export function analyzeRwRegister(txns: Txns, edges: EdgeList, anomalies: Anomal
         const wrote = accWrite[localAcc[j]] >= 0;
         anomalies.add({
           type: 'internal',
-          sentence: `${describeTxn(txns, t)} read key ${showKey(txns.keys[k])} = ${showValue(v)} in micro-op ${m - mopStart[t]}, but it had ${wrote ? 'written' : 'read'} ${showValue(expected)} there earlier in the same transaction`,
-          ops: [txnIndex(txns, t)],
-          key: txns.keys[k],
+          sentence: `the transaction at index ${b.index.data[t]} read key ${showKey(b.keys[k])} = ${showValue(v)} in micro-op ${m - mopStart[t]}, but it had ${wrote ? 'written' : 'read'} ${showValue(expected)} there earlier in the same transaction`,
+          ops: [b.index.data[t]],
+          key: b.keys[k],
           mop: m - mopStart[t],
-          txn: txnEvidence(txns, t),
+          txnIndex: b.index.data[t],
         });
       }
       localLast[j] = v;
     }
   }
 
-  // Version nodes: write w is node w; key k's initial nil is node W + k.
-  const W = writeTxn.length;
-  const nodes = W + keyCount;
-  const versionOf = (acc: number, r: unknown): number => {
-    if (r === NIL) return W + accKey[acc];
-    const w = writeOf[accKey[acc]].get(idOf(r));
-    return w === undefined ? -2 : w;
-  };
-  const firstVersion = new Int32Array(accTxn.length);
-  const lastVersion = new Int32Array(accTxn.length);
-  for (let acc = 0; acc < accTxn.length; acc++) {
-    const r = accRead[acc];
-    const read = r === undefined ? -1 : versionOf(acc, r);
-    firstVersion[acc] = read !== -1 ? read : accWrite[acc];
-    lastVersion[acc] = accWrite[acc] >= 0 ? accWrite[acc] : read;
-  }
+  finish(txns: Txns, edges: EdgeList, anomalies: Anomalies): { explain: EdgeExplainer } {
+    const { count, status, mopStart, mopKind, mopKey, mopValue } = txns;
+    const keyCount = txns.keys.length;
+    const options = this.options;
+    const { writeTxn, writeKey, writeValue, writeFinal, writeOf, accTxn, accKey, accRead, accWrite } = this;
+    while (writeOf.length < keyCount) writeOf.push(new Map());
+    // Version nodes: write w is node w; key k's initial nil is node W + k.
+    const W = writeTxn.length;
+    const nodes = W + keyCount;
+    const versionOf = (acc: number, r: unknown): number => {
+      if (r === NIL) return W + accKey[acc];
+      const w = writeOf[accKey[acc]].get(idOf(r));
+      return w === undefined ? -2 : w;
+    };
+    const firstVersion = new Int32Array(accTxn.length);
+    const lastVersion = new Int32Array(accTxn.length);
+    for (let acc = 0; acc < accTxn.length; acc++) {
+      const r = accRead[acc];
+      const read = r === undefined ? -1 : versionOf(acc, r);
+      firstVersion[acc] = read !== -1 ? read : accWrite[acc];
+      lastVersion[acc] = accWrite[acc] >= 0 ? accWrite[acc] : read;
+    }
 
-  const vSrc: number[] = [];
-  const vDst: number[] = [];
-  const vWhy: number[] = [];
-  const versionEdge = (a: number, b: number, why: number): void => {
-    if (a < 0 || b < 0 || a === b) return;
-    vSrc.push(a);
-    vDst.push(b);
-    vWhy.push(why);
-  };
-  // A transaction's writes follow what it read, and its own earlier writes.
-  for (let t = 0; t < count; t++) {
-    let prevKey = -1;
-    let prev = -1;
-    for (let m = mopStart[t]; m < mopStart[t + 1]; m++) {
-      if (mopKind[m] !== WRITE) continue;
-      const w = writeOf[mopKey[m]].get(idOf(mopValue[m]))!;
-      if (prevKey === mopKey[m]) versionEdge(prev, w, BY_TXN);
-      prevKey = mopKey[m];
-      prev = w;
+    const vSrc: number[] = [];
+    const vDst: number[] = [];
+    const vWhy: number[] = [];
+    const versionEdge = (a: number, b: number, why: number): void => {
+      if (a < 0 || b < 0 || a === b) return;
+      vSrc.push(a);
+      vDst.push(b);
+      vWhy.push(why);
+    };
+    // A transaction's writes follow what it read, and its own earlier writes.
+    for (let t = 0; t < count; t++) {
+      let prevKey = -1;
+      let prev = -1;
+      for (let m = mopStart[t]; m < mopStart[t + 1]; m++) {
+        if (mopKind[m] !== WRITE) continue;
+        const w = writeOf[mopKey[m]].get(idOf(mopValue[m]))!;
+        if (prevKey === mopKey[m]) versionEdge(prev, w, BY_TXN);
+        prevKey = mopKey[m];
+        prev = w;
+      }
     }
-  }
-  for (let acc = 0; acc < accTxn.length; acc++) {
-    if (accRead[acc] !== undefined && accWrite[acc] >= 0) {
-      const first = firstVersion[acc];
-      if (first >= 0 && (first >= W || writeTxn[first] !== accTxn[acc])) versionEdge(first, firstWriteOf(acc), BY_TXN);
+    for (let acc = 0; acc < accTxn.length; acc++) {
+      if (accRead[acc] !== undefined && accWrite[acc] >= 0) {
+        const first = firstVersion[acc];
+        if (first >= 0 && (first >= W || writeTxn[first] !== accTxn[acc])) versionEdge(first, firstWriteOf(acc), BY_TXN);
+      }
     }
-  }
-  function firstWriteOf(acc: number): number {
-    const t = accTxn[acc];
-    for (let m = mopStart[t]; m < mopStart[t + 1]; m++) {
-      if (mopKind[m] === WRITE && mopKey[m] === accKey[acc]) return writeOf[accKey[acc]].get(idOf(mopValue[m]))!;
+    function firstWriteOf(acc: number): number {
+      const t = accTxn[acc];
+      for (let m = mopStart[t]; m < mopStart[t + 1]; m++) {
+        if (mopKind[m] === WRITE && mopKey[m] === accKey[acc]) return writeOf[accKey[acc]].get(idOf(mopValue[m]))!;
+      }
+      return -1;
     }
-    return -1;
-  }
-  if (options.sequentialKeys) {
-    const seen = new Map<string, number>();
+    if (options.sequentialKeys) {
+      const seen = new Map<string, number>();
+      for (let acc = 0; acc < accTxn.length; acc++) {
+        const t = accTxn[acc];
+        if (status[t] === FAIL || txns.process[t] < 0) continue;
+        const id = `${txns.process[t]}:${accKey[acc]}`;
+        const before = seen.get(id);
+        if (before !== undefined) versionEdge(before, firstVersion[acc], BY_PROCESS);
+        if (lastVersion[acc] >= 0) seen.set(id, lastVersion[acc]);
+      }
+    }
+    if (options.linearizableKeys) addRealtimeVersionEdges(txns, accTxn, accKey, firstVersion, lastVersion, versionEdge);
+
+    // Initial nil precedes every write of its key with no other known predecessor.
+    const hasPred = new Uint8Array(W);
+    for (let e = 0; e < vSrc.length; e++) if (vDst[e] < W && vSrc[e] < W) hasPred[vDst[e]] = 1;
+    for (let w = 0; w < W; w++) if (hasPred[w] === 0 && status[writeTxn[w]] !== FAIL) versionEdge(W + writeKey[w], w, BY_INIT);
+
+    // A cycle among a key's versions means no order of them exists: report it, infer nothing from it.
+    const vEdges = new EdgeList();
+    for (let e = 0; e < vSrc.length; e++) vEdges.add(vSrc[e], vDst[e], WW);
+    const vGraph = buildGraph(nodes, vEdges);
+    const cyclicKey = new Uint8Array(keyCount);
+    for (const comp of stronglyConnected(vGraph, WW).nontrivial) {
+      const k = comp[0] < W ? writeKey[comp[0]] : comp[0] - W;
+      if (cyclicKey[k] === 1) continue;
+      cyclicKey[k] = 1;
+      const values = [...comp].map((v) => (v < W ? writeValue[v] : null));
+      anomalies.add({
+        type: 'cyclic-versions',
+        sentence: `the versions of key ${showKey(txns.keys[k])} ${showValue(values)} must each come before another: no order of them exists`,
+        ops: [...new Set([...comp].filter((v) => v < W).map((v) => txnIdx(txns, writeTxn[v])))],
+        key: txns.keys[k],
+        values,
+      });
+    }
+
+    // External reads, grouped by the version they observed.
+    const readerVersion: number[] = [];
+    const readerAcc: number[] = [];
+    for (let acc = 0; acc < accTxn.length; acc++) {
+      const r = accRead[acc];
+      if (r === undefined) continue;
+      const t = accTxn[acc];
+      const k = accKey[acc];
+      const key = txns.keys[k];
+      const v = firstVersion[acc];
+      if (v === -2) {
+        anomalies.add({
+          type: 'garbage-read',
+          sentence: `${describeTxn(txns, t)} read key ${showKey(key)} = ${showValue(r)}, a value no transaction ever wrote there`,
+          ops: [txnIdx(txns, t)],
+          key,
+          value: r,
+          txn: txnEvidence(txns, t),
+        });
+        continue;
+      }
+      readerVersion.push(v);
+      readerAcc.push(acc);
+      if (v >= W) continue;
+      const w = writeTxn[v];
+      if (w === t) {
+        anomalies.add({
+          type: 'future-read',
+          sentence: `${describeTxn(txns, t)} read key ${showKey(key)} = ${showValue(r)} before it wrote that value itself`,
+          ops: [txnIdx(txns, t)],
+          key,
+          value: r,
+          txn: txnEvidence(txns, t),
+        });
+        continue;
+      }
+      if (status[w] === FAIL) {
+        anomalies.add({
+          type: 'G1a',
+          sentence: `${describeTxn(txns, t)} read key ${showKey(key)} = ${showValue(r)}, written by ${describeTxn(txns, w)}, which failed (an aborted read)`,
+          ops: [txnIdx(txns, t), txnIdx(txns, w)],
+          key,
+          value: r,
+          reader: txnEvidence(txns, t),
+          writer: txnEvidence(txns, w),
+        });
+        continue;
+      }
+      edges.add(w, t, WR);
+      if (writeFinal[v] === 0) {
+        anomalies.add({
+          type: 'G1b',
+          sentence: `${describeTxn(txns, t)} read key ${showKey(key)} = ${showValue(r)}, which ${describeTxn(txns, w)} overwrote later in the same transaction (an intermediate read)`,
+          ops: [txnIdx(txns, t), txnIdx(txns, w)],
+          key,
+          value: r,
+          reader: txnEvidence(txns, t),
+          writer: txnEvidence(txns, w),
+        });
+      }
+    }
+    const readersOf = groupByKey(readerVersion, nodes);
+
+    // ww and rw edges from the version order.
+    for (let e = 0; e < vSrc.length; e++) {
+      const from = vSrc[e];
+      const to = vDst[e];
+      if (to >= W) continue;
+      const k = writeKey[to];
+      if (cyclicKey[k] === 1) continue;
+      const writer = writeTxn[to];
+      if (status[writer] === FAIL) continue;
+      if (from < W && status[writeTxn[from]] !== FAIL) edges.add(writeTxn[from], writer, WW);
+      for (let x = readersOf.start[from]; x < readersOf.start[from + 1]; x++) {
+        const reader = accTxn[readerAcc[readersOf.items[x]]];
+        if (reader !== writer) edges.add(reader, writer, RW);
+      }
+    }
+
+    // Lost update: two committed transactions read the same version of a key and both wrote it.
+    const readThenWrote = new Map<string, number>();
     for (let acc = 0; acc < accTxn.length; acc++) {
       const t = accTxn[acc];
-      if (status[t] === FAIL || txns.process[t] < 0) continue;
-      const id = `${txns.process[t]}:${accKey[acc]}`;
-      const before = seen.get(id);
-      if (before !== undefined) versionEdge(before, firstVersion[acc], BY_PROCESS);
-      if (lastVersion[acc] >= 0) seen.set(id, lastVersion[acc]);
-    }
-  }
-  if (options.linearizableKeys) addRealtimeVersionEdges(txns, accTxn, accKey, firstVersion, lastVersion, versionEdge);
-
-  // Initial nil precedes every write of its key with no other known predecessor.
-  const hasPred = new Uint8Array(W);
-  for (let e = 0; e < vSrc.length; e++) if (vDst[e] < W && vSrc[e] < W) hasPred[vDst[e]] = 1;
-  for (let w = 0; w < W; w++) if (hasPred[w] === 0 && status[writeTxn[w]] !== FAIL) versionEdge(W + writeKey[w], w, BY_INIT);
-
-  // A cycle among a key's versions means no order of them exists: report it, infer nothing from it.
-  const vEdges = new EdgeList();
-  for (let e = 0; e < vSrc.length; e++) vEdges.add(vSrc[e], vDst[e], WW);
-  const vGraph = buildGraph(nodes, vEdges);
-  const cyclicKey = new Uint8Array(keyCount);
-  for (const comp of stronglyConnected(vGraph, WW).nontrivial) {
-    const k = comp[0] < W ? writeKey[comp[0]] : comp[0] - W;
-    if (cyclicKey[k] === 1) continue;
-    cyclicKey[k] = 1;
-    const values = [...comp].map((v) => (v < W ? writeValue[v] : null));
-    anomalies.add({
-      type: 'cyclic-versions',
-      sentence: `the versions of key ${showKey(txns.keys[k])} ${showValue(values)} must each come before another: no order of them exists`,
-      ops: [...new Set([...comp].filter((v) => v < W).map((v) => txnIndex(txns, writeTxn[v])))],
-      key: txns.keys[k],
-      values,
-    });
-  }
-
-  // External reads, grouped by the version they observed.
-  const readerVersion: number[] = [];
-  const readerAcc: number[] = [];
-  for (let acc = 0; acc < accTxn.length; acc++) {
-    const r = accRead[acc];
-    if (r === undefined) continue;
-    const t = accTxn[acc];
-    const k = accKey[acc];
-    const key = txns.keys[k];
-    const v = firstVersion[acc];
-    if (v === -2) {
+      if (status[t] !== OK || accRead[acc] === undefined || accWrite[acc] < 0 || firstVersion[acc] < 0) continue;
+      if (firstVersion[acc] < W && writeTxn[firstVersion[acc]] === t) continue;
+      const id = String(firstVersion[acc]);
+      const other = readThenWrote.get(id);
+      if (other === undefined) {
+        readThenWrote.set(id, t);
+        continue;
+      }
+      const k = accKey[acc];
       anomalies.add({
-        type: 'garbage-read',
-        sentence: `${describeTxn(txns, t)} read key ${showKey(key)} = ${showValue(r)}, a value no transaction ever wrote there`,
-        ops: [txnIndex(txns, t)],
-        key,
-        value: r,
-        txn: txnEvidence(txns, t),
-      });
-      continue;
-    }
-    readerVersion.push(v);
-    readerAcc.push(acc);
-    if (v >= W) continue;
-    const w = writeTxn[v];
-    if (w === t) {
-      anomalies.add({
-        type: 'future-read',
-        sentence: `${describeTxn(txns, t)} read key ${showKey(key)} = ${showValue(r)} before it wrote that value itself`,
-        ops: [txnIndex(txns, t)],
-        key,
-        value: r,
-        txn: txnEvidence(txns, t),
-      });
-      continue;
-    }
-    if (status[w] === FAIL) {
-      anomalies.add({
-        type: 'G1a',
-        sentence: `${describeTxn(txns, t)} read key ${showKey(key)} = ${showValue(r)}, written by ${describeTxn(txns, w)}, which failed (an aborted read)`,
-        ops: [txnIndex(txns, t), txnIndex(txns, w)],
-        key,
-        value: r,
-        reader: txnEvidence(txns, t),
-        writer: txnEvidence(txns, w),
-      });
-      continue;
-    }
-    edges.add(w, t, WR);
-    if (writeFinal[v] === 0) {
-      anomalies.add({
-        type: 'G1b',
-        sentence: `${describeTxn(txns, t)} read key ${showKey(key)} = ${showValue(r)}, which ${describeTxn(txns, w)} overwrote later in the same transaction (an intermediate read)`,
-        ops: [txnIndex(txns, t), txnIndex(txns, w)],
-        key,
-        value: r,
-        reader: txnEvidence(txns, t),
-        writer: txnEvidence(txns, w),
+        type: 'lost-update',
+        sentence: `${describeTxn(txns, other)} and ${describeTxn(txns, t)} both read key ${showKey(txns.keys[k])} = ${showValue(accRead[acc] === NIL ? null : accRead[acc])} and both wrote it; one of them did not see the other's update`,
+        ops: [txnIdx(txns, other), txnIdx(txns, t)],
+        key: txns.keys[k],
+        txns: [txnEvidence(txns, other), txnEvidence(txns, t)],
       });
     }
-  }
-  const readersOf = groupByKey(readerVersion, nodes);
 
-  // ww and rw edges from the version order.
-  for (let e = 0; e < vSrc.length; e++) {
-    const from = vSrc[e];
-    const to = vDst[e];
-    if (to >= W) continue;
-    const k = writeKey[to];
-    if (cyclicKey[k] === 1) continue;
-    const writer = writeTxn[to];
-    if (status[writer] === FAIL) continue;
-    if (from < W && status[writeTxn[from]] !== FAIL) edges.add(writeTxn[from], writer, WW);
-    for (let x = readersOf.start[from]; x < readersOf.start[from + 1]; x++) {
-      const reader = accTxn[readerAcc[readersOf.items[x]]];
-      if (reader !== writer) edges.add(reader, writer, RW);
-    }
+    return { explain: rwRegisterExplainer(txns, { W, writeTxn, writeKey, writeValue, vSrc, vDst, vWhy, accTxn, accKey, accRead }) };
   }
-
-  // Lost update: two committed transactions read the same version of a key and both wrote it.
-  const readThenWrote = new Map<string, number>();
-  for (let acc = 0; acc < accTxn.length; acc++) {
-    const t = accTxn[acc];
-    if (status[t] !== OK || accRead[acc] === undefined || accWrite[acc] < 0 || firstVersion[acc] < 0) continue;
-    if (firstVersion[acc] < W && writeTxn[firstVersion[acc]] === t) continue;
-    const id = String(firstVersion[acc]);
-    const other = readThenWrote.get(id);
-    if (other === undefined) {
-      readThenWrote.set(id, t);
-      continue;
-    }
-    const k = accKey[acc];
-    anomalies.add({
-      type: 'lost-update',
-      sentence: `${describeTxn(txns, other)} and ${describeTxn(txns, t)} both read key ${showKey(txns.keys[k])} = ${showValue(accRead[acc] === NIL ? null : accRead[acc])} and both wrote it; one of them did not see the other's update`,
-      ops: [txnIndex(txns, other), txnIndex(txns, t)],
-      key: txns.keys[k],
-      txns: [txnEvidence(txns, other), txnEvidence(txns, t)],
-    });
-  }
-
-  return { explain: rwRegisterExplainer(txns, { W, writeTxn, writeKey, writeValue, vSrc, vDst, vWhy, accTxn, accKey, accRead }) };
 }
 
 /** Versions ordered by real time, per key: what a transaction left precedes what a later one saw. */
@@ -315,7 +332,7 @@ function addRealtimeVersionEdges(
   const accsOf = groupByKey(accTxn, txns.count);
   const frontier = new Map<number, number[]>();
   const preds = new Map<number, number[]>();
-  const len = txns.history.length;
+  const len = txns.opCount;
   const event = new Int32Array(len).fill(-1);
   for (let t = 0; t < txns.count; t++) {
     if (txns.status[t] === FAIL) continue;
@@ -407,4 +424,8 @@ function rwRegisterExplainer(txns: Txns, f: RegisterFacts): EdgeExplainer {
     }
     return undefined;
   };
+}
+
+function txnIdx(txns: Txns, t: number): number {
+  return txns.index[t];
 }

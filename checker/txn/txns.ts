@@ -1,9 +1,12 @@
-// The transactions of a history in a compact form: one integer id per transaction (in invocation
-// order), its outcome, process and positions in typed arrays, and its micro-ops flattened into
-// parallel arrays with interned keys. Both workloads (list-append, rw-register) analyse this.
+// The transactions of a history in a compact form, built one op at a time so a history of
+// millions of transactions is never held as op objects: one integer id per transaction (in the
+// order they finish), its outcome, process, index, line and positions in typed arrays, and its
+// micro-ops flattened into parallel arrays with interned keys. A workload analyser sees each
+// transaction once, with its raw micro-ops, as it is finished.
 import { HistoryError } from '../../histories/errors.js';
 import type { History } from '../../histories/history.js';
 import type { Op } from '../../histories/op.js';
+import { ProcessPairing } from '../../histories/pairing.js';
 import { show, valueKey } from '../linearizable/values.js';
 
 export const OK = 0;
@@ -16,152 +19,234 @@ export const READ = 2;
 
 export type Workload = 'list-append' | 'rw-register';
 
-const WRITE_NAME: Record<Workload, string> = { 'list-append': 'append', 'rw-register': 'w' };
+export const WRITE_NAME: Record<Workload, string> = { 'list-append': 'append', 'rw-register': 'w' };
 
 export interface Txns {
-  readonly history: History;
   readonly workload: Workload;
+  readonly file: string;
   readonly count: number;
+  /** Ops seen, nemesis and non-txn ops included: positions run 0 … opCount-1. */
+  readonly opCount: number;
   /** OK, INFO or FAIL. A transaction never completed counts as INFO. */
   readonly status: Uint8Array;
   /** Numeric process, or -1 for a non-numeric one. */
   readonly process: Int32Array;
-  /** Positions in the history of the invocation and of the completion (-1: none). */
+  /** Positions of the invocation and of the completion (-1: none). */
   readonly invokeAt: Int32Array;
   readonly completeAt: Int32Array;
+  /** `index` and source line of the op that shows the transaction: its completion, else its invocation. */
+  readonly index: Float64Array;
+  readonly line: Int32Array;
+  /** `index` of the invocation (real-time evidence). */
+  readonly invokeIndex: Float64Array;
   /** Micro-ops of transaction t are mopStart[t] .. mopStart[t+1]-1. */
   readonly mopStart: Int32Array;
   readonly mopKind: Uint8Array;
   readonly mopKey: Int32Array;
-  /** The written value, or what the read returned (null when unknown: invocations, info, fail). */
+  /** The written value; for reads what the workload keeps (see `readValue`). */
   readonly mopValue: unknown[];
   /** Key id → the key as written in the history. */
   readonly keys: unknown[];
+  /** What read micro-op m returned (null when unknown), for evidence; set by the workload. */
+  readValue: (m: number) => unknown;
 }
 
-/** The op that shows a transaction best: its completion, or its invocation when it never completed. */
-export function txnOp(txns: Txns, t: number): Op {
-  const at = txns.completeAt[t] >= 0 ? txns.completeAt[t] : txns.invokeAt[t];
-  return txns.history.ops[at];
+/** What a workload does with each transaction as it is finished. */
+export interface TxnSink {
+  /**
+   * Transaction `t` with its micro-ops at mopStart..mopEnd-1 of `txns`; `raw` are the micro-ops as
+   * the op carried them (reads' values are only meaningful when ok). Returns nothing; keeps what it needs.
+   */
+  txn(txns: TxnsBuilder, t: number, raw: unknown[][]): void;
 }
 
-/** The `index` by which people find a transaction in the history file: its completion's, else its invocation's. */
-export function txnIndex(txns: Txns, t: number): number {
-  return txnOp(txns, t).index;
-}
-
-export function lineOfTxn(txns: Txns, t: number): number | undefined {
-  const at = txns.completeAt[t] >= 0 ? txns.completeAt[t] : txns.invokeAt[t];
-  return txns.history.lineOf(at);
-}
-
-class Growable {
-  data: Int32Array;
+class Growable<T extends Int32Array | Uint8Array | Float64Array> {
   length = 0;
-  constructor(capacity: number) {
-    this.data = new Int32Array(Math.max(16, capacity));
-  }
+  constructor(public data: T) {}
   push(v: number): void {
     if (this.length === this.data.length) {
-      const next = new Int32Array(this.data.length * 2);
+      const next = new (this.data.constructor as new (n: number) => T)(this.data.length * 2);
       next.set(this.data);
       this.data = next;
     }
     this.data[this.length++] = v;
   }
-  finish(): Int32Array {
-    return this.data.slice(0, this.length);
+  finish(): T {
+    return this.data.slice(0, this.length) as T;
   }
 }
 
-/**
- * Reads the `txn` ops of `history` (other client ops and nemesis ops are ignored). Micro-ops come
- * from the completion of an ok transaction and from the invocation otherwise (a failed or crashed
- * transaction's reads tell nothing). A malformed micro-op is an input error naming its line.
- */
-export function readTxns(history: History, workload: Workload): Txns {
-  const ops = history.ops;
-  const writeName = WRITE_NAME[workload];
-  const n = history.invocationCount;
-  const status = new Uint8Array(n);
-  const process = new Int32Array(n);
-  const invokeAt = new Int32Array(n);
-  const completeAt = new Int32Array(n);
-  const mopStart = new Growable(n + 1);
-  const mopKind: number[] = [];
-  const mopKey = new Growable(n * 4);
-  const mopValue: unknown[] = [];
-  const keys: unknown[] = [];
-  const numberKeys = new Map<number, number>();
-  const otherKeys = new Map<string | number, number>();
-  const keyId = (k: unknown): number => {
+interface Pending {
+  op: Op;
+  position: number;
+  line: number | undefined;
+}
+
+/** Collects transactions from ops fed in history order (validated ops: see normalizeOp). */
+export class TxnsBuilder {
+  private readonly pairing: ProcessPairing;
+  private readonly pending = new Map<number, Pending>();
+  private currentLine: number | undefined;
+  private readonly writeName: string;
+  private opCount = 0;
+  count = 0;
+  readonly status = new Growable(new Uint8Array(1024));
+  readonly process = new Growable(new Int32Array(1024));
+  readonly invokeAt = new Growable(new Int32Array(1024));
+  readonly completeAt = new Growable(new Int32Array(1024));
+  readonly index = new Growable(new Float64Array(1024));
+  readonly invokeIndex = new Growable(new Float64Array(1024));
+  readonly line = new Growable(new Int32Array(1024));
+  readonly mopStart = new Growable(new Int32Array(1024));
+  readonly mopKind = new Growable(new Uint8Array(4096));
+  readonly mopKey = new Growable(new Int32Array(4096));
+  readonly mopValue: unknown[] = [];
+  readonly keys: unknown[] = [];
+  private readonly numberKeys = new Map<number, number>();
+  private readonly otherKeys = new Map<string | number, number>();
+
+  constructor(
+    readonly workload: Workload,
+    readonly file: string,
+    private readonly sink: TxnSink,
+    trusted = false,
+  ) {
+    this.writeName = WRITE_NAME[workload];
+    // The pairing asks for the line of the op being taken only (it keeps lines it needs later).
+    this.pairing = new ProcessPairing(file, () => this.currentLine, trusted);
+    this.mopStart.push(0);
+  }
+
+  /** The op at `position` (its source line, when known). */
+  add(op: Op, position: number, line: number | undefined): void {
+    this.opCount = position + 1;
+    this.currentLine = line;
+    const inv = this.pairing.take(op, position);
+    if (op.process === 'nemesis' || op.f !== 'txn') return;
+    if (op.type === 'invoke') {
+      this.pending.set(op.process, { op, position, line });
+      return;
+    }
+    const open = this.pending.get(op.process);
+    if (open === undefined || open.position !== inv) return;
+    this.pending.delete(op.process);
+    this.finishTxn(open, op, position, line);
+  }
+
+  /** Client invocations seen (of any f). */
+  get invocations(): number {
+    return this.pairing.invocations;
+  }
+
+  /** Invocations never completed become info transactions; returns the transactions. */
+  build(): Txns {
+    const open = [...this.pending.values()].sort((a, b) => a.position - b.position);
+    this.pending.clear();
+    for (const p of open) this.finishTxn(p, undefined, -1, undefined);
+    const self = this;
+    return {
+      workload: this.workload,
+      file: this.file,
+      count: this.count,
+      opCount: this.opCount,
+      status: this.status.finish(),
+      process: this.process.finish(),
+      invokeAt: this.invokeAt.finish(),
+      completeAt: this.completeAt.finish(),
+      index: this.index.finish(),
+      invokeIndex: this.invokeIndex.finish(),
+      line: this.line.finish(),
+      mopStart: this.mopStart.finish(),
+      mopKind: this.mopKind.finish(),
+      mopKey: this.mopKey.finish(),
+      mopValue: this.mopValue,
+      keys: this.keys,
+      readValue(m: number): unknown {
+        return self.mopValue[m];
+      },
+    };
+  }
+
+  /** Error in the transaction's op, naming a field. */
+  fail(line: number | undefined, field: string, reason: string): never {
+    throw new HistoryError(this.file, line, `${field}: ${reason}`);
+  }
+
+  private keyId(k: unknown): number {
     if (typeof k === 'number') {
-      let id = numberKeys.get(k);
-      if (id === undefined) numberKeys.set(k, (id = keys.push(k) - 1));
+      let id = this.numberKeys.get(k);
+      if (id === undefined) this.numberKeys.set(k, (id = this.keys.push(k) - 1));
       return id;
     }
     const vk = valueKey(k);
-    let id = otherKeys.get(vk);
-    if (id === undefined) otherKeys.set(vk, (id = keys.push(k) - 1));
+    let id = this.otherKeys.get(vk);
+    if (id === undefined) this.otherKeys.set(vk, (id = this.keys.push(k) - 1));
     return id;
-  };
+  }
 
-  let t = 0;
-  for (let i = 0; i < ops.length; i++) {
-    const inv = ops[i];
-    if (inv.type !== 'invoke' || inv.process === 'nemesis' || inv.f !== 'txn') continue;
-    const c = history.pair[i];
-    const done = c >= 0 ? ops[c] : undefined;
+  private finishTxn(inv: Pending, done: Op | undefined, donePosition: number, doneLine: number | undefined): void {
     const st = done === undefined || done.type === 'info' ? INFO : done.type === 'ok' ? OK : FAIL;
-    const source = st === OK ? done! : inv;
-    const at = st === OK ? c : i;
-    status[t] = st;
-    process[t] = typeof inv.process === 'number' ? inv.process : -1;
-    invokeAt[t] = i;
-    completeAt[t] = c;
-    mopStart.push(mopKind.length);
+    const source = st === OK ? done! : inv.op;
+    const line = st === OK ? doneLine : inv.line;
+    const t = this.count;
+    this.status.push(st);
+    this.process.push(typeof inv.op.process === 'number' ? inv.op.process : -1);
+    this.invokeAt.push(inv.position);
+    this.completeAt.push(donePosition);
+    this.index.push((done ?? inv.op).index);
+    this.invokeIndex.push(inv.op.index);
+    this.line.push((done !== undefined ? doneLine : inv.line) ?? 0);
     const value = source.value;
-    if (!Array.isArray(value)) bad(history, at, 'value', `a ${workload} transaction's value must be a list of micro-ops, got ${show(value)}`);
+    const workload = this.workload;
+    if (!Array.isArray(value)) this.fail(line, 'value', `a ${workload} transaction's value must be a list of micro-ops, got ${show(value)}`);
     for (let m = 0; m < value.length; m++) {
-      const mop = value[m];
+      const mop: unknown = value[m];
       if (!Array.isArray(mop) || mop.length !== 3) {
-        bad(history, at, `value[${m}]`, `expected ["${writeName}", key, value] or ["r", key, ${workload === 'list-append' ? '[values] | null' : 'value | null'}], got ${show(mop)}`);
+        this.fail(line, `value[${m}]`, `expected ["${this.writeName}", key, value] or ["r", key, ${workload === 'list-append' ? '[values] | null' : 'value | null'}], got ${show(mop)}`);
       }
-      const f = mop[0];
+      const f: unknown = mop[0];
       let kind: number;
-      if (f === writeName) kind = WRITE;
+      if (f === this.writeName) kind = WRITE;
       else if (f === 'r') kind = READ;
-      else bad(history, at, `value[${m}][0]`, `a ${workload} micro-op is "${writeName}" or "r", got ${show(f)}`);
-      let v = mop[2];
+      else this.fail(line, `value[${m}][0]`, `a ${workload} micro-op is "${this.writeName}" or "r", got ${show(f)}`);
+      let v: unknown = mop[2];
       if (kind === READ) {
         if (st !== OK) v = null;
         else if (workload === 'list-append' && v !== null && !Array.isArray(v)) {
-          bad(history, at, `value[${m}][2]`, `a list-append read returns a list or null, got ${show(v)}`);
+          this.fail(line, `value[${m}][2]`, `a list-append read returns a list or null, got ${show(v)}`);
         }
       }
-      mopKind.push(kind);
-      mopKey.push(keyId(mop[1]));
-      mopValue.push(v);
+      this.mopKind.push(kind);
+      this.mopKey.push(this.keyId(mop[1]));
+      this.mopValue.push(v);
     }
-    t++;
+    this.mopStart.push(this.mopKind.length);
+    this.count++;
+    this.sink.txn(this, t, value as unknown[][]);
   }
-  mopStart.push(mopKind.length);
-  return {
-    history,
-    workload,
-    count: t,
-    status: status.subarray(0, t),
-    process: process.subarray(0, t),
-    invokeAt: invokeAt.subarray(0, t),
-    completeAt: completeAt.subarray(0, t),
-    mopStart: mopStart.finish(),
-    mopKind: Uint8Array.from(mopKind),
-    mopKey: mopKey.finish(),
-    mopValue,
-    keys,
-  };
 }
 
-function bad(history: History, position: number, field: string, reason: string): never {
-  throw new HistoryError(history.file, history.lineOf(position), `${field}: ${reason}`);
+/** Feeds a History (already paired and validated) through a builder. */
+export function readTxns(history: History, workload: Workload, sink: TxnSink): Txns {
+  const b = new TxnsBuilder(workload, history.file, sink, true);
+  const ops = history.ops;
+  for (let i = 0; i < ops.length; i++) b.add(ops[i], i, history.lineOf(i));
+  return b.build();
+}
+
+/** The op-like record evidence shows for transaction t. */
+export function txnRecord(txns: Txns, t: number): { index: number; process: number | string; type: string; value: unknown[] } {
+  const value: unknown[] = [];
+  const name = WRITE_NAME[txns.workload];
+  for (let m = txns.mopStart[t]; m < txns.mopStart[t + 1]; m++) {
+    const read = txns.mopKind[m] === READ;
+    value.push([read ? 'r' : name, txns.keys[txns.mopKey[m]], read ? (txns.status[t] === OK ? txns.readValue(m) : null) : txns.mopValue[m]]);
+  }
+  const st = txns.status[t];
+  return {
+    index: txns.index[t],
+    process: txns.process[t] >= 0 ? txns.process[t] : 'other',
+    type: st === OK ? 'ok' : st === FAIL ? 'fail' : txns.completeAt[t] >= 0 ? 'info' : 'invoke',
+    value,
+  };
 }
