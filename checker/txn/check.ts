@@ -99,7 +99,7 @@ export function startTxnCheck(options: TxnCheckOptions): TxnCheck {
       timer('scc');
       recordCycles(txns, search, explain, anomalies);
       timer('cycles');
-      return buildResult(txns, models, anomalies, isProhibited, search, sccs, edges);
+      return buildResult(txns, models, anomalies, isProhibited, search, sccs, edges, { process: needProcess, realtime: needRealtime });
     },
   };
 }
@@ -154,6 +154,7 @@ function buildResult(
   search: SearchOutcome,
   sccs: Int32Array[],
   edges: EdgeList,
+  built: { process: boolean; realtime: boolean },
 ): Result {
   const count = txns.count;
   const found = anomalies.types();
@@ -182,7 +183,8 @@ function buildResult(
     not,
     alsoNot,
     txns: { count, ...outcomes },
-    edges: { ...edges.counts },
+    // Process and real-time edges only when the models checked needed them (absent, not 0).
+    edges: Object.fromEntries(Object.entries(edges.counts).filter(([k]) => (k !== 'process' || built.process) && (k !== 'realtime' || built.realtime))),
     summary: `${count} txns${bad.length ? ` · ${bad.join(', ')}` : ''}`,
   };
   if (allowedFound.length > 0) result.allowedAnomalyTypes = allowedFound;

@@ -22,7 +22,8 @@ export class EdgeList {
     this.dst = new Int32Array(capacity);
     this.type = new Uint8Array(capacity);
   }
-  readonly counts: Record<string, number> = { ww: 0, wr: 0, rw: 0, process: 0, realtime: 0 };
+  /** Edges added per type, indexed by type bit (1, 2, 4, 8, 16). */
+  private readonly perType = new Float64Array(17);
 
   add(a: number, b: number, type: number): void {
     if (a === b) return;
@@ -31,7 +32,12 @@ export class EdgeList {
     this.dst[this.length] = b;
     this.type[this.length] = type;
     this.length++;
-    this.counts[EDGE_NAMES[type]]++;
+    this.perType[type]++;
+  }
+
+  /** Edges added per type name (duplicates included). */
+  get counts(): Record<string, number> {
+    return { ww: this.perType[WW], wr: this.perType[WR], rw: this.perType[RW], process: this.perType[PROCESS], realtime: this.perType[REALTIME] };
   }
 
   private grow(): void {

@@ -6,6 +6,7 @@ import { Anomalies, describeTxn, showKey, showValue, txnEvidence } from './anoma
 import { EdgeList, PROCESS, REALTIME, RW, WR, WW } from './graph.js';
 import { FAIL, OK, READ, WRITE, type Txns, type TxnsBuilder, type TxnSink } from './txns.js';
 import type { EdgeExplainer } from './explain.js';
+import { IntVec } from './vec.js';
 
 const EMPTY: readonly unknown[] = [];
 
@@ -29,20 +30,20 @@ function listIncludes(list: readonly unknown[], v: unknown): boolean {
  */
 export class ListAppendAnalysis implements TxnSink {
   // Appends: writer, key, value; whether it is its writer's last append to that key.
-  private readonly appendTxn: number[] = [];
-  private readonly appendKey: number[] = [];
-  private readonly appendValue: unknown[] = [];
-  private readonly appendFinal: number[] = [];
+  private readonly appendTxn = new IntVec();
+  private readonly appendKey = new IntVec();
+  private readonly appendMop = new IntVec();
+  private readonly appendFinal = new IntVec();
   private readonly appendOf: Map<unknown, number>[] = [];
   // Reads by ok transactions: reader, key, length (-1: incompatible with the key's order), micro-op,
   // whether it is the reader's first access to the key (an external read), and whether the reader
   // appends to the key after it.
-  private readonly readTxn: number[] = [];
-  private readonly readKey: number[] = [];
-  private readonly readLen: number[] = [];
-  private readonly readMop: number[] = [];
-  private readonly readExternal: number[] = [];
-  private readonly readThenAppend: number[] = [];
+  private readonly readTxn = new IntVec();
+  private readonly readKey = new IntVec();
+  private readonly readLen = new IntVec();
+  private readonly readMop = new IntVec();
+  private readonly readExternal = new IntVec();
+  private readonly readThenAppend = new IntVec();
   /** The longest read of each key so far: every compatible read is a prefix of it. */
   private readonly longest: (readonly unknown[])[] = [];
   private readonly longestReader: number[] = [];
@@ -76,25 +77,25 @@ export class ListAppendAnalysis implements TxnSink {
         const id = idOf(v);
         const prior = appendOf[k].get(id);
         if (prior !== undefined) {
-          b.fail(b.line.data[t], `value[${i}]`, `list-append needs every appended value unique per key: ${showValue(v)} is appended to key ${showKey(b.keys[k])} again (first by the transaction at index ${b.index.data[this.appendTxn[prior]]})`);
+          b.fail(b.line.data[t], `value[${i}]`, `list-append needs every appended value unique per key: ${showValue(v)} is appended to key ${showKey(b.keys[k])} again (first by the transaction at index ${b.index.data[this.appendTxn.data[prior]]})`);
         }
         const a = this.appendTxn.length;
         this.appendTxn.push(t);
         this.appendKey.push(k);
-        this.appendValue.push(v);
+        this.appendMop.push(m);
         this.appendFinal.push(1);
         appendOf[k].set(id, a);
         if (j < 0) {
           j = localKey.push(k) - 1;
           localBase[j] = null;
-          localPending[j] = [v];
+          startPending(localPending, j).push(v);
           localLastAppend[j] = a;
           localExternalRead[j] = -1;
         } else {
-          if (localLastAppend[j] >= 0) this.appendFinal[localLastAppend[j]] = 0;
+          if (localLastAppend[j] >= 0) this.appendFinal.data[localLastAppend[j]] = 0;
           localLastAppend[j] = a;
           localPending[j].push(v);
-          if (localExternalRead[j] >= 0) this.readThenAppend[localExternalRead[j]] = 1;
+          if (localExternalRead[j] >= 0) this.readThenAppend.data[localExternalRead[j]] = 1;
         }
         continue;
       }
@@ -111,7 +112,7 @@ export class ListAppendAnalysis implements TxnSink {
         this.readExternal.push(1);
         j = localKey.push(k) - 1;
         localBase[j] = list;
-        localPending[j] = [];
+        startPending(localPending, j);
         localLastAppend[j] = -1;
         localExternalRead[j] = r;
         continue;
@@ -119,13 +120,13 @@ export class ListAppendAnalysis implements TxnSink {
       this.readExternal.push(0);
       checkInternal(b, t, i, k, localBase[j], localPending[j], list, this.anomalies);
       localBase[j] = list;
-      localPending[j] = [];
+      startPending(localPending, j);
     }
     // A first read that already shows what the transaction appends later is a read from the future.
     for (let j = 0; j < localKey.length; j++) {
       const r = localExternalRead[j];
-      if (r < 0 || this.readThenAppend[r] === 0) continue;
-      const list = localReadList(raw, first, this.readMop[r]);
+      if (r < 0 || this.readThenAppend.data[r] === 0) continue;
+      const list = localReadList(raw, first, this.readMop.data[r]);
       for (let i = 0; i < raw.length; i++) {
         const m = first + i;
         if (b.mopKind.data[m] !== WRITE || mopKey[m] !== localKey[j] || !listIncludes(list, raw[i][2])) continue;
@@ -155,7 +156,7 @@ export class ListAppendAnalysis implements TxnSink {
       b.mopValue[m] = list.length;
       return list.length;
     }
-    const other = this.readTxn[this.longestReader[k]];
+    const other = this.readTxn.data[this.longestReader[k]];
     this.anomalies.add({
       type: 'incompatible-order',
       sentence: `key ${showKey(b.keys[k])} was read as ${showValue(list)} by the transaction at index ${b.index.data[t]} and as ${showValue(cur)} by the transaction at index ${b.index.data[other]}; neither is a prefix of the other, so they cannot come from one order of appends`,
@@ -169,15 +170,21 @@ export class ListAppendAnalysis implements TxnSink {
   finish(txns: Txns, edges: EdgeList, anomalies: Anomalies): { explain: EdgeExplainer } {
     const { status } = txns;
     const keyCount = txns.keys.length;
-    const { appendTxn, appendOf, appendValue, readTxn, readLen, readExternal, readThenAppend } = this;
+    const { appendOf } = this;
+    const appendMop = this.appendMop.view();
+    const appendTxn = this.appendTxn.view();
+    const readTxn = this.readTxn.view();
+    const readLen = this.readLen.view();
+    const readExternal = this.readExternal.view();
+    const readThenAppend = this.readThenAppend.view();
     while (appendOf.length < keyCount) {
       appendOf.push(new Map());
       this.longest.push(EMPTY);
       this.longestReader.push(-1);
     }
-    const appendFinal = Uint8Array.from(this.appendFinal);
-    const readsByKey = groupByKey(this.readKey, keyCount);
-    const appendsByKey = groupByKey(this.appendKey, keyCount);
+    const appendFinal = this.appendFinal.view();
+    const readsByKey = groupByKey(this.readKey.view(), keyCount);
+    const appendsByKey = groupByKey(this.appendKey.view(), keyCount);
     const orders = this.longest;
     txns.readValue = (m) => {
       const v = txns.mopValue[m];
@@ -271,7 +278,7 @@ export class ListAppendAnalysis implements TxnSink {
       const unseen: number[] = [];
       for (let x = appendsByKey.start[k]; x < appendsByKey.start[k + 1]; x++) {
         const a = appendsByKey.items[x];
-        if (status[appendTxn[a]] === FAIL || position.has(idOf(appendValue[a]))) continue;
+        if (status[appendTxn[a]] === FAIL || position.has(idOf(txns.mopValue[appendMop[a]]))) continue;
         unseen.push(appendTxn[a]);
         if (last >= 0) edges.add(last, appendTxn[a], WW);
       }
@@ -325,6 +332,14 @@ export class ListAppendAnalysis implements TxnSink {
   }
 }
 
+/** Slot j's list of appends since the last read, emptied; the arrays are reused across transactions. */
+function startPending(pending: unknown[][], j: number): unknown[] {
+  const p = pending[j];
+  if (p === undefined) return (pending[j] = []);
+  p.length = 0;
+  return p;
+}
+
 function localReadList(raw: unknown[][], first: number, m: number): readonly unknown[] {
   const v = raw[m - first][2];
   return v === null ? EMPTY : (v as readonly unknown[]);
@@ -337,9 +352,9 @@ function isPrefix(list: readonly unknown[], of: readonly unknown[]): boolean {
 }
 
 /** Items 0..n-1 grouped by their key, by counting sort. */
-export function groupByKey(keyOfItem: readonly number[], keyCount: number): { start: Int32Array; items: Int32Array } {
+export function groupByKey(keyOfItem: ArrayLike<number>, keyCount: number): { start: Int32Array; items: Int32Array } {
   const start = new Int32Array(keyCount + 1);
-  for (const k of keyOfItem) start[k + 1]++;
+  for (let i = 0; i < keyOfItem.length; i++) start[keyOfItem[i] + 1]++;
   for (let k = 0; k < keyCount; k++) start[k + 1] += start[k];
   const fill = start.slice(0, keyCount);
   const items = new Int32Array(keyOfItem.length);

@@ -52,7 +52,7 @@ export class RwRegisterAnalysis implements TxnSink {
     private readonly options: RwRegisterOptions,
   ) {}
 
-  txn(b: TxnsBuilder, t: number): void {
+  txn(b: TxnsBuilder, t: number, raw: unknown[][]): void {
     const mopStart = b.mopStart.data;
     const mopKind = b.mopKind.data;
     const mopKey = b.mopKey.data;
@@ -65,7 +65,7 @@ export class RwRegisterAnalysis implements TxnSink {
     for (let m = mopStart[t]; m < mopStart[t + 1]; m++) {
       while (writeOf.length <= mopKey[m]) writeOf.push(new Map());
       const k = mopKey[m];
-      const v = mopValue[m];
+      const v = raw[m - mopStart[t]][2];
       let j = localKey.indexOf(k);
       if (mopKind[m] === WRITE) {
         const id = idOf(v);
@@ -95,6 +95,7 @@ export class RwRegisterAnalysis implements TxnSink {
         continue;
       }
       if (st !== OK) continue;
+      mopValue[m] = v;
       if (j < 0) {
         j = localKey.push(k) - 1;
         localAcc[j] = accTxn.length;

@@ -43,7 +43,7 @@ export interface Txns {
   readonly mopStart: Int32Array;
   readonly mopKind: Uint8Array;
   readonly mopKey: Int32Array;
-  /** The written value; for reads what the workload keeps (see `readValue`). */
+  /** The written value; for reads what the workload keeps (null until it does; see `readValue`). */
   readonly mopValue: unknown[];
   /** Key id → the key as written in the history. */
   readonly keys: unknown[];
@@ -218,7 +218,8 @@ export class TxnsBuilder {
       }
       this.mopKind.push(kind);
       this.mopKey.push(this.keyId(mop[1]));
-      this.mopValue.push(v);
+      // A read's value is the workload's to keep (list-append keeps only a length).
+      this.mopValue.push(kind === READ ? null : v);
     }
     this.mopStart.push(this.mopKind.length);
     this.count++;
