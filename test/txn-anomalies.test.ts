@@ -47,7 +47,7 @@ describe('list-append: one anomaly per history', () => {
     expect(res.anomalyTypes).toEqual(['G1c']);
     expect(res.not).toEqual(['read-committed']);
     const [c] = (res.anomalies as Record<string, { sentence: string }[]>).G1c;
-    expect(c.sentence).toMatch(/T2 read x = \[1\], which includes T1's append of 1, so T1 wr→ T2|T1 read y = \[2\], which includes T2's append of 2/);
+    expect(c.sentence).toMatch(/T2 read key x = \[1\], which includes T1's append of 1, so T1 wr→ T2|T1 read key y = \[2\], which includes T2's append of 2/);
   });
 
   it('G-single: read skew', async () => {

@@ -34,7 +34,7 @@ export function cycleAnomaly(txns: Txns, cycle: FoundCycle, explain: EdgeExplain
   });
   return {
     type: cycle.name,
-    sentence: `${steps.map((s) => s.why).join('; ')}: a cycle`,
+    sentence: `${steps.map((s) => s.why).join('; ')}: a cycle (${cycle.nodes.map((t, i) => `${names[i]} = index ${txns.index[t]}`).join(', ')})`,
     ops: cycle.nodes.map((t) => txns.index[t]),
     cycle: cycle.nodes.map((t, i) => txnEvidence(txns, t, names[i])),
     steps,

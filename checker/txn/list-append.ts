@@ -408,7 +408,7 @@ function listAppendExplainer(txns: Txns, orders: (readonly unknown[])[]): EdgeEx
   return (a, b, type, nameA, nameB) => {
     if (type === PROCESS || type === REALTIME) return undefined;
     for (const k of keysOf(a)) {
-      const key = showKey(txns.keys[k]);
+      const key = `key ${showKey(txns.keys[k])}`;
       const order = orderOf(k);
       if (type === WW) {
         const mine = appendsBy(a, k);
@@ -437,7 +437,7 @@ function listAppendExplainer(txns: Txns, orders: (readonly unknown[])[]): EdgeEx
     }
     if (type === RW) {
       for (const k of keysOf(a)) {
-        const key = showKey(txns.keys[k]);
+        const key = `key ${showKey(txns.keys[k])}`;
         const m = firstAccess(a, k);
         if (m < 0 || mopKind[m] !== READ) continue;
         const list = readOf(m);

@@ -398,7 +398,7 @@ function rwRegisterExplainer(txns: Txns, f: RegisterFacts): EdgeExplainer {
         const r = f.accRead[acc];
         for (let m = txns.mopStart[a]; m < txns.mopStart[a + 1]; m++) {
           if (txns.mopKind[m] === WRITE && txns.mopKey[m] === k && valueKey(txns.mopValue[m]) === valueKey(r)) {
-            return { key: txns.keys[k], sentence: `${nameB} read ${showKey(txns.keys[k])} = ${showValue(r)}, which ${nameA} wrote, so ${nameA} wr→ ${nameB}` };
+            return { key: txns.keys[k], sentence: `${nameB} read key ${showKey(txns.keys[k])} = ${showValue(r)}, which ${nameA} wrote, so ${nameA} wr→ ${nameB}` };
           }
         }
       }
@@ -409,7 +409,7 @@ function rwRegisterExplainer(txns: Txns, f: RegisterFacts): EdgeExplainer {
       const from = f.vSrc[e];
       if (to >= f.W || f.writeTxn[to] !== b) continue;
       const k = f.writeKey[to];
-      const key = showKey(txns.keys[k]);
+      const key = `key ${showKey(txns.keys[k])}`;
       if (type === WW && from < f.W && f.writeTxn[from] === a) {
         return { key: txns.keys[k], sentence: `${nameA} wrote ${key} = ${versionName(from)} and ${nameB} wrote ${key} = ${versionName(to)} after it (${why(e)}), so ${nameA} ww→ ${nameB}` };
       }
