@@ -2,10 +2,10 @@
 // does a big one take? For each size: a generated strict-serializable history (4 micro-ops per txn,
 // at most 200 appends per key, fixed seed) written to a JSONL file, then, each in a fresh process
 // (so peak RSS is that run's own):
-//   parse: the file streamed into the checker's compact transaction arrays (JSON.parse, op
-//          validation, process pairing, key interning) with no analysis;
-//   full:  `faultline check --checker list-append`'s path, streaming and checking strict
-//          serializability. check = full - parse.
+// `faultline check --checker list-append`'s path, streaming the file and checking strict
+// serializability, with the checking timed apart from the reading: check = the workload's
+// per-transaction analysis (summed) + version orders, graph and cycle search; parse = the rest
+// (reading, JSON.parse, op validation, process pairing, key interning into typed arrays).
 //   node dist/bench/txn.js [--sizes 10000,100000,1000000] [--max-appends-per-key 200]
 // Targets: checking >= 300k txns/s at 100k txns on one core; 1M txns within 2 GB peak RSS.
 import { execa } from 'execa';
@@ -14,10 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { checkTxnJsonlFile } from '../checker/txn/index.js';
-import { TxnsBuilder } from '../checker/txn/txns.js';
 import type { Result } from '../checker/types.js';
-import { streamJsonlFile } from '../histories/jsonl.js';
-import { normalizeOp } from '../histories/normalize.js';
 import { generateListAppend, writeJsonl } from './generate-txn.js';
 
 const args = process.argv.slice(2);
@@ -36,44 +33,41 @@ const TARGET_RSS_AT = 1_000_000;
 interface Measured {
   txns: number;
   ms: number;
+  parseMs: number;
+  checkMs: number;
   maxRssMb: number;
   valid?: Result['valid'];
   explanation?: string;
 }
 
-/** Child mode: one run (parse only, or the full check) of one history; prints one JSON line. */
-async function child(mode: string, path: string): Promise<void> {
+/** Child mode: one streamed check of one history; prints one JSON line. */
+async function child(path: string): Promise<void> {
   const t0 = performance.now();
-  const out: Measured = { txns: 0, ms: 0, maxRssMb: 0 };
-  if (mode === 'parse') {
-    const builder = new TxnsBuilder('list-append', path, { txn() {} });
-    let position = 0;
-    await streamJsonlFile(path, path, (raw, line) => {
-      builder.add(normalizeOp(raw, position, path, line), position, line);
-      position++;
-    });
-    out.txns = builder.build().count;
-  } else {
-    const r = await checkTxnJsonlFile(path, { workload: 'list-append', models: ['strict-serializable'] });
-    out.txns = r.invocations;
-    out.valid = r.result.valid;
-    if (r.result.valid !== true) out.explanation = r.result.explanation;
-  }
-  out.ms = performance.now() - t0;
-  out.maxRssMb = process.resourceUsage().maxRSS / 1024;
+  const r = await checkTxnJsonlFile(path, { workload: 'list-append', models: ['strict-serializable'], measure: true });
+  const ms = performance.now() - t0;
+  const checkMs = (r.result.timing as { checkMs: number }).checkMs;
+  const out: Measured = {
+    txns: r.invocations,
+    ms,
+    checkMs,
+    parseMs: ms - checkMs,
+    maxRssMb: process.resourceUsage().maxRSS / 1024,
+    valid: r.result.valid,
+  };
+  if (r.result.valid !== true) out.explanation = r.result.explanation;
   process.stdout.write(JSON.stringify(out) + '\n');
 }
 
-async function run(mode: string, path: string): Promise<Measured> {
+async function run(path: string): Promise<Measured> {
   const self = fileURLToPath(import.meta.url);
-  const { stdout } = await execa(process.execPath, ['--max-old-space-size=8192', self, '--child', mode, path]);
+  const { stdout } = await execa(process.execPath, ['--max-old-space-size=8192', self, '--child', path]);
   return JSON.parse(stdout.trim().split('\n').at(-1)!) as Measured;
 }
 
-async function best(mode: string, path: string, reps: number): Promise<Measured> {
+async function best(path: string, reps: number): Promise<Measured> {
   let min: Measured | undefined;
   for (let i = 0; i < reps; i++) {
-    const m = await run(mode, path);
+    const m = await run(path);
     if (!min || m.ms < min.ms) min = m;
   }
   return min!;
@@ -83,7 +77,7 @@ const secs = (ms: number) => (ms / 1000).toFixed(2);
 const rate = (n: number, ms: number) => `${((n / ms) * 1000 / 1000).toFixed(0)}k`;
 
 async function main(): Promise<void> {
-  if (args[0] === '--child') return child(args[1], args[2]);
+  if (args[0] === '--child') return child(args[1]);
   const sizes = (flag('--sizes') ?? '10000,100000,1000000').split(',').map(Number);
   if (sizes.some((n) => !Number.isInteger(n) || n < 1)) throw new Error('--sizes takes positive integers, e.g. --sizes 10000,100000');
   const maxAppendsPerKey = Number(flag('--max-appends-per-key') ?? 200);
@@ -99,29 +93,27 @@ async function main(): Promise<void> {
       const mb = bytes / 1e6;
       console.log(`generated ${n} txns (${ops} ops, ${mb.toFixed(1)} MB) in ${secs(performance.now() - g0)} s`);
       try {
-        // The fastest of a few runs each (this machine is noisy); one of each at 1M and above.
+        // The fastest of a few runs (this machine is noisy); one at 1M and above.
         const reps = n >= 1_000_000 ? 1 : 3;
-        const parse = await best('parse', path, reps);
-        const full = await best('full', path, reps);
-        const checkMs = Math.max(1, full.ms - parse.ms);
+        const full = await best(path, reps);
+        const { checkMs, parseMs } = full;
         results.set(n, { checkMs, maxRssMb: full.maxRssMb });
-        if (full.txns !== n || parse.txns !== n) notes.push(`${n}: the reader found ${parse.txns} / ${full.txns} txns`);
+        if (full.txns !== n) notes.push(`${n}: the reader found ${full.txns} txns`);
         if (full.valid !== true) notes.push(`${n}: expected valid (strict serializable by construction), got ${full.valid}: ${full.explanation ?? ''}`);
         rows.push([
           String(n),
           mb.toFixed(1),
-          secs(parse.ms),
-          rate(n, parse.ms),
+          secs(parseMs),
+          rate(n, parseMs),
           secs(checkMs),
           rate(n, checkMs),
           secs(full.ms),
           String(full.valid),
-          parse.maxRssMb.toFixed(0),
           full.maxRssMb.toFixed(0),
         ]);
       } catch (e) {
         notes.push(`${n}: a child process failed: ${(e as { shortMessage?: string }).shortMessage ?? String(e)}`);
-        rows.push([String(n), mb.toFixed(1), '-', '-', '-', '-', '-', 'crashed', '-', '-']);
+        rows.push([String(n), mb.toFixed(1), '-', '-', '-', '-', '-', 'crashed', '-']);
       } finally {
         rmSync(path, { force: true });
       }
@@ -130,13 +122,13 @@ async function main(): Promise<void> {
     rmSync(dir, { recursive: true, force: true });
   }
 
-  const head = ['txns', 'file MB', 'parse s', 'parse txns/s', 'check s', 'check txns/s', 'total s', 'valid', 'parse RSS MB', 'peak RSS MB'];
+  const head = ['txns', 'file MB', 'parse s', 'parse txns/s', 'check s', 'check txns/s', 'total s', 'valid', 'peak RSS MB'];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const line = (cells: string[]) => cells.map((c, i) => c.padStart(widths[i])).join('  ');
   console.log();
   console.log(line(head));
   for (const r of rows) console.log(line(r));
-  console.log(`(list-append, ${MOPS} micro-ops per txn, at most ${maxAppendsPerKey} appends per key, seed ${SEED}; parse and full check each in a fresh process, fastest of 3 below 1M; check = full - parse)`);
+  console.log(`(list-append, ${MOPS} micro-ops per txn, at most ${maxAppendsPerKey} appends per key, seed ${SEED}; each size in a fresh process, the fastest of 3 runs below 1M)`);
 
   const at = results.get(TARGET_AT);
   const speed = at ? (TARGET_AT / at.checkMs) * 1000 : undefined;

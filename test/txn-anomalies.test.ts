@@ -150,6 +150,27 @@ describe('list-append: one anomaly per history', () => {
     expect(ruledOut(res)).not.toContain('read-uncommitted');
   });
 
+  it('the version order does not depend on which read finishes first', async () => {
+    // [1 3] contradicts [1 2 3]; the longer read is the order whichever completes first, so no G0.
+    const specs = [txn(append('x', 1), append('x', 2)), txn(r('x', [1, 3])), txn(append('x', 3), r('x', [1, 2, 3]))];
+    const a = await la(txnHistory(specs, [1, -1, 2, -2, 3, -3]));
+    const b = await la(txnHistory(specs, [1, -1, 3, -3, 2, -2]));
+    expect(a.anomalyTypes).toEqual(['incompatible-order']);
+    expect(b.anomalyTypes).toEqual(['incompatible-order']);
+    expect((a.anomalies as Record<string, { values: unknown[] }[]>)['incompatible-order'][0].values).toEqual([[1, 3], [1, 2, 3]]);
+  });
+
+  it('a read that fits no order is still examined: a repeated value in the longest read', async () => {
+    const specs = [txn(append('x', 1), append('x', 2)), txn(r('x', [1, 2])), txn(r('x', [1, 1, 2]))];
+    const res = await la(txnHistory(specs, [1, -1, 2, -2, 3, -3]));
+    expect(res.anomalyTypes).toEqual(['duplicate-elements', 'incompatible-order']);
+  });
+
+  it('a later read of a key is judged too: an intermediate value read after reading the key once', async () => {
+    const res = await la(concurrent(txn(append('k', 1), append('k', 2)), txn(r('k', [1, 2]), r('k', [1]))));
+    expect(res.anomalyTypes).toEqual(['G1b', 'internal']);
+  });
+
   it('a serial history has no anomaly', async () => {
     const res = await la(sequential(txn(append('x', 1), r('y', [])), txn(r('x', [1]), append('y', 2)), txn(r('x', [1]), r('y', [2]))));
     expect(res.valid).toBe(true);

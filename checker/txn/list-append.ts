@@ -47,6 +47,8 @@ export class ListAppendAnalysis implements TxnSink {
   /** The longest read of each key so far: every compatible read is a prefix of it. */
   private readonly longest: (readonly unknown[])[] = [];
   private readonly longestReader: number[] = [];
+  /** Reads that did not fit their key's order when they came. */
+  private readonly conflicting: number[] = [];
 
   // Per transaction, the keys it touched so far and what it knows of each.
   private readonly localKey: number[] = [];
@@ -107,7 +109,7 @@ export class ListAppendAnalysis implements TxnSink {
       this.readKey.push(k);
       this.readMop.push(m);
       this.readThenAppend.push(0);
-      this.readLen.push(this.placeRead(b, k, list, r, t, m));
+      this.readLen.push(this.placeRead(b, k, list, r, m));
       if (j < 0) {
         this.readExternal.push(1);
         j = localKey.push(k) - 1;
@@ -144,9 +146,10 @@ export class ListAppendAnalysis implements TxnSink {
 
   /**
    * Compares a read with the longest read of its key so far, adopting it when it extends that.
-   * Returns its length, or -1 when it is a prefix of no single order (it is then kept whole).
+   * Returns its length, or -1 when it is not a prefix of that order (it is then kept whole, and
+   * `finish` decides between the orders).
    */
-  private placeRead(b: TxnsBuilder, k: number, list: readonly unknown[], r: number, t: number, m: number): number {
+  private placeRead(b: TxnsBuilder, k: number, list: readonly unknown[], r: number, m: number): number {
     const cur = this.longest[k];
     if (list.length <= cur.length ? isPrefix(list, cur) : isPrefix(cur, list)) {
       if (list.length > cur.length) {
@@ -156,15 +159,82 @@ export class ListAppendAnalysis implements TxnSink {
       b.mopValue[m] = list.length;
       return list.length;
     }
-    const other = this.readTxn.data[this.longestReader[k]];
-    this.anomalies.add({
-      type: 'incompatible-order',
-      sentence: `key ${showKey(b.keys[k])} was read as ${showValue(list)} by the transaction at index ${b.index.data[t]} and as ${showValue(cur)} by the transaction at index ${b.index.data[other]}; neither is a prefix of the other, so they cannot come from one order of appends`,
-      ops: [b.index.data[t], b.index.data[other]],
-      key: b.keys[k],
-      values: [list, cur],
-    });
+    b.mopValue[m] = list;
+    this.conflicting.push(r);
     return -1;
+  }
+
+  /**
+   * For a key whose reads did not all fit one order: the longest read of all becomes the order
+   * (whichever came first in the file), every read is measured against it again, and the ones that
+   * do not fit it are reported. Reads that fit the previous order are prefixes of it, so they fit
+   * the new one when no longer than the two orders' common prefix.
+   */
+  private settleOrder(txns: Txns, k: number, rs: Int32Array, readLen: Int32Array, readMop: Int32Array, readTxn: Int32Array, anomalies: Anomalies): void {
+    const cur = this.longest[k];
+    let best = cur;
+    let bestReader = this.longestReader[k];
+    for (const r of rs) {
+      if (readLen[r] >= 0) continue;
+      const list = txns.mopValue[readMop[r]] as readonly unknown[];
+      if (list.length > best.length || (list.length === best.length && readTxn[r] < readTxn[bestReader])) {
+        best = list;
+        bestReader = r;
+      }
+    }
+    let common = 0;
+    while (common < cur.length && common < best.length && same(cur[common], best[common])) common++;
+    for (const r of rs) {
+      const m = readMop[r];
+      if (readLen[r] >= 0) {
+        if (readLen[r] <= common) continue;
+        txns.mopValue[m] = cur.slice(0, readLen[r]);
+        readLen[r] = -1;
+      }
+      const list = txns.mopValue[m] as readonly unknown[];
+      if (isPrefix(list, best)) {
+        readLen[r] = list.length;
+        txns.mopValue[m] = list.length;
+      }
+    }
+    this.longest[k] = best;
+    this.longestReader[k] = bestReader;
+    const key = txns.keys[k];
+    const other = readTxn[bestReader];
+    for (const r of rs) {
+      if (readLen[r] >= 0) continue;
+      const list = txns.mopValue[readMop[r]] as readonly unknown[];
+      const t = readTxn[r];
+      anomalies.add({
+        type: 'incompatible-order',
+        sentence: `key ${showKey(key)} was read as ${showValue(list)} by ${describeTxn(txns, t)} and as ${showValue(best)} by ${describeTxn(txns, other)}; neither is a prefix of the other, so they cannot come from one order of appends`,
+        ops: [txns.index[t], txns.index[other]],
+        key,
+        values: [list, best],
+        txns: [txnEvidence(txns, t), txnEvidence(txns, other)],
+      });
+      this.checkElements(txns, k, list, t, anomalies);
+    }
+  }
+
+  /** A read that fits no order still must not hold unwritten, aborted or repeated values. */
+  private checkElements(txns: Txns, k: number, list: readonly unknown[], t: number, anomalies: Anomalies): void {
+    const key = txns.keys[k];
+    const seen = new Set<unknown>();
+    for (const v of list) {
+      const id = idOf(v);
+      if (seen.has(id)) {
+        anomalies.add({ type: 'duplicate-elements', sentence: `${describeTxn(txns, t)} read key ${showKey(key)} = ${showValue(list)}, which holds ${showValue(v)} more than once`, ops: [txns.index[t]], key, value: v, txn: txnEvidence(txns, t) });
+      }
+      seen.add(id);
+      const a = this.appendOf[k].get(id);
+      if (a === undefined) {
+        anomalies.add({ type: 'garbage-read', sentence: `${describeTxn(txns, t)} read key ${showKey(key)} = ${showValue(list)}, but no transaction ever appended ${showValue(v)} to it`, ops: [txns.index[t]], key, value: v, txn: txnEvidence(txns, t) });
+      } else if (txns.status[this.appendTxn.data[a]] === FAIL) {
+        const w = this.appendTxn.data[a];
+        anomalies.add({ type: 'G1a', sentence: `${describeTxn(txns, t)} read key ${showKey(key)} = ${showValue(list)}, which includes ${showValue(v)}, appended by ${describeTxn(txns, w)}, which failed (an aborted read)`, ops: [txns.index[t], txns.index[w]], key, value: v, reader: txnEvidence(txns, t), writer: txnEvidence(txns, w) });
+      }
+    }
   }
 
   finish(txns: Txns, edges: EdgeList, anomalies: Anomalies): { explain: EdgeExplainer } {
@@ -196,6 +266,10 @@ export class ListAppendAnalysis implements TxnSink {
       for (const r of rs) if (readLen[r] > i && (best < 0 || readTxn[r] < readTxn[best])) best = r;
       return best;
     };
+
+    const readMop = this.readMop.view();
+    const unsettled = new Set(this.conflicting.map((r) => this.readKey.data[r]));
+    for (const k of unsettled) this.settleOrder(txns, k, readsByKey.items.subarray(readsByKey.start[k], readsByKey.start[k + 1]), readLen, readMop, readTxn, anomalies);
 
     for (let k = 0; k < keyCount; k++) {
       const key = txns.keys[k];
@@ -286,12 +360,13 @@ export class ListAppendAnalysis implements TxnSink {
       const lostUpdate = new Map<number, number>();
       for (const r of rs) {
         const len = readLen[r];
-        if (len < 0 || readExternal[r] === 0) continue;
+        if (len < 0) continue;
         const t = readTxn[r];
+        const external = readExternal[r] === 1;
         if (len > 0) {
           const w = writerAt[len - 1];
           if (w >= 0 && w !== t && status[w] !== FAIL) {
-            edges.add(w, t, WR);
+            if (external) edges.add(w, t, WR);
             const a = appendOf[k].get(idOf(order[len - 1]))!;
             if (appendFinal[a] === 0) {
               anomalies.add({
@@ -305,6 +380,7 @@ export class ListAppendAnalysis implements TxnSink {
             }
           }
         }
+        if (!external) continue;
         let p = len;
         while (p < n && (writerAt[p] < 0 || status[writerAt[p]] === FAIL)) p++;
         if (p < n) {

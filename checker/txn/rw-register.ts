@@ -43,6 +43,9 @@ export class RwRegisterAnalysis implements TxnSink {
   private readonly accKey: number[] = [];
   private readonly accRead: unknown[] = [];
   private readonly accWrite: number[] = [];
+  /** Reads that were not a transaction's first access to their key. */
+  private readonly laterReadTxn: number[] = [];
+  private readonly laterReadMop: number[] = [];
   private readonly localKey: number[] = [];
   private readonly localAcc: number[] = [];
   private readonly localLast: unknown[] = [];
@@ -106,6 +109,8 @@ export class RwRegisterAnalysis implements TxnSink {
         localLast[j] = v;
         continue;
       }
+      this.laterReadTxn.push(t);
+      this.laterReadMop.push(m);
       const expected = localLast[j];
       if (!(expected === v || (typeof v === 'object' && v !== null && valueKey(v) === valueKey(expected)))) {
         const wrote = accWrite[localAcc[j]] >= 0;
@@ -216,6 +221,27 @@ export class RwRegisterAnalysis implements TxnSink {
       });
     }
 
+    // What a read returned, judged: nobody wrote it, its writer failed, or its writer overwrote it
+    // (each an anomaly); true when it is a committed (or maybe committed) final write.
+    const judge = (t: number, k: number, r: unknown, v: number): boolean => {
+      const key = txns.keys[k];
+      if (v === -2) {
+        anomalies.add({ type: 'garbage-read', sentence: `${describeTxn(txns, t)} read key ${showKey(key)} = ${showValue(r)}, a value no transaction ever wrote there`, ops: [txnIdx(txns, t)], key, value: r, txn: txnEvidence(txns, t) });
+        return false;
+      }
+      if (v >= W) return true;
+      const w = writeTxn[v];
+      if (w === t) return true;
+      if (status[w] === FAIL) {
+        anomalies.add({ type: 'G1a', sentence: `${describeTxn(txns, t)} read key ${showKey(key)} = ${showValue(r)}, written by ${describeTxn(txns, w)}, which failed (an aborted read)`, ops: [txnIdx(txns, t), txnIdx(txns, w)], key, value: r, reader: txnEvidence(txns, t), writer: txnEvidence(txns, w) });
+        return false;
+      }
+      if (writeFinal[v] === 0) {
+        anomalies.add({ type: 'G1b', sentence: `${describeTxn(txns, t)} read key ${showKey(key)} = ${showValue(r)}, which ${describeTxn(txns, w)} overwrote later in the same transaction (an intermediate read)`, ops: [txnIdx(txns, t), txnIdx(txns, w)], key, value: r, reader: txnEvidence(txns, t), writer: txnEvidence(txns, w) });
+      }
+      return true;
+    };
+
     // External reads, grouped by the version they observed.
     const readerVersion: number[] = [];
     const readerAcc: number[] = [];
@@ -224,58 +250,26 @@ export class RwRegisterAnalysis implements TxnSink {
       if (r === undefined) continue;
       const t = accTxn[acc];
       const k = accKey[acc];
-      const key = txns.keys[k];
       const v = firstVersion[acc];
-      if (v === -2) {
-        anomalies.add({
-          type: 'garbage-read',
-          sentence: `${describeTxn(txns, t)} read key ${showKey(key)} = ${showValue(r)}, a value no transaction ever wrote there`,
-          ops: [txnIdx(txns, t)],
-          key,
-          value: r,
-          txn: txnEvidence(txns, t),
-        });
+      if (v >= 0 && v < W && writeTxn[v] === t) {
+        anomalies.add({ type: 'future-read', sentence: `${describeTxn(txns, t)} read key ${showKey(txns.keys[k])} = ${showValue(r)} before it wrote that value itself`, ops: [txnIdx(txns, t)], key: txns.keys[k], value: r, txn: txnEvidence(txns, t) });
+        readerVersion.push(v);
+        readerAcc.push(acc);
         continue;
       }
+      if (!judge(t, k, r, v)) continue;
       readerVersion.push(v);
       readerAcc.push(acc);
-      if (v >= W) continue;
-      const w = writeTxn[v];
-      if (w === t) {
-        anomalies.add({
-          type: 'future-read',
-          sentence: `${describeTxn(txns, t)} read key ${showKey(key)} = ${showValue(r)} before it wrote that value itself`,
-          ops: [txnIdx(txns, t)],
-          key,
-          value: r,
-          txn: txnEvidence(txns, t),
-        });
-        continue;
-      }
-      if (status[w] === FAIL) {
-        anomalies.add({
-          type: 'G1a',
-          sentence: `${describeTxn(txns, t)} read key ${showKey(key)} = ${showValue(r)}, written by ${describeTxn(txns, w)}, which failed (an aborted read)`,
-          ops: [txnIdx(txns, t), txnIdx(txns, w)],
-          key,
-          value: r,
-          reader: txnEvidence(txns, t),
-          writer: txnEvidence(txns, w),
-        });
-        continue;
-      }
-      edges.add(w, t, WR);
-      if (writeFinal[v] === 0) {
-        anomalies.add({
-          type: 'G1b',
-          sentence: `${describeTxn(txns, t)} read key ${showKey(key)} = ${showValue(r)}, which ${describeTxn(txns, w)} overwrote later in the same transaction (an intermediate read)`,
-          ops: [txnIdx(txns, t), txnIdx(txns, w)],
-          key,
-          value: r,
-          reader: txnEvidence(txns, t),
-          writer: txnEvidence(txns, w),
-        });
-      }
+      if (v < W) edges.add(writeTxn[v], t, WR);
+    }
+    // Later reads of a key inside a transaction make no edges, but what they return is judged too.
+    for (let x = 0; x < this.laterReadMop.length; x++) {
+      const m = this.laterReadMop[x];
+      const r = mopValue[m];
+      if (r === null) continue;
+      const k = mopKey[m];
+      const w = writeOf[k].get(idOf(r));
+      judge(this.laterReadTxn[x], k, r, w === undefined ? -2 : w);
     }
     const readersOf = groupByKey(readerVersion, nodes);
 
