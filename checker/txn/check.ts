@@ -124,7 +124,15 @@ export function startTxnCheck(options: TxnCheckOptions): TxnCheck {
 /** Checks the transactions of a history held in memory. */
 export async function checkTxn(history: History, options: TxnCheckOptions): Promise<Result> {
   const check = startTxnCheck(options);
-  return check.finish(readTxns(history, options.workload, check.sink));
+  const txns = readTxns(history, options.workload, check.sink);
+  requireTxns(txns, history.invocationCount, options.workload);
+  return check.finish(txns);
+}
+
+/** A history of other ops is the wrong input, not a valid one: say so (exit 3). */
+function requireTxns(txns: Txns, invocations: number, workload: Workload): void {
+  if (txns.count > 0 || invocations === 0) return;
+  throw new InputError(`${txns.file}: none of its ${invocations} invocations is a transaction (f "txn", or a list of micro-ops as its value); --checker ${workload} checks transactional histories`);
 }
 
 export interface StreamedCheck {
@@ -147,6 +155,7 @@ export async function checkTxnJsonlFile(path: string, options: TxnCheckOptions, 
     position++;
   });
   const txns = builder.build();
+  requireTxns(txns, builder.invocations, options.workload);
   return { result: check.finish(txns), ops: position, invocations: builder.invocations, warnings };
 }
 
