@@ -32,7 +32,6 @@ export class ListAppendAnalysis implements TxnSink {
   // Appends: writer, key, value; whether it is its writer's last append to that key.
   private readonly appendTxn = new IntVec();
   private readonly appendKey = new IntVec();
-  private readonly appendMop = new IntVec();
   private readonly appendFinal = new IntVec();
   private readonly appendOf: Map<unknown, number>[] = [];
   // Reads by ok transactions: reader, key, length (-1: incompatible with the key's order), micro-op,
@@ -84,7 +83,6 @@ export class ListAppendAnalysis implements TxnSink {
         const a = this.appendTxn.length;
         this.appendTxn.push(t);
         this.appendKey.push(k);
-        this.appendMop.push(m);
         this.appendFinal.push(1);
         appendOf[k].set(id, a);
         if (j < 0) {
@@ -241,7 +239,8 @@ export class ListAppendAnalysis implements TxnSink {
     const { status } = txns;
     const keyCount = txns.keys.length;
     const { appendOf } = this;
-    const appendMop = this.appendMop.view();
+    /** Each append's position in its key's order, or -1 when no read shows it. */
+    const placeOf = new Int32Array(this.appendTxn.length).fill(-1);
     const appendTxn = this.appendTxn.view();
     const readTxn = this.readTxn.view();
     const readLen = this.readLen.view();
@@ -278,14 +277,17 @@ export class ListAppendAnalysis implements TxnSink {
       const n = order.length;
       const lmaxTxn = this.longestReader[k] >= 0 ? readTxn[this.longestReader[k]] : -1;
 
-      // The version order: who appended each element of the longest read.
-      const position = new Map<unknown, number>();
+      // The version order: who appended each element of the longest read. An append's place in
+      // it is kept by append id; values nobody appended are remembered apart (they are rare).
       const writerAt = new Int32Array(n).fill(-1);
+      const appendAt = new Int32Array(n).fill(-1);
+      let garbage: Set<unknown> | undefined;
       let abortedSeen = -1;
       for (let i = 0; i < n; i++) {
         const v = order[i];
         const id = idOf(v);
-        if (position.has(id)) {
+        const a = appendOf[k].get(id);
+        if (a !== undefined ? placeOf[a] >= 0 : garbage?.has(id) === true) {
           anomalies.add({
             type: 'duplicate-elements',
             sentence: `${describeTxn(txns, lmaxTxn)} read key ${showKey(key)} = ${showValue(order)}, which holds ${showValue(v)} more than once`,
@@ -296,9 +298,8 @@ export class ListAppendAnalysis implements TxnSink {
           });
           continue;
         }
-        position.set(id, i);
-        const a = appendOf[k].get(id);
         if (a === undefined) {
+          (garbage ??= new Set()).add(id);
           const r = firstReadOf(rs, i);
           const reader = readTxn[r];
           anomalies.add({
@@ -311,6 +312,8 @@ export class ListAppendAnalysis implements TxnSink {
           });
           continue;
         }
+        placeOf[a] = i;
+        appendAt[i] = a;
         writerAt[i] = appendTxn[a];
         if (status[appendTxn[a]] === FAIL) {
           const r = firstReadOf(rs, i);
@@ -352,7 +355,7 @@ export class ListAppendAnalysis implements TxnSink {
       const unseen: number[] = [];
       for (let x = appendsByKey.start[k]; x < appendsByKey.start[k + 1]; x++) {
         const a = appendsByKey.items[x];
-        if (status[appendTxn[a]] === FAIL || position.has(idOf(txns.mopValue[appendMop[a]]))) continue;
+        if (status[appendTxn[a]] === FAIL || placeOf[a] >= 0) continue;
         unseen.push(appendTxn[a]);
         if (last >= 0) edges.add(last, appendTxn[a], WW);
       }
@@ -367,8 +370,7 @@ export class ListAppendAnalysis implements TxnSink {
           const w = writerAt[len - 1];
           if (w >= 0 && w !== t && status[w] !== FAIL) {
             if (external) edges.add(w, t, WR);
-            const a = appendOf[k].get(idOf(order[len - 1]))!;
-            if (appendFinal[a] === 0) {
+            if (appendFinal[appendAt[len - 1]] === 0) {
               anomalies.add({
                 type: 'G1b',
                 sentence: `${describeTxn(txns, t)} read key ${showKey(key)} = ${showValue(order.slice(0, len))}, ending in ${showValue(order[len - 1])}, but ${describeTxn(txns, w)} appended more to the key after it (an intermediate read)`,

@@ -16,18 +16,18 @@ export function addProcessEdges(txns: Txns, edges: EdgeList): void {
 }
 
 /**
- * Calls `edge(a, b)` for enough pairs "a completed before b was invoked" that every such pair is
+ * Adds real-time edges for enough pairs "a completed before b was invoked" that every such pair is
  * connected by a path: at b's invocation, a edge from each member of the frontier, the completed
  * transactions no later completion has yet covered. The frontier is an antichain, so it holds at
  * most as many transactions as ran concurrently, and the edges number O(n · concurrency).
- * `member(t)` says which transactions take part; only ok ones complete.
+ * Failed transactions take no part; only ok ones complete.
  */
-export function realtimeSweep(txns: Txns, member: (t: number) => boolean, edge: (a: number, b: number) => void): void {
+export function addRealtimeEdges(txns: Txns, edges: EdgeList): void {
   const len = txns.opCount;
   // Event at a history position: 2t for t's invocation, 2t+1 for its completion.
   const event = new Int32Array(len).fill(-1);
   for (let t = 0; t < txns.count; t++) {
-    if (!member(t)) continue;
+    if (txns.status[t] === FAIL) continue;
     event[txns.invokeAt[t]] = 2 * t;
     if (txns.status[t] === OK) event[txns.completeAt[t]] = 2 * t + 1;
   }
@@ -50,7 +50,7 @@ export function realtimeSweep(txns: Txns, member: (t: number) => boolean, edge: 
       }
       for (const a of frontier) {
         preds[predLength++] = a;
-        edge(a, t);
+        edges.add(a, t, REALTIME);
       }
       predEnd[t] = predLength;
     } else {
@@ -72,10 +72,3 @@ export function realtimeSweep(txns: Txns, member: (t: number) => boolean, edge: 
   }
 }
 
-export function addRealtimeEdges(txns: Txns, edges: EdgeList): void {
-  realtimeSweep(
-    txns,
-    (t) => txns.status[t] !== FAIL,
-    (a, b) => edges.add(a, b, REALTIME),
-  );
-}
