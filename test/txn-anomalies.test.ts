@@ -278,6 +278,6 @@ describe('bounds and options', () => {
   });
 
   it('a value appended twice to one key is refused: list-append needs unique appends', async () => {
-    await expect(la(concurrent(txn(append('x', 1)), txn(append('x', 1))))).rejects.toThrow(/appended to key x again/);
+    await expect(la(concurrent(txn(append('x', 1)), txn(append('x', 1))))).rejects.toThrow(/appended to key x again \(first by the transaction at index 2\)/);
   });
 });
