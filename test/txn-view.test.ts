@@ -1,6 +1,7 @@
 // The transactional checkers' HTML page (checker/txn/view.ts): corpus results rendered as one
 // self-contained document, with a drawing per cycle, every step's reason, the edge types, what
 // is ruled out; history strings escaped; short pages for valid results.
+import type { CycleStep } from '../checker/txn/explain.js';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { checkTxn, type TxnCheckOptions } from '../checker/txn/index.js';
@@ -12,13 +13,7 @@ import { escapeHtml } from '../report/html.js';
 import { corpusDir } from './helpers/corpus.js';
 import { append, concurrent, r, sequential, txn, w } from './helpers/txn-history.js';
 
-interface Step {
-  from: string;
-  to: string;
-  type: string;
-  key?: unknown;
-  why: string;
-}
+type Step = CycleStep;
 interface Example {
   type: string;
   sentence: string;

@@ -23,14 +23,8 @@ export function addProcessEdges(txns: Txns, edges: EdgeList): void {
  * Failed transactions take no part; only ok ones complete.
  */
 export function addRealtimeEdges(txns: Txns, edges: EdgeList): void {
-  const len = txns.opCount;
-  // Event at a history position: 2t for t's invocation, 2t+1 for its completion.
-  const event = new Int32Array(len).fill(-1);
-  for (let t = 0; t < txns.count; t++) {
-    if (txns.status[t] === FAIL) continue;
-    event[txns.invokeAt[t]] = 2 * t;
-    if (txns.status[t] === OK) event[txns.completeAt[t]] = 2 * t + 1;
-  }
+  const event = eventsByPosition(txns);
+  const len = event.length;
   const predStart = new Int32Array(txns.count);
   const predEnd = new Int32Array(txns.count);
   let preds = new Int32Array(1024);
@@ -72,3 +66,17 @@ export function addRealtimeEdges(txns: Txns, edges: EdgeList): void {
   }
 }
 
+
+/**
+ * The real-time events of transactions that may have taken effect, by history position: 2t at
+ * t's invocation, 2t+1 at its completion (ok ones only: an info never completes), -1 elsewhere.
+ */
+export function eventsByPosition(txns: Txns): Int32Array {
+  const event = new Int32Array(txns.opCount).fill(-1);
+  for (let t = 0; t < txns.count; t++) {
+    if (txns.status[t] === FAIL) continue;
+    event[txns.invokeAt[t]] = 2 * t;
+    if (txns.status[t] === OK) event[txns.completeAt[t]] = 2 * t + 1;
+  }
+  return event;
+}

@@ -8,6 +8,7 @@ import { Anomalies, describeTxn, showKey, showValue, txnEvidence } from './anoma
 import type { EdgeExplainer } from './explain.js';
 import { buildGraph, EdgeList, RW, stronglyConnected, WR, WW } from './graph.js';
 import { groupByKey } from './list-append.js';
+import { eventsByPosition } from './order.js';
 import { FAIL, OK, READ, WRITE, type Txns, type TxnsBuilder, type TxnSink } from './txns.js';
 
 export interface RwRegisterOptions {
@@ -327,13 +328,8 @@ function addRealtimeVersionEdges(
   const accsOf = groupByKey(accTxn, txns.count);
   const frontier = new Map<number, number[]>();
   const preds = new Map<number, number[]>();
-  const len = txns.opCount;
-  const event = new Int32Array(len).fill(-1);
-  for (let t = 0; t < txns.count; t++) {
-    if (txns.status[t] === FAIL) continue;
-    event[txns.invokeAt[t]] = 2 * t;
-    if (txns.status[t] === OK) event[txns.completeAt[t]] = 2 * t + 1;
-  }
+  const event = eventsByPosition(txns);
+  const len = event.length;
   for (let i = 0; i < len; i++) {
     const e = event[i];
     if (e < 0) continue;

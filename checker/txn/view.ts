@@ -3,6 +3,7 @@
 // their dependency edges plus the edges' reasons, step by step; any other anomaly as its sentence
 // and the transactions involved. Reads only the History and the Result, so it can be rendered
 // later from a stored history and results.json. Every string from the history is escaped.
+import type { CycleStep } from './explain.js';
 import type { History } from '../../histories/history.js';
 import { escapeHtml, page } from '../../report/html.js';
 import { type Attrs, el, group, line, num, rect, svg, text, title } from '../../report/svg.js';
@@ -22,13 +23,7 @@ interface TxnRef {
   value?: unknown;
 }
 
-interface Step {
-  from: string;
-  to: string;
-  type: string;
-  key?: unknown;
-  why: string;
-}
+type Step = CycleStep;
 
 interface AnomalyEx {
   type: string;
