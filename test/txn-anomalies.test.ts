@@ -4,7 +4,8 @@
 import { describe, expect, it } from 'vitest';
 import { checkTxn, type TxnCheckOptions } from '../checker/txn/index.js';
 import type { Result } from '../checker/types.js';
-import type { History } from '../histories/history.js';
+import { History } from '../histories/history.js';
+import { generateListAppend } from '../bench/generate-txn.js';
 import { append, concurrent, r, sequential, txn, txnHistory, w, type TxnSpec } from './helpers/txn-history.js';
 
 type Opts = Partial<TxnCheckOptions>;
@@ -171,6 +172,31 @@ describe('list-append: one anomaly per history', () => {
     expect(res.anomalyTypes).toEqual(['G1b', 'internal']);
   });
 
+  // The process and real-time variants: a cycle that needs a process-order or real-time edge.
+  // Layouts are steps: i+1 invokes transaction i, -(i+1) completes it.
+  const variants: { name: string; txns: TxnSpec[]; layout: number[] }[] = [
+    // T1 appends 2, then (same process) T2 appends 1; a concurrent read puts 1 before 2.
+    { name: 'G0-process', txns: [{ p: 1, mops: [append('x', 2)] }, { p: 1, mops: [append('x', 1)] }, { p: 2, mops: [r('x', [1, 2])] }], layout: [3, 1, -1, 2, -2, -3] },
+    // T2 read what T1 appended, yet T1 began after T2 ended.
+    { name: 'G1c-realtime', txns: [txn(append('x', 1)), txn(r('x', [1]))], layout: [2, -2, 1, -1] },
+    { name: 'G1c-process', txns: [{ p: 1, mops: [append('x', 1)] }, { p: 1, mops: [r('x', [1])] }], layout: [2, -2, 1, -1] },
+    // T1 rw→ T2 rw→ T3, and T3 ended before T1 began.
+    { name: 'G2-item-realtime', txns: [txn(r('x', [])), txn(append('x', 1), r('y', [])), txn(append('y', 1))], layout: [2, 3, -3, 1, -1, -2] },
+    { name: 'G2-item-process', txns: [{ p: 1, mops: [r('x', [])] }, { p: 2, mops: [append('x', 1), r('y', [])] }, { p: 1, mops: [append('y', 1)] }], layout: [2, 3, -3, 1, -1, -2] },
+    // T1 rw→ T2, T2 ended before T3 began, T3 rw→ T4 wr→ T1.
+    { name: 'G-nonadjacent-realtime', txns: [txn(r('x', []), r('v', [1])), txn(append('x', 1)), txn(r('y', [])), txn(append('y', 1), append('v', 1))], layout: [1, 4, 2, -2, 3, -3, -1, -4] },
+    { name: 'G-nonadjacent-process', txns: [{ p: 1, mops: [r('x', []), r('v', [1])] }, { p: 2, mops: [append('x', 1)] }, { p: 2, mops: [r('y', [])] }, { p: 4, mops: [append('y', 1), append('v', 1)] }], layout: [1, 4, 2, -2, 3, -3, -1, -4] },
+  ];
+  for (const v of variants) {
+    it(`${v.name}: needs a ${v.name.endsWith('process') ? 'process-order' : 'real-time'} edge`, async () => {
+      const h = txnHistory(v.txns, v.layout);
+      const res = await la(h);
+      expect(res.anomalyTypes).toEqual([v.name]);
+      expect(ruledOut(res)).toContain('strict-serializable');
+      expect((await la(h, { models: ['serializable'] })).valid).toBe(true);
+    });
+  }
+
   it('a serial history has no anomaly', async () => {
     const res = await la(sequential(txn(append('x', 1), r('y', [])), txn(r('x', [1]), append('y', 2)), txn(r('x', [1]), r('y', [2]))));
     expect(res.valid).toBe(true);
@@ -247,6 +273,17 @@ describe('rw-register: one anomaly per history', () => {
 });
 
 describe('bounds and options', () => {
+  it('real-time edges stay linear: a cover of the order, not every pair', async () => {
+    // 2,000 transactions one after another: all ~2M pairs are ordered, the chain of 1,999 edges says it.
+    const serial = sequential(...Array.from({ length: 2000 }, (_, i) => txn(append('x', i))));
+    expect((await la(serial)).edges).toMatchObject({ realtime: 1999 });
+    // 10 concurrent processes: at most about one edge per process per transaction.
+    const h = new History([...generateListAppend({ txns: 5000, processes: 10, seed: 7 })]);
+    const res = await la(h);
+    expect(res.valid).toBe(true);
+    expect((res.edges as { realtime: number }).realtime).toBeLessThan(10 * 5000);
+  });
+
   it('a deadline already past gives unknown, naming the component that holds a cycle', async () => {
     const h = concurrent(txn(r('x', []), r('y', []), append('x', 1)), txn(r('x', []), r('y', []), append('y', 1)));
     const res = await la(h, { deadline: Date.now() - 1 });
