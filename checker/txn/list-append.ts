@@ -46,6 +46,10 @@ export class ListAppendAnalysis implements TxnSink {
   /** The longest read of each key so far: every compatible read is a prefix of it. */
   private readonly longest: (readonly unknown[])[] = [];
   private readonly longestReader: number[] = [];
+  /** A transaction's appends to a key after its first read of it: (read, append, micro-op). */
+  private readonly laterAppendRead = new IntVec();
+  private readonly laterAppend = new IntVec();
+  private readonly laterAppendMop = new IntVec();
   /** Reads that did not fit their key's order when they came. */
   private readonly conflicting: number[] = [];
 
@@ -95,7 +99,14 @@ export class ListAppendAnalysis implements TxnSink {
           if (localLastAppend[j] >= 0) this.appendFinal.data[localLastAppend[j]] = 0;
           localLastAppend[j] = a;
           localPending[j].push(v);
-          if (localExternalRead[j] >= 0) this.readThenAppend.data[localExternalRead[j]] = 1;
+          if (localExternalRead[j] >= 0) {
+            // Whether the first read already showed this append (a future read) is known once
+            // the order is: `finish` looks at each such pair.
+            this.readThenAppend.data[localExternalRead[j]] = 1;
+            this.laterAppendRead.push(localExternalRead[j]);
+            this.laterAppend.push(a);
+            this.laterAppendMop.push(m);
+          }
         }
         continue;
       }
@@ -121,24 +132,6 @@ export class ListAppendAnalysis implements TxnSink {
       checkInternal(b, t, i, k, localBase[j], localPending[j], list, this.anomalies);
       localBase[j] = list;
       startPending(localPending, j);
-    }
-    // A first read that already shows what the transaction appends later is a read from the future.
-    for (let j = 0; j < localKey.length; j++) {
-      const r = localExternalRead[j];
-      if (r < 0 || this.readThenAppend.data[r] === 0) continue;
-      const list = localReadList(raw, first, this.readMop.data[r]);
-      for (let i = 0; i < raw.length; i++) {
-        const m = first + i;
-        if (b.mopKind.data[m] !== WRITE || mopKey[m] !== localKey[j] || !listIncludes(list, raw[i][2])) continue;
-        this.anomalies.add({
-          type: 'future-read',
-          sentence: `the transaction at index ${b.index.data[t]} read key ${showKey(b.keys[localKey[j]])} = ${showValue(list)}, which already holds ${showValue(raw[i][2])}, a value it appends only later`,
-          ops: [b.index.data[t]],
-          key: b.keys[localKey[j]],
-          txnIndex: b.index.data[t],
-        });
-        break;
-      }
     }
   }
 
@@ -406,6 +399,31 @@ export class ListAppendAnalysis implements TxnSink {
         }
       }
     }
+    // A first read that already holds what the transaction appends only later reads the future.
+    const laterRead = this.laterAppendRead.view();
+    const laterAppend = this.laterAppend.view();
+    const laterMop = this.laterAppendMop.view();
+    let reported = -1;
+    for (let x = 0; x < laterRead.length; x++) {
+      const r = laterRead[x];
+      if (r === reported) continue;
+      const len = readLen[r];
+      const v = txns.mopValue[laterMop[x]];
+      const seen = len >= 0 ? placeOf[laterAppend[x]] >= 0 && placeOf[laterAppend[x]] < len : listIncludes(txns.mopValue[readMop[r]] as readonly unknown[], v);
+      if (!seen) continue;
+      reported = r;
+      const t = readTxn[r];
+      const k = this.readKey.data[r];
+      const list = txns.readValue(readMop[r]) as readonly unknown[];
+      anomalies.add({
+        type: 'future-read',
+        sentence: `${describeTxn(txns, t)} read key ${showKey(txns.keys[k])} = ${showValue(list)}, which already holds ${showValue(v)}, a value it appends only later`,
+        ops: [txns.index[t]],
+        key: txns.keys[k],
+        value: v,
+        txn: txnEvidence(txns, t),
+      });
+    }
     return { explain: listAppendExplainer(txns, orders) };
   }
 }
@@ -416,11 +434,6 @@ function startPending(pending: unknown[][], j: number): unknown[] {
   if (p === undefined) return (pending[j] = []);
   p.length = 0;
   return p;
-}
-
-function localReadList(raw: unknown[][], first: number, m: number): readonly unknown[] {
-  const v = raw[m - first][2];
-  return v === null ? EMPTY : (v as readonly unknown[]);
 }
 
 function isPrefix(list: readonly unknown[], of: readonly unknown[]): boolean {
