@@ -17,55 +17,31 @@ export function addProcessEdges(txns: Txns, edges: EdgeList): void {
 
 /**
  * Adds real-time edges for enough pairs "a completed before b was invoked" that every such pair is
- * connected by a path: at b's invocation, a edge from each member of the frontier, the completed
- * transactions no later completion has yet covered. The frontier is an antichain, so it holds at
- * most as many transactions as ran concurrently, and the edges number O(n · concurrency).
- * Failed transactions take no part; only ok ones complete.
+ * connected by a path: at b's invocation, an edge from each member of the frontier, the completed
+ * transactions no later completion has yet covered. When b completes it covers every member that
+ * completed before b was invoked (those are exactly the ones it got edges from: members only ever
+ * leave). The frontier is an antichain, so it holds at most as many transactions as ran
+ * concurrently, and the edges number O(n · concurrency). Failed transactions take no part.
  */
 export function addRealtimeEdges(txns: Txns, edges: EdgeList): void {
   const event = eventsByPosition(txns);
-  const len = event.length;
-  const predStart = new Int32Array(txns.count);
-  const predEnd = new Int32Array(txns.count);
-  let preds = new Int32Array(1024);
-  let predLength = 0;
+  const { invokeAt, completeAt } = txns;
   const frontier: number[] = [];
-  const covered = new Uint8Array(txns.count);
-  for (let i = 0; i < len; i++) {
+  for (let i = 0; i < event.length; i++) {
     const e = event[i];
     if (e < 0) continue;
     const t = e >> 1;
     if ((e & 1) === 0) {
-      predStart[t] = predLength;
-      if (predLength + frontier.length > preds.length) {
-        const next = new Int32Array(Math.max(preds.length * 2, predLength + frontier.length));
-        next.set(preds);
-        preds = next;
-      }
-      for (const a of frontier) {
-        preds[predLength++] = a;
-        edges.add(a, t, REALTIME);
-      }
-      predEnd[t] = predLength;
-    } else {
-      let removed = false;
-      for (let k = predStart[t]; k < predEnd[t]; k++) {
-        const a = preds[k];
-        if (covered[a] === 0) {
-          covered[a] = 1;
-          removed = true;
-        }
-      }
-      if (removed) {
-        let kept = 0;
-        for (let x = 0; x < frontier.length; x++) if (covered[frontier[x]] === 0) frontier[kept++] = frontier[x];
-        frontier.length = kept;
-      }
-      frontier.push(t);
+      for (let x = 0; x < frontier.length; x++) edges.add(frontier[x], t, REALTIME);
+      continue;
     }
+    const since = invokeAt[t];
+    let kept = 0;
+    for (let x = 0; x < frontier.length; x++) if (completeAt[frontier[x]] > since) frontier[kept++] = frontier[x];
+    frontier.length = kept;
+    frontier.push(t);
   }
 }
-
 
 /**
  * The real-time events of transactions that may have taken effect, by history position: 2t at
