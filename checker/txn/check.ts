@@ -95,8 +95,9 @@ export function startTxnCheck(options: TxnCheckOptions): TxnCheck {
     finish(txns: Txns): Result {
       const finishStart = performance.now();
       timer('read');
-      // About a dozen edges per transaction in concurrent histories (most of them real-time).
-      const edges = new EdgeList(Math.max(1024, txns.count * 12));
+      // 12–13 edges per transaction in a 10-process list-append history (half of them real-time):
+      // room for 16, so that growing (a copy of every edge so far) is rare.
+      const edges = new EdgeList(Math.max(1024, txns.count * 16));
       const { explain } = analysis.finish(txns, edges, anomalies);
       timer('analyze');
       if (needProcess) addProcessEdges(txns, edges);

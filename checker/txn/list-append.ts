@@ -6,9 +6,24 @@ import { Anomalies, describeTxn, showKey, showValue, txnEvidence } from './anoma
 import { EdgeList, PROCESS, REALTIME, RW, WR, WW } from './graph.js';
 import { FAIL, OK, READ, WRITE, type Txns, type TxnsBuilder, type TxnSink } from './txns.js';
 import type { EdgeExplainer } from './explain.js';
-import { IntVec } from './vec.js';
+import { IntRecords, IntVec } from './vec.js';
 
 const EMPTY: readonly unknown[] = [];
+
+// Fields of a read record: reader, key, micro-op, length (-1: does not fit the key's order), first
+// access to the key (an external read), followed by an append to the key in the same transaction.
+const R_TXN = 0;
+const R_KEY = 1;
+const R_MOP = 2;
+const R_LEN = 3;
+const R_EXTERNAL = 4;
+const R_THEN_APPEND = 5;
+const READ_FIELDS = 6;
+// Fields of an append record: writer, key, whether it is the writer's last append to the key.
+const A_TXN = 0;
+const A_KEY = 1;
+const A_FINAL = 2;
+const APPEND_FIELDS = 3;
 
 function idOf(v: unknown): unknown {
   return typeof v === 'object' && v !== null ? valueKey(v) : v;
@@ -29,20 +44,9 @@ function listIncludes(list: readonly unknown[], v: unknown): boolean {
  * its own earlier micro-ops. `finish` then infers the version orders and the edges.
  */
 export class ListAppendAnalysis implements TxnSink {
-  // Appends: writer, key, value; whether it is its writer's last append to that key.
-  private readonly appendTxn = new IntVec();
-  private readonly appendKey = new IntVec();
-  private readonly appendFinal = new IntVec();
+  private readonly appends = new IntRecords(APPEND_FIELDS);
   private readonly appendOf: Map<unknown, number>[] = [];
-  // Reads by ok transactions: reader, key, length (-1: incompatible with the key's order), micro-op,
-  // whether it is the reader's first access to the key (an external read), and whether the reader
-  // appends to the key after it.
-  private readonly readTxn = new IntVec();
-  private readonly readKey = new IntVec();
-  private readonly readLen = new IntVec();
-  private readonly readMop = new IntVec();
-  private readonly readExternal = new IntVec();
-  private readonly readThenAppend = new IntVec();
+  private readonly reads = new IntRecords(READ_FIELDS);
   /** The longest read of each key so far: every compatible read is a prefix of it. */
   private readonly longest: (readonly unknown[])[] = [];
   private readonly longestReader: number[] = [];
@@ -82,12 +86,13 @@ export class ListAppendAnalysis implements TxnSink {
         const id = idOf(v);
         const prior = appendOf[k].get(id);
         if (prior !== undefined) {
-          b.fail(b.line.data[t], `value[${i}]`, `list-append needs every appended value unique per key: ${showValue(v)} is appended to key ${showKey(b.keys[k])} again (first by the transaction at index ${b.index.data[this.appendTxn.data[prior]]})`);
+          b.fail(b.line.data[t], `value[${i}]`, `list-append needs every appended value unique per key: ${showValue(v)} is appended to key ${showKey(b.keys[k])} again (first by the transaction at index ${b.index.data[this.appends.data[prior * APPEND_FIELDS + A_TXN]]})`);
         }
-        const a = this.appendTxn.length;
-        this.appendTxn.push(t);
-        this.appendKey.push(k);
-        this.appendFinal.push(1);
+        const a = this.appends.add();
+        const ad = this.appends.data;
+        ad[a * APPEND_FIELDS + A_TXN] = t;
+        ad[a * APPEND_FIELDS + A_KEY] = k;
+        ad[a * APPEND_FIELDS + A_FINAL] = 1;
         appendOf[k].set(id, a);
         if (j < 0) {
           j = localKey.push(k) - 1;
@@ -96,13 +101,13 @@ export class ListAppendAnalysis implements TxnSink {
           localLastAppend[j] = a;
           localExternalRead[j] = -1;
         } else {
-          if (localLastAppend[j] >= 0) this.appendFinal.data[localLastAppend[j]] = 0;
+          if (localLastAppend[j] >= 0) this.appends.data[localLastAppend[j] * APPEND_FIELDS + A_FINAL] = 0;
           localLastAppend[j] = a;
           localPending[j].push(v);
           if (localExternalRead[j] >= 0) {
             // Whether the first read already showed this append (a future read) is known once
             // the order is: `finish` looks at each such pair.
-            this.readThenAppend.data[localExternalRead[j]] = 1;
+            this.reads.data[localExternalRead[j] * READ_FIELDS + R_THEN_APPEND] = 1;
             this.laterAppendRead.push(localExternalRead[j]);
             this.laterAppend.push(a);
             this.laterAppendMop.push(m);
@@ -113,14 +118,17 @@ export class ListAppendAnalysis implements TxnSink {
       if (st !== OK) continue;
       const value = raw[i][2];
       const list = value === null ? EMPTY : (value as readonly unknown[]);
-      const r = this.readTxn.length;
-      this.readTxn.push(t);
-      this.readKey.push(k);
-      this.readMop.push(m);
-      this.readThenAppend.push(0);
-      this.readLen.push(this.placeRead(b, k, list, r, m));
+      const r = this.reads.add();
+      const len = this.placeRead(b, k, list, r, m);
+      const rd = this.reads.data;
+      const at = r * READ_FIELDS;
+      rd[at + R_TXN] = t;
+      rd[at + R_KEY] = k;
+      rd[at + R_MOP] = m;
+      rd[at + R_LEN] = len;
+      rd[at + R_EXTERNAL] = j < 0 ? 1 : 0;
+      rd[at + R_THEN_APPEND] = 0;
       if (j < 0) {
-        this.readExternal.push(1);
         j = localKey.push(k) - 1;
         localBase[j] = list;
         startPending(localPending, j);
@@ -128,7 +136,6 @@ export class ListAppendAnalysis implements TxnSink {
         localExternalRead[j] = r;
         continue;
       }
-      this.readExternal.push(0);
       checkInternal(b, t, i, k, localBase[j], localPending[j], list, this.anomalies);
       localBase[j] = list;
       startPending(localPending, j);
@@ -221,8 +228,8 @@ export class ListAppendAnalysis implements TxnSink {
       const a = this.appendOf[k].get(id);
       if (a === undefined) {
         anomalies.add({ type: 'garbage-read', sentence: `${describeTxn(txns, t)} read key ${showKey(key)} = ${showValue(list)}, but no transaction ever appended ${showValue(v)} to it`, ops: [txns.index[t]], key, value: v, txn: txnEvidence(txns, t) });
-      } else if (txns.status[this.appendTxn.data[a]] === FAIL) {
-        const w = this.appendTxn.data[a];
+      } else if (txns.status[this.appends.data[a * APPEND_FIELDS + A_TXN]] === FAIL) {
+        const w = this.appends.data[a * APPEND_FIELDS + A_TXN];
         anomalies.add({ type: 'G1a', sentence: `${describeTxn(txns, t)} read key ${showKey(key)} = ${showValue(list)}, which includes ${showValue(v)}, appended by ${describeTxn(txns, w)}, which failed (an aborted read)`, ops: [txns.index[t], txns.index[w]], key, value: v, reader: txnEvidence(txns, t), writer: txnEvidence(txns, w) });
       }
     }
@@ -233,20 +240,21 @@ export class ListAppendAnalysis implements TxnSink {
     const keyCount = txns.keys.length;
     const { appendOf } = this;
     /** Each append's position in its key's order, or -1 when no read shows it. */
-    const placeOf = new Int32Array(this.appendTxn.length).fill(-1);
-    const appendTxn = this.appendTxn.view();
-    const readTxn = this.readTxn.view();
-    const readLen = this.readLen.view();
-    const readExternal = this.readExternal.view();
-    const readThenAppend = this.readThenAppend.view();
+    const placeOf = new Int32Array(this.appends.length).fill(-1);
+    const appendTxn = this.appends.column(A_TXN);
+    const readTxn = this.reads.column(R_TXN);
+    const readKey = this.reads.column(R_KEY);
+    const readLen = this.reads.column(R_LEN);
+    const readExternal = this.reads.column(R_EXTERNAL);
+    const readThenAppend = this.reads.column(R_THEN_APPEND);
     while (appendOf.length < keyCount) {
       appendOf.push(new Map());
       this.longest.push(EMPTY);
       this.longestReader.push(-1);
     }
-    const appendFinal = this.appendFinal.view();
-    const readsByKey = groupByKey(this.readKey.view(), keyCount);
-    const appendsByKey = groupByKey(this.appendKey.view(), keyCount);
+    const appendFinal = this.appends.column(A_FINAL);
+    const readsByKey = groupByKey(readKey, keyCount);
+    const appendsByKey = groupByKey(this.appends.column(A_KEY), keyCount);
     const orders = this.longest;
     txns.readValue = (m) => {
       const v = txns.mopValue[m];
@@ -259,8 +267,8 @@ export class ListAppendAnalysis implements TxnSink {
       return best;
     };
 
-    const readMop = this.readMop.view();
-    const unsettled = new Set(this.conflicting.map((r) => this.readKey.data[r]));
+    const readMop = this.reads.column(R_MOP);
+    const unsettled = new Set(this.conflicting.map((r) => readKey[r]));
     for (const k of unsettled) this.settleOrder(txns, k, readsByKey.items.subarray(readsByKey.start[k], readsByKey.start[k + 1]), readLen, readMop, readTxn, anomalies);
 
     for (let k = 0; k < keyCount; k++) {
@@ -413,7 +421,7 @@ export class ListAppendAnalysis implements TxnSink {
       if (!seen) continue;
       reported = r;
       const t = readTxn[r];
-      const k = this.readKey.data[r];
+      const k = readKey[r];
       const list = txns.readValue(readMop[r]) as readonly unknown[];
       anomalies.add({
         type: 'future-read',
