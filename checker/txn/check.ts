@@ -216,9 +216,12 @@ function buildResult(
   };
   if (allowedFound.length > 0) result.allowedAnomalyTypes = allowedFound;
   if (bad.length > 0) {
-    const first = byType[bad[0]][0];
+    // The example told is of the worst type found; `not` is what all of them together rule out.
+    const worst = [...bad].sort((a, b) => severity(a) - severity(b))[0];
+    const first = byType[worst][0];
     const rules = not.length > 0 ? ` (not ${not.join(', ')})` : '';
-    result.explanation = first ? `${bad[0]}${rules}: ${first.sentence}` : `${bad.join(', ')}${rules}`;
+    const types = bad.length === 1 ? worst : `${bad.length} anomaly types${rules}; ${worst}`;
+    result.explanation = first ? `${bad.length === 1 ? `${worst}${rules}` : types}: ${first.sentence}` : `${bad.join(', ')}${rules}`;
     if (first) result.ops = first.ops;
   } else if (search.undetermined.length > 0) {
     const sizes = sccs.map((s) => s.length);
@@ -230,6 +233,19 @@ function buildResult(
     };
   }
   return result;
+}
+
+// Worst first: aborted and intermediate reads and write cycles, then what breaks the data itself,
+// then anti-dependency cycles; plain before -process before -realtime.
+const SEVERITY = [
+  'G0', 'G1a', 'G1b', 'G1c', 'dirty-update', 'garbage-read', 'duplicate-elements', 'incompatible-order', 'cyclic-versions',
+  'internal', 'future-read', 'lost-update', 'G-single', 'G-nonadjacent', 'G2-item',
+];
+
+function severity(type: string): number {
+  const m = /^(.*?)(-process|-realtime)?$/.exec(type)!;
+  const base = SEVERITY.indexOf(m[1]);
+  return (base < 0 ? SEVERITY.length : base) + (m[2] === '-process' ? 100 : m[2] === '-realtime' ? 200 : 0);
 }
 
 /** Phase timings on stderr when FAULTLINE_TIMING is set: for profiling, not for users. */
