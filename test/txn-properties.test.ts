@@ -524,6 +524,19 @@ describe('strict-serializable histories are never flagged', () => {
       );
     });
   }
+
+  it('rw-register: 300 histories, valid with --sequential-keys and --linearizable-keys (both hold in them)', async () => {
+    await fc.assert(
+      fc.asyncProperty(txnHistory('rw-register'), async (h) => {
+        const history = new History(h.ops);
+        for (const extra of [{ sequentialKeys: true }, { linearizableKeys: true }, { sequentialKeys: true, linearizableKeys: true }]) {
+          const r = await checkTxn(history, { workload: 'rw-register', ...extra });
+          expect(r.anomalyTypes, `${JSON.stringify(extra)} ${JSON.stringify(h.ops)}`).toEqual([]);
+        }
+      }),
+      { numRuns: 300, seed: 13 },
+    );
+  });
 });
 
 // ------------------------------------------------------------------------------------------------

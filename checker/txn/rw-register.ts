@@ -8,6 +8,7 @@ import { Anomalies, describeTxn, showKey, showValue, txnEvidence } from './anoma
 import type { EdgeExplainer } from './explain.js';
 import { buildGraph, EdgeList, RW, stronglyConnected, WR, WW } from './graph.js';
 import { groupByKey } from './list-append.js';
+import { IntVec } from './vec.js';
 import { eventsByPosition } from './order.js';
 import { FAIL, OK, READ, WRITE, type Txns, type TxnsBuilder, type TxnSink } from './txns.js';
 
@@ -16,11 +17,12 @@ export interface RwRegisterOptions {
   linearizableKeys?: boolean;
 }
 
-// Why one version follows another.
-const BY_INIT = 0;
-const BY_TXN = 1;
-const BY_PROCESS = 2;
-const BY_REALTIME = 3;
+// Why one version follows another (bits, so they can be edge types of a version graph).
+const BY_INIT = 1;
+const BY_TXN = 2;
+const BY_PROCESS = 4;
+const BY_REALTIME = 8;
+const ANY_REASON = BY_INIT | BY_TXN | BY_PROCESS | BY_REALTIME;
 
 const NIL = Symbol('nil');
 
@@ -33,20 +35,20 @@ function idOf(v: unknown): unknown {
  * checks reads against the transaction's own earlier micro-ops. `finish` infers version orders.
  */
 export class RwRegisterAnalysis implements TxnSink {
-  private readonly writeTxn: number[] = [];
-  private readonly writeKey: number[] = [];
+  private readonly writeTxn = new IntVec();
+  private readonly writeKey = new IntVec();
   private readonly writeValue: unknown[] = [];
-  private readonly writeFinal: number[] = [];
+  private readonly writeFinal = new IntVec();
   private readonly writeOf: Map<unknown, number>[] = [];
   // Accesses: one per (transaction, key): what it first read (NIL for nil, undefined when it
   // wrote first) and its final write (-1: none).
-  private readonly accTxn: number[] = [];
-  private readonly accKey: number[] = [];
+  private readonly accTxn = new IntVec();
+  private readonly accKey = new IntVec();
   private readonly accRead: unknown[] = [];
-  private readonly accWrite: number[] = [];
+  private readonly accWrite = new IntVec();
   /** Reads that were not a transaction's first access to their key. */
-  private readonly laterReadTxn: number[] = [];
-  private readonly laterReadMop: number[] = [];
+  private readonly laterReadTxn = new IntVec();
+  private readonly laterReadMop = new IntVec();
   private readonly localKey: number[] = [];
   private readonly localAcc: number[] = [];
   private readonly localLast: unknown[] = [];
@@ -75,7 +77,7 @@ export class RwRegisterAnalysis implements TxnSink {
         const id = idOf(v);
         const prior = writeOf[k].get(id);
         if (prior !== undefined) {
-          b.fail(b.line.data[t], `value[${m - mopStart[t]}]`, `rw-register needs every written value unique per key: ${showValue(v)} is written to key ${showKey(b.keys[k])} again (first by the transaction at index ${b.index.data[writeTxn[prior]]})`);
+          b.fail(b.line.data[t], `value[${m - mopStart[t]}]`, `rw-register needs every written value unique per key: ${showValue(v)} is written to key ${showKey(b.keys[k])} again (first by the transaction at index ${b.index.data[writeTxn.data[prior]]})`);
         }
         const w = writeTxn.length;
         writeTxn.push(t);
@@ -92,8 +94,8 @@ export class RwRegisterAnalysis implements TxnSink {
           accWrite.push(w);
         } else {
           const acc = localAcc[j];
-          if (accWrite[acc] >= 0) writeFinal[accWrite[acc]] = 0;
-          accWrite[acc] = w;
+          if (accWrite.data[acc] >= 0) writeFinal.data[accWrite.data[acc]] = 0;
+          accWrite.data[acc] = w;
         }
         localLast[j] = v;
         continue;
@@ -114,7 +116,7 @@ export class RwRegisterAnalysis implements TxnSink {
       this.laterReadMop.push(m);
       const expected = localLast[j];
       if (!(expected === v || (typeof v === 'object' && v !== null && valueKey(v) === valueKey(expected)))) {
-        const wrote = accWrite[localAcc[j]] >= 0;
+        const wrote = accWrite.data[localAcc[j]] >= 0;
         anomalies.add({
           type: 'internal',
           sentence: `the transaction at index ${b.index.data[t]} read key ${showKey(b.keys[k])} = ${showValue(v)} in micro-op ${m - mopStart[t]}, but it had ${wrote ? 'written' : 'read'} ${showValue(expected)} there earlier in the same transaction`,
@@ -132,7 +134,13 @@ export class RwRegisterAnalysis implements TxnSink {
     const { count, status, mopStart, mopKind, mopKey, mopValue } = txns;
     const keyCount = txns.keys.length;
     const options = this.options;
-    const { writeTxn, writeKey, writeValue, writeFinal, writeOf, accTxn, accKey, accRead, accWrite } = this;
+    const { writeValue, writeOf, accRead } = this;
+    const writeTxn = this.writeTxn.view();
+    const writeKey = this.writeKey.view();
+    const writeFinal = this.writeFinal.view();
+    const accTxn = this.accTxn.view();
+    const accKey = this.accKey.view();
+    const accWrite = this.accWrite.view();
     while (writeOf.length < keyCount) writeOf.push(new Map());
     // Version nodes: write w is node w; key k's initial nil is node W + k.
     const W = writeTxn.length;
@@ -151,14 +159,10 @@ export class RwRegisterAnalysis implements TxnSink {
       lastVersion[acc] = accWrite[acc] >= 0 ? accWrite[acc] : read;
     }
 
-    const vSrc: number[] = [];
-    const vDst: number[] = [];
-    const vWhy: number[] = [];
+    const ve = new EdgeList(Math.max(1024, accTxn.length * 2));
     const versionEdge = (a: number, b: number, why: number): void => {
       if (a < 0 || b < 0 || a === b) return;
-      vSrc.push(a);
-      vDst.push(b);
-      vWhy.push(why);
+      ve.add(a, b, why);
     };
     // A transaction's writes follow what it read, and its own earlier writes.
     for (let t = 0; t < count; t++) {
@@ -200,15 +204,16 @@ export class RwRegisterAnalysis implements TxnSink {
 
     // Initial nil precedes every write of its key with no other known predecessor.
     const hasPred = new Uint8Array(W);
-    for (let e = 0; e < vSrc.length; e++) if (vDst[e] < W && vSrc[e] < W) hasPred[vDst[e]] = 1;
+    for (let e = 0; e < ve.length; e++) if (ve.dst[e] < W && ve.src[e] < W) hasPred[ve.dst[e]] = 1;
     for (let w = 0; w < W; w++) if (hasPred[w] === 0 && status[writeTxn[w]] !== FAIL) versionEdge(W + writeKey[w], w, BY_INIT);
+    const vSrc = ve.src.subarray(0, ve.length);
+    const vDst = ve.dst.subarray(0, ve.length);
+    const vWhy = ve.type.subarray(0, ve.length);
 
     // A cycle among a key's versions means no order of them exists: report it, infer nothing from it.
-    const vEdges = new EdgeList();
-    for (let e = 0; e < vSrc.length; e++) vEdges.add(vSrc[e], vDst[e], WW);
-    const vGraph = buildGraph(nodes, vEdges);
+    const vGraph = buildGraph(nodes, ve);
     const cyclicKey = new Uint8Array(keyCount);
-    for (const comp of stronglyConnected(vGraph, WW).nontrivial) {
+    for (const comp of stronglyConnected(vGraph, ANY_REASON).nontrivial) {
       const k = comp[0] < W ? writeKey[comp[0]] : comp[0] - W;
       if (cyclicKey[k] === 1) continue;
       cyclicKey[k] = 1;
@@ -265,12 +270,12 @@ export class RwRegisterAnalysis implements TxnSink {
     }
     // Later reads of a key inside a transaction make no edges, but what they return is judged too.
     for (let x = 0; x < this.laterReadMop.length; x++) {
-      const m = this.laterReadMop[x];
+      const m = this.laterReadMop.data[x];
       const r = mopValue[m];
       if (r === null) continue;
       const k = mopKey[m];
       const w = writeOf[k].get(idOf(r));
-      judge(this.laterReadTxn[x], k, r, w === undefined ? -2 : w);
+      judge(this.laterReadTxn.data[x], k, r, w === undefined ? -2 : w);
     }
     const readersOf = groupByKey(readerVersion, nodes);
 
@@ -319,50 +324,47 @@ export class RwRegisterAnalysis implements TxnSink {
 /** Versions ordered by real time, per key: what a transaction left precedes what a later one saw. */
 function addRealtimeVersionEdges(
   txns: Txns,
-  accTxn: number[],
-  accKey: number[],
+  accTxn: Int32Array,
+  accKey: Int32Array,
   firstVersion: Int32Array,
   lastVersion: Int32Array,
   versionEdge: (a: number, b: number, why: number) => void,
 ): void {
   const accsOf = groupByKey(accTxn, txns.count);
-  const frontier = new Map<number, number[]>();
-  const preds = new Map<number, number[]>();
+  // A frontier per key, as in addRealtimeEdges: a completion covers the members that completed
+  // before its invocation.
+  const frontier: number[][] = Array.from({ length: txns.keys.length }, () => []);
   const event = eventsByPosition(txns);
-  const len = event.length;
-  for (let i = 0; i < len; i++) {
+  for (let i = 0; i < event.length; i++) {
     const e = event[i];
     if (e < 0) continue;
     const t = e >> 1;
     for (let x = accsOf.start[t]; x < accsOf.start[t + 1]; x++) {
       const acc = accsOf.items[x];
-      const k = accKey[acc];
-      let f = frontier.get(k);
-      if (!f) frontier.set(k, (f = []));
+      const f = frontier[accKey[acc]];
       if ((e & 1) === 0) {
-        preds.set(acc, f.slice());
         for (const p of f) versionEdge(lastVersion[p], firstVersion[acc], BY_REALTIME);
-      } else {
-        const before = preds.get(acc) ?? [];
-        preds.delete(acc);
-        const next = f.filter((p) => !before.includes(p));
-        next.push(acc);
-        frontier.set(k, next);
+        continue;
       }
+      const since = txns.invokeAt[t];
+      let kept = 0;
+      for (let y = 0; y < f.length; y++) if (txns.completeAt[accTxn[f[y]]] > since) f[kept++] = f[y];
+      f.length = kept;
+      f.push(acc);
     }
   }
 }
 
 interface RegisterFacts {
   W: number;
-  writeTxn: number[];
-  writeKey: number[];
+  writeTxn: Int32Array;
+  writeKey: Int32Array;
   writeValue: unknown[];
-  vSrc: number[];
-  vDst: number[];
-  vWhy: number[];
-  accTxn: number[];
-  accKey: number[];
+  vSrc: Int32Array;
+  vDst: Int32Array;
+  vWhy: Uint8Array;
+  accTxn: Int32Array;
+  accKey: Int32Array;
   accRead: unknown[];
 }
 
