@@ -6,7 +6,7 @@ import { Anomalies, describeTxn, showKey, showValue, txnEvidence } from './anoma
 import { EdgeList, PROCESS, REALTIME, RW, WR, WW } from './graph.js';
 import { FAIL, OK, READ, WRITE, type Txns, type TxnsBuilder, type TxnSink } from './txns.js';
 import type { EdgeExplainer } from './explain.js';
-import { IntRecords, IntVec } from './vec.js';
+import { groupByKey, IntRecords, IntVec } from './vec.js';
 
 const EMPTY: readonly unknown[] = [];
 
@@ -450,16 +450,6 @@ function isPrefix(list: readonly unknown[], of: readonly unknown[]): boolean {
   return true;
 }
 
-/** Items 0..n-1 grouped by their key, by counting sort. */
-export function groupByKey(keyOfItem: ArrayLike<number>, keyCount: number): { start: Int32Array; items: Int32Array } {
-  const start = new Int32Array(keyCount + 1);
-  for (let i = 0; i < keyOfItem.length; i++) start[keyOfItem[i] + 1]++;
-  for (let k = 0; k < keyCount; k++) start[k + 1] += start[k];
-  const fill = start.slice(0, keyCount);
-  const items = new Int32Array(keyOfItem.length);
-  for (let i = 0; i < keyOfItem.length; i++) items[fill[keyOfItem[i]]++] = i;
-  return { start, items };
-}
 
 function checkInternal(b: TxnsBuilder, t: number, i: number, k: number, base: readonly unknown[] | null, pending: unknown[], list: readonly unknown[], anomalies: Anomalies): void {
   let ok: boolean;

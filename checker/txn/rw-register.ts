@@ -7,8 +7,7 @@ import { valueKey } from '../linearizable/values.js';
 import { Anomalies, describeTxn, showKey, showValue, txnEvidence } from './anomalies.js';
 import type { EdgeExplainer } from './explain.js';
 import { buildGraph, EdgeList, RW, stronglyConnected, WR, WW } from './graph.js';
-import { groupByKey } from './list-append.js';
-import { IntVec } from './vec.js';
+import { groupByKey, IntVec } from './vec.js';
 import { eventsByPosition } from './order.js';
 import { FAIL, OK, READ, WRITE, type Txns, type TxnsBuilder, type TxnSink } from './txns.js';
 

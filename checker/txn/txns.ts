@@ -8,6 +8,7 @@ import type { History } from '../../histories/history.js';
 import type { Op } from '../../histories/op.js';
 import { ProcessPairing } from '../../histories/pairing.js';
 import { show, valueKey } from '../linearizable/values.js';
+import { Growable } from './vec.js';
 
 export const OK = 0;
 export const INFO = 1;
@@ -58,22 +59,6 @@ export interface TxnSink {
    * the op carried them (reads' values are only meaningful when ok). Returns nothing; keeps what it needs.
    */
   txn(txns: TxnsBuilder, t: number, raw: unknown[][]): void;
-}
-
-class Growable<T extends Int32Array | Uint8Array | Float64Array> {
-  length = 0;
-  constructor(public data: T) {}
-  push(v: number): void {
-    if (this.length === this.data.length) {
-      const next = new (this.data.constructor as new (n: number) => T)(this.data.length * 2);
-      next.set(this.data);
-      this.data = next;
-    }
-    this.data[this.length++] = v;
-  }
-  finish(): T {
-    return this.data.slice(0, this.length) as T;
-  }
 }
 
 interface Pending {

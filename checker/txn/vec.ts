@@ -1,5 +1,5 @@
-// A growable Int32Array: the per-transaction facts a workload collects while streaming, without
-// the cost of growing plain arrays of numbers.
+// Growable typed arrays and grouping by key: the per-transaction facts the transactional checker
+// collects while streaming, without the cost of growing plain arrays of numbers.
 export class IntVec {
   data: Int32Array;
   length = 0;
@@ -46,4 +46,32 @@ export class IntRecords {
     for (let i = 0, at = field; i < out.length; i++, at += width) out[i] = data[at];
     return out;
   }
+}
+
+/** A growable typed array of any kind (for the transaction builder's columns). */
+export class Growable<T extends Int32Array | Uint8Array | Float64Array> {
+  length = 0;
+  constructor(public data: T) {}
+  push(v: number): void {
+    if (this.length === this.data.length) {
+      const next = new (this.data.constructor as new (n: number) => T)(this.data.length * 2);
+      next.set(this.data);
+      this.data = next;
+    }
+    this.data[this.length++] = v;
+  }
+  finish(): T {
+    return this.data.slice(0, this.length) as T;
+  }
+}
+
+/** Items 0..n-1 grouped by their key, by counting sort. */
+export function groupByKey(keyOfItem: ArrayLike<number>, keyCount: number): { start: Int32Array; items: Int32Array } {
+  const start = new Int32Array(keyCount + 1);
+  for (let i = 0; i < keyOfItem.length; i++) start[keyOfItem[i] + 1]++;
+  for (let k = 0; k < keyCount; k++) start[k + 1] += start[k];
+  const fill = start.slice(0, keyCount);
+  const items = new Int32Array(keyOfItem.length);
+  for (let i = 0; i < keyOfItem.length; i++) items[fill[keyOfItem[i]]++] = i;
+  return { start, items };
 }
