@@ -26,6 +26,8 @@ export interface CheckArgs {
   consistencyModels?: string;
   sequentialKeys?: boolean;
   linearizableKeys?: boolean;
+  /** KEY=VALUE checker options (--option). */
+  option?: string[];
 }
 
 export interface Io {
@@ -49,6 +51,23 @@ function parseInit(text: string | undefined): unknown {
   } catch (e) {
     throw new InputError(`--init is not valid JSON: ${(e as Error).message}`);
   }
+}
+
+/** `--option KEY=VALUE` pairs: values read as JSON when they parse (numbers, booleans, lists), else text. */
+export function parseCheckerOptions(pairs: readonly string[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const pair of pairs) {
+    const eq = pair.indexOf('=');
+    if (eq <= 0) throw new InputError(`--option expects KEY=VALUE, got "${pair}"`);
+    const key = pair.slice(0, eq);
+    const text = pair.slice(eq + 1);
+    try {
+      out[key] = JSON.parse(text);
+    } catch {
+      out[key] = text;
+    }
+  }
+  return out;
 }
 
 function humanLine(o: FileOutcome): string {
@@ -92,6 +111,7 @@ export async function runCheck(args: CheckArgs, io: Io): Promise<number> {
   const init = parseInit(args.init);
   if (args.timeout !== undefined && !(args.timeout > 0)) throw new InputError('--timeout must be a positive number of seconds');
   const models = args.consistencyModels !== undefined ? parseModels([args.consistencyModels]) : undefined;
+  const extraOptions = parseCheckerOptions(args.option ?? []);
   const files = await expandInputs(args.files);
   if (files.length === 0) throw new InputError(`no history files in ${args.files.join(', ')} (looked for .jsonl .json .edn .log .txt)`);
 
@@ -108,6 +128,7 @@ export async function runCheck(args: CheckArgs, io: Io): Promise<number> {
           consistencyModels: models,
           sequentialKeys: args.sequentialKeys === true,
           linearizableKeys: args.linearizableKeys === true,
+          ...extraOptions,
         },
       },
       renderHtml: args.out !== undefined,

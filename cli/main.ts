@@ -53,6 +53,11 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
           })
           .option('sequential-keys', { type: 'boolean', default: false, describe: 'rw-register: assume each process sees every key\'s versions in order' })
           .option('linearizable-keys', { type: 'boolean', default: false, describe: 'rw-register: assume real time orders every key\'s versions' })
+          .option('option', {
+            // Not `array: true`: that would swallow the file names after it. Repeats still collect.
+            type: 'string',
+            describe: 'a checker option KEY=VALUE (VALUE read as JSON when it parses, else as text), e.g. --option negativeBalances=true; repeatable',
+          })
           .example('faultline check history.jsonl', 'counts of ok/fail/info per operation')
           .example('faultline check --model cas-register --init 0 history.edn', 'is it linearizable?')
           .example('faultline check --checker perf runs/', 'latency and throughput of every history under runs/')
@@ -60,7 +65,8 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
           .epilogue('Exit codes: 0 valid, 1 invalid, 2 unknown, 3 error (over several files: 3, then 1, then 2).'),
       async (a) => {
         const { runCheck } = await import('./check.js');
-        code = await runCheck({ ...a, files: a.files as string[] }, io);
+        const option = a.option === undefined ? undefined : ([] as string[]).concat(a.option as string | string[]);
+        code = await runCheck({ ...a, option, files: a.files as string[] }, io);
       },
     )
     .command(

@@ -29,6 +29,8 @@ beforeAll(() => {
   for (const valid of [false, 'unknown'] as const) {
     registerChecker({ name: `always-${valid}`, description: '', check: async () => ({ valid, explanation: `it is ${valid}` }) });
   }
+  // Echoes the options it was given, to see what --option passes.
+  registerChecker({ name: 'echo-options', description: '', check: async (_h, ctx) => ({ valid: true, options: ctx.options }) });
 });
 
 describe('the faultline binary', () => {
@@ -90,6 +92,15 @@ describe('faultline check', () => {
     const lines = r.out.map((l) => JSON.parse(l));
     expect(lines[0]).toMatchObject({ valid: true, file: good, checker: 'perf', timing: true });
     expect(lines[1]).toMatchObject({ valid: true, file: etcd, checker: 'perf', timing: false });
+  });
+
+  it('--option KEY=VALUE passes checker options, read as JSON when they parse', async () => {
+    const r = await run('check', '--json', '--checker', 'echo-options', '--option', 'total=100', '--option', 'negativeBalances=true', '--option', 'variant=ccv', '--option', 'accounts=[1,2]', good);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.out[0]).options).toMatchObject({ total: 100, negativeBalances: true, variant: 'ccv', accounts: [1, 2] });
+    const bad = await run('check', '--checker', 'echo-options', '--option', 'oops', good);
+    expect(bad.code).toBe(3);
+    expect(bad.err.join('\n')).toMatch(/--option expects KEY=VALUE, got "oops"/);
   });
 
   it('exits 1 for invalid, 2 for unknown, 3 for errors; over several files 3 > 1 > 2', async () => {
