@@ -40,7 +40,7 @@ function build(gens: Gen[], keyed: boolean, thinAir = true): { ops: BOp[]; histo
   const ops: BOp[] = [];
   const procOf = [0, 1, 2];
   let nextValue = 1;
-  const writes: number[][] = [[], [], []];
+  const writes: number[][] = [[], [], [], []];
   // Values first, so a read may return a write that comes later in the history.
   const values = gens.map((g) => (g.write ? nextValue++ : 0));
   gens.forEach((g, i) => {
@@ -231,5 +231,17 @@ describe('causal checker agrees with the definitions (brute force)', () => {
     expect(cmOnly).toBeGreaterThan(20);
     expect(ccvOnly).toBeGreaterThan(20);
     expect(hbInit).toBeGreaterThan(20);
+  });
+
+  it('on a history where HB_o needs a second application of its rule (the brute force says not CM)', () => {
+    // As in test/causal.test.ts: p0: w(x,2) r(z,2) r(y,1) r(x,2); p1: r(v,1) w(z,1) w(x,1) w(y,1); p2: w(z,2) w(v,1).
+    const [x, y, z, v] = [0, 1, 2, 3];
+    const g = (thread: number, write: boolean, key: number, ref?: number): Gen => ({ thread, write, key, pick: 0, outcome: 'ok', ...(write ? {} : { ref }) });
+    const gens = [g(0, true, x), g(0, false, z, 8), g(0, false, y, 7), g(0, false, x, 0), g(1, false, v, 9), g(1, true, z), g(1, true, x), g(1, true, y), g(2, true, z), g(2, true, v)];
+    const { ops, history } = build(gens, true, false);
+    const want = brute(ops);
+    expect(want).toEqual({ cc: true, ccv: true, cm: false });
+    const got = checkCausal(history, { variant: 'cm' });
+    expect((got.cm as { pattern?: string }).pattern).toBe('CyclicHB');
   });
 });

@@ -165,6 +165,26 @@ describe('one history per bad pattern (the paper\'s Table 2)', () => {
   });
 });
 
+describe('HB_o is a fixpoint', () => {
+  it('CyclicHB that only a second application of the HB rule finds', () => {
+    // p0: w(x,2) r(z,2) r(y,1) r(x,2); p1: r(v,1) w(z,1) w(x,1) w(y,1); p2: w(z,2) w(v,1).
+    // Read r(x,2) orders w(x,1) before w(x,2), which puts w(z,1) HB-before r(z,2); only then does
+    // r(z,2) order w(z,1) before w(z,2), against w(z,2) →po w(v,1) →rf r(v,1) →po w(z,1).
+    const h = hist(
+      [['w', 'x', 2], ['r', 'z', 2], ['r', 'y', 1], ['r', 'x', 2]],
+      [['r', 'v', 1], ['w', 'z', 1], ['w', 'x', 1], ['w', 'y', 1]],
+      [['w', 'z', 2], ['w', 'v', 1]],
+    );
+    const r = checkCausal(h, { variant: 'cm' });
+    expect(verdicts(r)).toEqual({ cc: true, ccv: true, cm: false });
+    const { cm } = parts(r);
+    expect(cm.pattern).toBe('CyclicHB');
+    expect(cm.ops).toEqual([17, 19, 9, 11, 3]);
+    expect(cm.chain).toEqual([{ index: 17, via: 'hb', read: 3 }, { index: 19, via: 'po' }, { index: 9, via: 'rf' }, { index: 11, via: 'po' }]);
+    expect(r.explanation).toMatch(/^CyclicHB: Process 0's reads order what it sees in a cycle: index 17 →po index 19 →rf index 9 →po index 11 →hb\[read 3\] index 17, /);
+  });
+});
+
 describe('outcomes, input and options', () => {
   it('an info write some read returned took part; one nobody read is left out', () => {
     const r = checkCausal(hist([['w', 'x', 1, 'info']], [['w', 'x', 2, 'open']], [['r', 'x', 1], ['r', 'x', null, 'info']]));
