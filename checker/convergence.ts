@@ -276,7 +276,13 @@ class Elements {
   }
 }
 
-function checkOrSet(h: History, reads: FinalRead[], c: Common, firstFinal: number): Record<string, unknown> {
+/**
+ * `strictRemoves`: a remove invoked after every add of an element had completed must delete it.
+ * An OR-set remove deletes only the adds its replica has seen, so under partitions a correct OR-set
+ * may keep such an element; by default these are reported (`notRemoved`) without invalidating,
+ * and the option (for stores that replicate before acknowledging) makes them errors.
+ */
+function checkOrSet(h: History, reads: FinalRead[], c: Common, firstFinal: number, strictRemoves: boolean): Record<string, unknown> {
   const els = new Elements();
   const counts = { adds: { ok: 0, maybe: 0, fail: 0 }, removes: { ok: 0, maybe: 0, fail: 0 } };
   let late = 0;
@@ -417,7 +423,7 @@ function checkOrSet(h: History, reads: FinalRead[], c: Common, firstFinal: numbe
       `Lost add: the add of ${showEl(ev.element)} (${at(h, els.lastOkAdd[e])}) was acknowledged and no remove of it may have happened after, but ${nodesSay(ev)} lacks it${more(lostList)}.`,
     );
   }
-  if (notRemovedList.length) {
+  if (notRemovedList.length && strictRemoves) {
     const ev = notRemovedList[0];
     const e = els.find(ev.element)!;
     c.problems.push(
@@ -429,7 +435,7 @@ function checkOrSet(h: History, reads: FinalRead[], c: Common, firstFinal: numbe
     const who = nodesSay(ev);
     c.problems.push(`${who[0].toUpperCase()}${who.slice(1)} has ${showEl(ev.element)}, which was never added (or only by adds that failed)${more(unexpectedList)}.`);
   }
-  for (const list of [lostList, notRemovedList, unexpectedList]) {
+  for (const list of strictRemoves ? [lostList, notRemovedList, unexpectedList] : [lostList, unexpectedList]) {
     for (const ev of list) {
       for (const i of ev.reads) c.ops.add(i);
       for (const k of ['add', 'remove', 'lastAdd']) if (typeof ev[k] === 'number') c.ops.add(ev[k] as number);
@@ -440,6 +446,10 @@ function checkOrSet(h: History, reads: FinalRead[], c: Common, firstFinal: numbe
     lost: lostList,
     unexpected: unexpectedList,
     notRemoved: notRemovedList,
+    strictRemoves,
+    ...(notRemovedList.length && !strictRemoves
+      ? { note: `${notRemovedList.length} element(s) survived a remove invoked after all their adds had completed; an OR-set remove deletes only the adds its replica had seen, so this is allowed unless --option strictRemoves=true` }
+      : {}),
     ...counts,
     lateUpdates: late,
   };
@@ -453,7 +463,8 @@ export async function checkConvergence(h: History, ctx: CheckContext): Promise<R
   const c: Common = { finalReads: {}, agree: true, ops: new Set(), problems: [] };
   for (const r of reads) c.finalReads[r.node] = { value: r.value, index: r.index };
   const firstFinal = reads.length ? reads[0].position : Infinity;
-  const details = type === 'or-set' ? checkOrSet(h, reads, c, firstFinal) : checkCounter(h, type, reads, c, firstFinal);
+  const strictRemoves = ctx.options?.strictRemoves === true || ctx.options?.strictRemoves === 'true';
+  const details = type === 'or-set' ? checkOrSet(h, reads, c, firstFinal, strictRemoves) : checkCounter(h, type, reads, c, firstFinal);
   if (reads.length === 0) {
     return {
       valid: 'unknown',

@@ -5,6 +5,16 @@ import { perf } from './perf.js';
 import { stats } from './stats.js';
 import type { Checker } from './types.js';
 import { listAppend, rwRegister } from './txn/index.js';
+import { bank } from './bank.js';
+import { causal } from './causal/index.js';
+import { convergence } from './convergence.js';
+import { counter } from './counter.js';
+import { replicaDiff } from './merkle.js';
+import { queue, totalQueue } from './queue.js';
+import { session } from './session.js';
+import { set, setFull } from './set.js';
+import { staleness } from './staleness.js';
+import { uniqueIds } from './unique-ids.js';
 
 const registry = new Map<string, Checker>();
 
@@ -27,3 +37,4 @@ registerChecker(perf);
 registerChecker(linearizable);
 registerChecker(listAppend);
 registerChecker(rwRegister);
+for (const c of [causal, session, staleness, set, setFull, convergence, replicaDiff, counter, bank, queue, totalQueue, uniqueIds]) registerChecker(c);

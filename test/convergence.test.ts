@@ -33,7 +33,7 @@ function finalRead(node: string, value: unknown): Spec[] {
 /** Two ops interleaved: a's invocation, b's invocation, b's completion, a's completion. */
 const around = (a: Spec[], b: Spec[]): Spec[] => [a[0], b[0], b[1], a[1]];
 
-const check = (type: string, h: History): Promise<Result> => convergence.check(h, { options: { type } });
+const check = (type: string, h: History, more: Record<string, unknown> = {}): Promise<Result> => convergence.check(h, { options: { type, ...more } });
 
 describe('convergence: options', () => {
   it('needs the CRDT type, and names the known ones', async () => {
@@ -243,8 +243,12 @@ describe('convergence: or-set', () => {
     expect(before.lost).toEqual([{ element: 1, add: 2, nodes: ['n1'], reads: [4] }]);
   });
 
-  it('invalid: a remove not honoured', async () => {
-    const r = await check('or-set', hist(...updates(), ...finalRead('n1', [1, 2]), ...finalRead('n2', [2, 1])));
+  it('a remove not honoured: allowed by OR-set semantics (the remover may not have seen the add), invalid with strictRemoves', async () => {
+    const lenient = await check('or-set', hist(...updates(), ...finalRead('n1', [1, 2]), ...finalRead('n2', [2, 1])));
+    expect(lenient.valid).toBe(true);
+    expect(lenient.notRemoved).toEqual([{ element: 2, remove: 4, lastAdd: 2, nodes: ['n1', 'n2'], reads: [10, 12] }]);
+    expect(lenient.note).toMatch(/1 element\(s\) survived a remove .* unless --option strictRemoves=true/);
+    const r = await check('or-set', hist(...updates(), ...finalRead('n1', [1, 2]), ...finalRead('n2', [2, 1])), { strictRemoves: true });
     expect(r.valid).toBe(false);
     expect(r.agree).toBe(true);
     expect(r.notRemoved).toEqual([{ element: 2, remove: 4, lastAdd: 2, nodes: ['n1', 'n2'], reads: [10, 12] }]);
@@ -303,7 +307,7 @@ describe('convergence: or-set', () => {
   });
 
   it('several problems: the explanation tells the first and counts the rest', async () => {
-    const r = await check('or-set', hist(...updates(), ...finalRead('n1', [2, 9]), ...finalRead('n2', [2, 9])));
+    const r = await check('or-set', hist(...updates(), ...finalRead('n1', [2, 9]), ...finalRead('n2', [2, 9])), { strictRemoves: true });
     expect(r.valid).toBe(false);
     expect((r.lost as unknown[]).length).toBe(1);
     expect((r.notRemoved as unknown[]).length).toBe(1);

@@ -1,0 +1,34 @@
+// The rows of verdicts-more.tsv for the data-structure checkers (bank, set, …), through the CLI
+// as a user runs them: expected verdict and exit code.
+import { describe, expect, it } from 'vitest';
+import { runCheck } from '../cli/check.js';
+import { verdictsMore } from './helpers/corpus.js';
+
+const rows = verdictsMore.filter((r) => r.checker !== 'list-append' && r.checker !== 'rw-register');
+
+describe('data-structure corpus rows get their verdicts through the CLI', () => {
+  it('has the bank and set rows', () => {
+    expect(rows.map((r) => r.checker).sort()).toEqual(['bank', 'bank', 'set']);
+  });
+
+  for (const row of rows) {
+    it(`${row.file} --checker ${row.checker} → ${row.expected}`, async () => {
+      const out: string[] = [];
+      const err: string[] = [];
+      const code = await runCheck({ files: [row.path], checker: row.checker, json: true }, { stdout: (l) => out.push(l), stderr: (l) => err.push(l) });
+      expect(err).toEqual([]);
+      const result = JSON.parse(out[0]) as Record<string, unknown>;
+      expect(result.valid).toBe(row.expected === 'valid');
+      expect(code).toBe(row.expected === 'valid' ? 0 : 1);
+      if (row.expected === 'invalid') expect(result.explanation).toEqual(expect.any(String));
+    });
+  }
+
+  it('the negative-balance file passes with --option negativeBalances=true', async () => {
+    const neg = rows.find((r) => r.file.endsWith('bank-negative-balances.json'))!;
+    const out: string[] = [];
+    const code = await runCheck({ files: [neg.path], checker: 'bank', json: true, option: ['negativeBalances=true'] }, { stdout: (l) => out.push(l), stderr: () => {} });
+    expect(code).toBe(0);
+    expect(JSON.parse(out[0]).valid).toBe(true);
+  });
+});
