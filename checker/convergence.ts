@@ -125,7 +125,7 @@ function optionType(ctx: CheckContext): CrdtType {
   if (typeof t === 'string' && (CRDT_TYPES as readonly string[]).includes(t)) return t as CrdtType;
   throw new InputError(
     t === undefined
-      ? `the convergence checker needs the CRDT type: --type ${CRDT_TYPES.join(' | ')}`
+      ? `the convergence checker needs the CRDT type: --option type=${CRDT_TYPES.join('|')}`
       : `convergence: unknown CRDT type ${JSON.stringify(t)}; known types: ${CRDT_TYPES.join(', ')}`,
   );
 }
@@ -185,7 +185,7 @@ function checkCounter(h: History, type: CrdtType, reads: FinalRead[], c: Common,
       throw new HistoryError(h.file, h.lineOf(position), `value: a ${type} add needs a number to add, got ${showEl(v)}`);
     }
     if (type === 'g-counter' && v < 0) {
-      throw new HistoryError(h.file, h.lineOf(position), `value: a g-counter only grows, so an add must be ≥ 0, got ${v} (use --type pn-counter)`);
+      throw new HistoryError(h.file, h.lineOf(position), `value: a g-counter only grows, so an add must be ≥ 0, got ${v} (use --option type=pn-counter)`);
     }
     counts[OUTCOMES[outcome]]++;
     if (position > firstFinal && outcome !== FAIL) late++;
@@ -496,6 +496,6 @@ export async function checkConvergence(h: History, ctx: CheckContext): Promise<R
 
 export const convergence: Checker = {
   name: 'convergence',
-  description: 'CRDT convergence after faults heal (--type g-counter | pn-counter | or-set): final reads agree and match the acknowledged updates',
+  description: 'CRDT convergence after faults heal (--option type=g-counter|pn-counter|or-set): final reads agree and match the acknowledged updates',
   check: checkConvergence,
 };

@@ -39,7 +39,7 @@ describe('convergence: options', () => {
   it('needs the CRDT type, and names the known ones', async () => {
     const h = hist(...finalRead('n1', 0));
     await expect(convergence.check(h, {})).rejects.toThrow(InputError);
-    await expect(convergence.check(h, {})).rejects.toThrow(/g-counter \| pn-counter \| or-set/);
+    await expect(convergence.check(h, {})).rejects.toThrow(/needs the CRDT type: --option type=g-counter\|pn-counter\|or-set/);
     await expect(check('lww-register', h)).rejects.toThrow(/unknown CRDT type "lww-register"; known types: g-counter, pn-counter, or-set/);
   });
 });
