@@ -1,0 +1,26 @@
+// The sequential-consistency checker: `faultline check --checker sequential --model M`, and
+// checkSequential() for libraries. Models are the linearizable checker's (--model, --init).
+import { InputError } from '../../histories/errors.js';
+import type { Checker } from '../types.js';
+import { checkSequential } from './check.js';
+
+export { checkSequential, DEFAULT_MAX_EXPLORED, type SequentialOptions, type SequentialOpRef } from './check.js';
+export { searchSequential, type SequentialProblem, type SequentialSearchResult, type SequentialOutcome } from './search.js';
+
+export const sequential: Checker = {
+  name: 'sequential',
+  description: "sequential consistency against a model (--model, --init): one legal order keeping each process's order, real time aside",
+  async check(h, ctx) {
+    if (ctx.model === undefined) throw new InputError('the sequential checker needs --model (e.g. --model cas-register)');
+    const max = ctx.options?.maxExplored;
+    if (max !== undefined && !(typeof max === 'number' && max > 0)) {
+      throw new InputError(`sequential: --option maxExplored=N needs a positive number, got ${JSON.stringify(max)}`);
+    }
+    return checkSequential(h, ctx.model, {
+      init: ctx.init,
+      deadline: ctx.deadline,
+      keyedTuples: ctx.options?.keyedTuples === true,
+      maxExplored: max as number | undefined,
+    });
+  },
+};
