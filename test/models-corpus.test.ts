@@ -2,7 +2,8 @@
 // as a user runs them: expected verdict and exit code.
 import { describe, expect, it } from 'vitest';
 import { runCheck } from '../cli/check.js';
-import { verdictsMore } from './helpers/corpus.js';
+import { join } from 'node:path';
+import { corpusDir, repoRoot, verdictsMore } from './helpers/corpus.js';
 
 const rows = verdictsMore.filter((r) => r.checker !== 'list-append' && r.checker !== 'rw-register');
 
@@ -23,6 +24,18 @@ describe('data-structure corpus rows get their verdicts through the CLI', () => 
       if (row.expected === 'invalid') expect(result.explanation).toEqual(expect.any(String));
     });
   }
+
+  it('--checker sequential --model checks sequential consistency through the CLI', async () => {
+    const run = async (file: string, init?: string) => {
+      const out: string[] = [];
+      const code = await runCheck({ files: [file], checker: 'sequential', model: 'cas-register', init, json: true }, { stdout: (l) => out.push(l), stderr: () => {} });
+      return { code, result: JSON.parse(out[0]) as Record<string, unknown> };
+    };
+    expect((await run(join(repoRoot, 'examples', 'register.jsonl'))).code).toBe(0);
+    const bad = await run(join(corpusDir, 'knossos/data/cas-register/bad/rethink-fail-minimal.edn'), '0');
+    expect(bad.code).toBe(1);
+    expect(bad.result.explanation).toMatch(/No order of the 4 ops that keeps each process's own order is legal for the cas-register/);
+  });
 
   it('the negative-balance file passes with --option negativeBalances=true', async () => {
     const neg = rows.find((r) => r.file.endsWith('bank-negative-balances.json'))!;
