@@ -16,17 +16,9 @@
 // + threads, as Jepsen does. Times are nanoseconds; values are unique per key (a global counter).
 import { History } from '../histories/history.js';
 import type { Op } from '../histories/op.js';
+import { rng } from './random.js';
 
-/** mulberry32: a small, fast, seeded PRNG giving floats in [0, 1). */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { rng };
 
 const LATENCY_MIN_NS = 0.5e6;
 const LATENCY_SPAN_NS = 4e6;

@@ -21,6 +21,7 @@
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { CANONICAL_FIELDS, type Op } from '../histories/op.js';
 import { formatOpJsonl } from '../histories/write-jsonl.js';
+import { rng } from './random.js';
 
 export type ListAppendMop = ['append', number, number] | ['r', number, number[] | null];
 export type RwRegisterMop = ['w', number, number] | ['r', number, number | null];
@@ -70,17 +71,6 @@ export interface ListAppendOptions extends TxnGenOptions {
 export interface RwRegisterOptions extends TxnGenOptions {
   /** Writes issued per key before the key is retired (default 200). */
   maxWritesPerKey?: number;
-}
-
-/** A small, fast, seeded PRNG (mulberry32): floats in [0, 1). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 // Latencies in nanoseconds: invocation → serialization point, serialization point → completion,

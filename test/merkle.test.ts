@@ -6,17 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { buildTree, buildTrees, diffTrees, keySpace, keySpaceFromSplits, replicaDiff, type KeyDiff } from '../checker/merkle.js';
 import { HistoryError } from '../histories/errors.js';
 import { parseHistory } from '../histories/read.js';
-
-/** A small seeded generator (mulberry32), so the big test is the same every run. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { rng as random } from '../bench/random.js';
 
 const letters = (from: string, to: string) => {
   const out: Record<string, unknown> = {};

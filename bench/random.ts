@@ -1,0 +1,13 @@
+// One seeded pseudo-random generator for every benchmark generator and test that needs the same
+// numbers on every run.
+
+/** mulberry32: a small, fast, seeded PRNG giving floats in [0, 1). */
+export function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) | 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
