@@ -26,6 +26,8 @@ export interface CheckArgs {
   consistencyModels?: string;
   sequentialKeys?: boolean;
   linearizableKeys?: boolean;
+  /** causal: cc | ccv | cm. */
+  variant?: string;
   /** KEY=VALUE checker options (--option). */
   option?: string[];
 }
@@ -128,6 +130,7 @@ export async function runCheck(args: CheckArgs, io: Io): Promise<number> {
           consistencyModels: models,
           sequentialKeys: args.sequentialKeys === true,
           linearizableKeys: args.linearizableKeys === true,
+          ...(args.variant !== undefined ? { variant: args.variant } : {}),
           ...extraOptions,
         },
       },

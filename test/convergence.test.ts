@@ -243,6 +243,18 @@ describe('convergence: or-set', () => {
     expect(before.lost).toEqual([{ element: 1, add: 2, nodes: ['n1'], reads: [4] }]);
   });
 
+  it('a remove not honoured on the node that served every add of the element: invalid (that replica saw them all)', async () => {
+    const onNode = (specs: Spec[], node: string): Spec[] => specs.map((o) => ({ ...o, node }));
+    const h = hist(...onNode(op('add', 7, 'ok'), 'n1'), ...onNode(op('remove', 7, 'ok'), 'n1'), ...finalRead('n1', [7]), ...finalRead('n2', [7]));
+    const r = await check('or-set', h);
+    expect(r.valid).toBe(false);
+    expect(r.explanation).toMatch(/^Remove not honoured: the remove of 7 .* all on the same node, but every final read/);
+    // Served by different nodes, the remover may not have seen the add: allowed.
+    const apart = await check('or-set', hist(...onNode(op('add', 7, 'ok'), 'n1'), ...onNode(op('remove', 7, 'ok'), 'n2'), ...finalRead('n1', [7]), ...finalRead('n2', [7])));
+    expect(apart.valid).toBe(true);
+    expect(apart.note).toMatch(/survived a remove/);
+  });
+
   it('a remove not honoured: allowed by OR-set semantics (the remover may not have seen the add), invalid with strictRemoves', async () => {
     const lenient = await check('or-set', hist(...updates(), ...finalRead('n1', [1, 2]), ...finalRead('n2', [2, 1])));
     expect(lenient.valid).toBe(true);

@@ -2,6 +2,8 @@
 // as a user runs them: expected verdict and exit code.
 import { describe, expect, it } from 'vitest';
 import { runCheck } from '../cli/check.js';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { corpusDir, repoRoot, verdictsMore } from './helpers/corpus.js';
 
@@ -35,6 +37,26 @@ describe('data-structure corpus rows get their verdicts through the CLI', () => 
     const bad = await run(join(corpusDir, 'knossos/data/cas-register/bad/rethink-fail-minimal.edn'), '0');
     expect(bad.code).toBe(1);
     expect(bad.result.explanation).toMatch(/No order of the 4 ops that keeps each process's own order is legal for the cas-register/);
+  });
+
+  it('--variant picks the causal verdict: Fig. 2(c) is CC (exit 0) but not CCv (exit 1)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'faultline-causal-'));
+    const file = join(dir, 'fig2c.jsonl');
+    const ops = [
+      [0, 'write', 1, 1],
+      [1, 'write', 2, 2],
+      [1, 'read', null, 1],
+      [1, 'read', null, 2],
+    ].flatMap(([process, f, inv, done], i) => [
+      { index: 4 * i, type: 'invoke', process, f, key: 'x', value: inv },
+      { index: 4 * i + 1, type: 'ok', process, f, key: 'x', value: done },
+    ]);
+    writeFileSync(file, ops.map((o) => JSON.stringify(o)).join('\n') + '\n');
+    const run = (variant?: string) => runCheck({ files: [file], checker: 'causal', variant }, { stdout: () => {}, stderr: () => {} });
+    expect(await run()).toBe(0);
+    expect(await run('cc')).toBe(0);
+    expect(await run('ccv')).toBe(1);
+    expect(await run('cm')).toBe(1);
   });
 
   it('the negative-balance file passes with --option negativeBalances=true', async () => {

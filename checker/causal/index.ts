@@ -182,7 +182,7 @@ export function checkCausal(history: History, options: CausalOptions = {}): Resu
 
 export const causal: Checker = {
   name: 'causal',
-  description: 'causal consistency of read/write registers (CC, CCv, CM) by the bad patterns of Bouajjani et al., POPL 2017 (--option variant=cc|ccv|cm)',
+  description: 'causal consistency of read/write registers (CC, CCv, CM) by the bad patterns of Bouajjani et al., POPL 2017 (--variant cc|ccv|cm)',
   async check(h: History, ctx: CheckContext): Promise<Result> {
     const o = ctx.options ?? {};
     return checkCausal(h, {
