@@ -22,6 +22,7 @@ import type { History } from '../histories/history.js';
 import { IntVec } from './txn/vec.js';
 import { capitalize, elementRecord, ElementIndex, intervalString, keyOfOp, plural, showElement } from './set.js';
 import type { Checker, CheckContext, Result } from './types.js';
+import { nothingToCheck } from './relevant.js';
 
 const MAX_EXAMPLES = 8;
 
@@ -341,7 +342,7 @@ export const queue: Checker = {
   name: 'queue',
   description: "Jepsen's unordered queue: every element dequeued was enqueued first, and no more times than it was enqueued",
   async check(h: History, ctx: CheckContext): Promise<Result> {
-    return queueResult(h, analyzeQueue(h, ctx.file ?? h.file), false);
+    return nothingToCheck(h, 'queue', ['enqueue', 'dequeue', 'drain']) ?? queueResult(h, analyzeQueue(h, ctx.file ?? h.file), false);
   },
 };
 
@@ -349,6 +350,6 @@ export const totalQueue: Checker = {
   name: 'total-queue',
   description: "Jepsen's total queue: as queue, and every acknowledged enqueue comes out (dequeued or drained) exactly once",
   async check(h: History, ctx: CheckContext): Promise<Result> {
-    return queueResult(h, analyzeQueue(h, ctx.file ?? h.file), true);
+    return nothingToCheck(h, 'total-queue', ['enqueue', 'dequeue', 'drain']) ?? queueResult(h, analyzeQueue(h, ctx.file ?? h.file), true);
   },
 };

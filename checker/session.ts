@@ -12,6 +12,7 @@ import { canonicalJson, valueKey } from './linearizable/values.js';
 import { showKey, showValue } from './txn/anomalies.js';
 import { Growable } from './txn/vec.js';
 import type { Checker, CheckContext, Result } from './types.js';
+import { nothingToCheck } from './relevant.js';
 
 /** A read's version: the initial (null) state. */
 export const INITIAL = -1;
@@ -478,6 +479,8 @@ export const session: Checker = {
   name: 'session',
   description: 'session guarantees per process (read-your-writes, monotonic reads and writes, writes-follow-reads) on a register history with unique written values',
   async check(h: History, ctx: CheckContext): Promise<Result> {
+    const none = nothingToCheck(h, 'session', ['read', 'write', 'cas']);
+    if (none) return none;
     const reg = prepareRegisters(h);
     const guarantees = checkSession(reg, maxViolationsOf(ctx));
     const broken = GUARANTEES.filter((g) => !guarantees[g].valid);

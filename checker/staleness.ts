@@ -10,6 +10,7 @@ import { showKey, showValue } from './txn/anomalies.js';
 import { groupByKey } from './txn/vec.js';
 import { valueKey } from './linearizable/values.js';
 import type { Checker, CheckContext, Result } from './types.js';
+import { nothingToCheck } from './relevant.js';
 
 export interface CountSummary {
   count: number;
@@ -172,6 +173,8 @@ export const staleness: Checker = {
   name: 'staleness',
   description: 'replication lag of reads: fresh and stale reads, versions behind and ms behind (p50/p99/max, per node); invalid for reads of unwritten values or final reads that disagree',
   async check(h: History, ctx: CheckContext): Promise<Result> {
+    const none = nothingToCheck(h, 'staleness', ['read', 'write', 'cas']);
+    if (none) return none;
     const reg = prepareRegisters(h);
     const { behind, newest, first } = analyzeStaleness(reg);
     const maxExamples = maxExamplesOf(ctx);

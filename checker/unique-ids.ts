@@ -6,6 +6,7 @@ import type { History } from '../histories/history.js';
 import { IntVec } from './txn/vec.js';
 import { capitalize, ElementIndex, keyOfOp, plural, showElement } from './set.js';
 import type { Checker, CheckContext, Result } from './types.js';
+import { nothingToCheck } from './relevant.js';
 
 const MAX_DUPLICATES = 32;
 const MAX_INDICES = 8;
@@ -14,6 +15,8 @@ export const uniqueIds: Checker = {
   name: 'unique-ids',
   description: "Jepsen's unique-ids: every id a generate returned ok is distinct",
   async check(h: History, ctx: CheckContext): Promise<Result> {
+    const none = nothingToCheck(h, 'unique-ids', ['generate']);
+    if (none) return none;
     const file = ctx.file ?? h.file;
     const ops = h.ops;
     const index = new ElementIndex();

@@ -59,6 +59,16 @@ describe('data-structure corpus rows get their verdicts through the CLI', () => 
     expect(await run('cm')).toBe(1);
   });
 
+  it('a checker given a history with none of its ops says unknown (exit 2), not valid', async () => {
+    const txns = join(corpusDir, 'elle-cli/histories/elle/paper-example.json');
+    for (const checker of ['session', 'staleness', 'queue', 'total-queue', 'unique-ids']) {
+      const out: string[] = [];
+      const code = await runCheck({ files: [txns], checker, json: true }, { stdout: (l) => out.push(l), stderr: () => {} });
+      expect(code, checker).toBe(2);
+      expect(JSON.parse(out[0]).explanation).toMatch(new RegExp(`the ${checker} checker looks at ops with f .* this history has none \\(its fs: "txn"\\)`));
+    }
+  });
+
   it('the negative-balance file passes with --option negativeBalances=true', async () => {
     const neg = rows.find((r) => r.file.endsWith('bank-negative-balances.json'))!;
     const out: string[] = [];
