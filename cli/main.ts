@@ -5,6 +5,15 @@ import { FORMATS } from '../histories/formats.js';
 import { version } from './version.js';
 import type { Io } from './check.js';
 
+/**
+ * The registered checkers' names, for --help without loading every checker at start-up
+ * (test/cli.test.ts keeps it equal to the registry).
+ */
+export const CHECKER_NAMES = [
+  'stats', 'perf', 'linearizable', 'sequential', 'list-append', 'rw-register', 'causal', 'session', 'staleness',
+  'set', 'set-full', 'convergence', 'replica-diff', 'counter', 'bank', 'queue', 'total-queue', 'unique-ids',
+];
+
 // A reader that stops early (`| head`) closes the pipe: that is the reader's choice, not an error.
 for (const stream of [process.stdout, process.stderr]) {
   stream.on('error', (e: NodeJS.ErrnoException) => {
@@ -36,10 +45,13 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
         y
           .positional('files', { type: 'string', array: true, demandOption: true, default: undefined, describe: 'history files or directories' })
           .option('format', { type: 'string', default: 'auto', choices: ['auto', ...FORMATS], describe: 'input format' })
-          .option('checker', { type: 'string', describe: 'checker to run (default: stats, or linearizable with --model)' })
+          .option('checker', {
+            type: 'string',
+            describe: `checker to run (default: stats, or linearizable with --model): ${CHECKER_NAMES.join(', ')}`,
+          })
           .option('model', {
             type: 'string',
-            describe: 'check linearizability against a model: register, cas-register, multi-register, mutex, set, fifo-queue, unordered-queue, counter, kv',
+            describe: 'the model for linearizable (the checker --model implies) or sequential: register, cas-register, multi-register, mutex, set, fifo-queue, unordered-queue, counter, kv',
           })
           .option('init', { type: 'string', describe: "the model's initial state, as JSON" })
           .option('json', { type: 'boolean', default: false, describe: 'one JSON result per file on stdout' })

@@ -94,6 +94,13 @@ describe('faultline check', () => {
     expect(lines[1]).toMatchObject({ valid: true, file: etcd, checker: 'perf', timing: false });
   });
 
+  it('--help names every registered checker', async () => {
+    const { CHECKER_NAMES } = await import('../cli/main.js');
+    const { listCheckers } = await import('../checker/registry.js');
+    const registered = listCheckers().map((c) => c.name).filter((n) => !n.startsWith('always-') && n !== 'echo-options');
+    expect([...CHECKER_NAMES].sort()).toEqual(registered.sort());
+  });
+
   it('--option KEY=VALUE passes checker options, read as JSON when they parse', async () => {
     const r = await run('check', '--json', '--checker', 'echo-options', '--option', 'total=100', '--option', 'negativeBalances=true', '--option', 'variant=ccv', '--option', 'accounts=[1,2]', good);
     expect(r.code).toBe(0);
