@@ -20,11 +20,20 @@ export interface Chain {
   why: number[];
 }
 
-/** Kahn's algorithm over PO ∪ RF; `order` holds all n ids when acyclic. */
-export function topoOrder(P: Prepared): { order: Int32Array; count: number } {
+/** Edges from writes beyond PO ∪ RF (e.g. CF), as CSR by source write; `inStart` counts each target's. */
+export interface ExtraEdges {
+  outStart: Int32Array;
+  outList: Int32Array;
+  inStart: Int32Array;
+}
+
+/** Kahn's algorithm over PO ∪ RF (∪ `extra`); `order` holds all n ids when acyclic. */
+export function topoOrder(P: Prepared, extra?: ExtraEdges): { order: Int32Array; count: number } {
   const { n, poPrev, poNext, rf, isWrite, readerStart, readerList } = P;
-  const indeg = new Uint8Array(n);
-  for (let v = 0; v < n; v++) indeg[v] = (poPrev[v] >= 0 ? 1 : 0) + (!isWrite[v] && rf[v] >= 0 ? 1 : 0);
+  const indeg = new Int32Array(n);
+  for (let v = 0; v < n; v++) {
+    indeg[v] = (poPrev[v] >= 0 ? 1 : 0) + (!isWrite[v] && rf[v] >= 0 ? 1 : 0) + (extra ? extra.inStart[v + 1] - extra.inStart[v] : 0);
+  }
   const order = new Int32Array(n);
   let head = 0;
   let tail = 0;
@@ -37,6 +46,9 @@ export function topoOrder(P: Prepared): { order: Int32Array; count: number } {
       for (let k = readerStart[u]; k < readerStart[u + 1]; k++) {
         const r = readerList[k];
         if (--indeg[r] === 0) order[tail++] = r;
+      }
+      if (extra) {
+        for (let k = extra.outStart[u]; k < extra.outStart[u + 1]; k++) if (--indeg[extra.outList[k]] === 0) order[tail++] = extra.outList[k];
       }
     }
   }

@@ -5,7 +5,7 @@
 //   CM  iff it has none of those nor WriteHBInitRead, CyclicHB.
 // CO is (PO ∪ RF)+; docs/causal.md gives every definition and the complexity of each check.
 import { INIT, THIN_AIR, type Prepared } from './prepare.js';
-import { findCycleBackward, inPast, type Chain, type Clocks, type Via, type WriterSlots } from './order.js';
+import { findCycleBackward, inPast, topoOrder, type Chain, type Clocks, type Via, type WriterSlots } from './order.js';
 
 export type Pattern = 'CyclicCO' | 'WriteCOInitRead' | 'ThinAirRead' | 'WriteCORead' | 'CyclicCF' | 'WriteHBInitRead' | 'CyclicHB';
 
@@ -109,7 +109,7 @@ export function ccPatterns(P: Prepared, K: Clocks, slots: WriterSlots): CcOutcom
  * the CC patterns.
  */
 export function cyclicCF(P: Prepared, K: Clocks, slots: WriterSlots): Found | undefined {
-  const { n, isWrite, rf, poNext, poPrev, readerStart, readerList } = P;
+  const { n, isWrite, rf, poPrev } = P;
   const { vc, C } = K;
   const from: number[] = [];
   const to: number[] = [];
@@ -147,21 +147,7 @@ export function cyclicCF(P: Prepared, K: Clocks, slots: WriterSlots): Found | un
     outList[of[from[e]]++] = to[e];
     inList[inf[to[e]]++] = e;
   }
-  const indeg = new Int32Array(n);
-  for (let v = 0; v < n; v++) indeg[v] = (poPrev[v] >= 0 ? 1 : 0) + (!isWrite[v] && rf[v] >= 0 ? 1 : 0) + inStart[v + 1] - inStart[v];
-  const order = new Int32Array(n);
-  let head = 0;
-  let tail = 0;
-  for (let v = 0; v < n; v++) if (indeg[v] === 0) order[tail++] = v;
-  while (head < tail) {
-    const u = order[head++];
-    const nx = poNext[u];
-    if (nx >= 0 && --indeg[nx] === 0) order[tail++] = nx;
-    if (isWrite[u]) {
-      for (let k = readerStart[u]; k < readerStart[u + 1]; k++) if (--indeg[readerList[k]] === 0) order[tail++] = readerList[k];
-      for (let k = outStart[u]; k < outStart[u + 1]; k++) if (--indeg[outList[k]] === 0) order[tail++] = outList[k];
-    }
-  }
+  const { order, count: tail } = topoOrder(P, { outStart, outList, inStart });
   if (tail === n) return undefined;
   const left = new Uint8Array(n).fill(1);
   for (let i = 0; i < tail; i++) left[order[i]] = 0;
