@@ -6,20 +6,11 @@ import { bank, type BankErrorGroup } from '../checker/bank.js';
 import type { Result } from '../checker/types.js';
 import { HistoryError, InputError } from '../histories/errors.js';
 import type { History } from '../histories/history.js';
-import { parseHistory, readHistoryFile } from '../histories/read.js';
+import { readHistoryFile } from '../histories/read.js';
 import { verdictsMore } from './helpers/corpus.js';
+import { fail, info, inv, ok, specHistory, type Spec } from './helpers/spec-history.js';
 
-type Spec = { type: 'invoke' | 'ok' | 'fail' | 'info'; process: number; f: string; value?: unknown };
-const op = (type: Spec['type']) => (process: number, f: string, value?: unknown): Spec => ({ type, process, f, ...(value !== undefined ? { value } : {}) });
-const inv = op('invoke');
-const ok = op('ok');
-const fail = op('fail');
-const info = op('info');
-
-/** A JSONL history (index = position, line = position + 1) of `ops`. */
-function hist(...ops: Spec[]): History {
-  return parseHistory(ops.map((o, index) => JSON.stringify({ index, ...o })).join('\n') + '\n', 'jsonl', 'bank.jsonl');
-}
+const hist = (...ops: Spec[]): History => specHistory('bank.jsonl', ...ops);
 /** A read by process p returning `balances`, invoked without a value as Jepsen does. */
 const read = (p: number, balances: unknown): Spec[] => [inv(p, 'read'), ok(p, 'read', balances)];
 const transfer = (p: number, from: number, to: number, amount: number, outcome = ok): Spec[] => [

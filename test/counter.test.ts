@@ -7,19 +7,9 @@ import { counter, counterBounds, type CounterError } from '../checker/counter.js
 import type { Result } from '../checker/types.js';
 import { HistoryError, InputError } from '../histories/errors.js';
 import type { History } from '../histories/history.js';
-import { parseHistory } from '../histories/read.js';
+import { fail, info, inv, ok, specHistory, type Spec } from './helpers/spec-history.js';
 
-type Spec = { type: 'invoke' | 'ok' | 'fail' | 'info'; process: number; f: string; value?: unknown };
-const op = (type: Spec['type']) => (process: number, f: string, value?: unknown): Spec => ({ type, process, f, ...(value !== undefined ? { value } : {}) });
-const inv = op('invoke');
-const ok = op('ok');
-const fail = op('fail');
-const info = op('info');
-
-/** A JSONL history (index = position, line = position + 1) of `ops`. */
-function hist(...ops: Spec[]): History {
-  return parseHistory(ops.map((o, index) => JSON.stringify({ index, ...o })).join('\n') + '\n', 'jsonl', 'counter.jsonl');
-}
+const hist = (...ops: Spec[]): History => specHistory('counter.jsonl', ...ops);
 const add = (p: number, d: number, outcome = ok): Spec[] => [inv(p, 'add', d), outcome(p, 'add', d)];
 const read = (p: number, v: unknown): Spec[] => [inv(p, 'read', null), ok(p, 'read', v)];
 
