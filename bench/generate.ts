@@ -2,6 +2,7 @@
 // a random instant inside its interval, so the history is linearizable by construction.
 import { History } from '../histories/history.js';
 import type { Op } from '../histories/op.js';
+import { rng } from './random.js';
 
 export interface KeyedRegisterOptions {
   ops: number;
@@ -12,15 +13,6 @@ export interface KeyedRegisterOptions {
   seed: number;
 }
 
-function rng(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    return (x >>> 0) / 2 ** 32;
-  };
-}
 
 export function generateKeyedRegisterHistory(o: KeyedRegisterOptions): History {
   const random = rng(o.seed);

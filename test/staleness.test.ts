@@ -9,6 +9,7 @@ import { HistoryError } from '../histories/errors.js';
 import { History } from '../histories/history.js';
 import type { Op } from '../histories/op.js';
 import { parseHistory } from '../histories/read.js';
+import { rng } from '../bench/random.js';
 
 type Raw = Record<string, unknown>;
 const ms = 1e6;
@@ -239,15 +240,6 @@ describe('agrees with a brute-force count', () => {
 
 // ---- A replicated register for scale: leader-follower with per-node lag. ----
 
-function rng(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    return (x >>> 0) / 2 ** 32;
-  };
-}
 
 /**
  * `ops` ops (invocations and completions) on `keys` registers over 3 nodes: a write takes effect
