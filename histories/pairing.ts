@@ -62,11 +62,6 @@ export class ProcessPairing {
     return open.position;
   }
 
-  /** Positions of the invocations still in flight, in history order. */
-  open(): number[] {
-    return [...this.inFlight.values()].map((o) => o.position).sort((a, b) => a - b);
-  }
-
   private fail(position: number, reason: string): never {
     throw new HistoryError(this.file, this.lineOf(position), reason);
   }
