@@ -94,10 +94,29 @@ interface Narrowing {
 }
 const lastNarrowing = new WeakMap<(t: Thread) => boolean, Narrowing>();
 
+/**
+ * A predicate true for every client thread and false for the nemesis: `restrict` narrows by it
+ * without calling it per thread (the nemesis is always last), which is most of what `clients(…)`
+ * costs per op at high concurrency.
+ */
+export const clientThreadsOnly = Object.assign((t: Thread): boolean => t !== 'nemesis', { clientsOnly: true as const });
+
+function dropNemesis(threads: readonly Thread[]): readonly Thread[] {
+  const n = threads.length;
+  return n > 0 && threads[n - 1] === 'nemesis' ? threads.slice(0, n - 1) : threads;
+}
+
 /** The context seen by a generator restricted to the threads satisfying `pred` (a pure predicate). */
 export function restrict(ctx: Context, pred: (t: Thread) => boolean): Context {
   const last = lastNarrowing.get(pred);
   if (last !== undefined && last.ctx === ctx) return last.out;
+  if (pred === clientThreadsOnly) {
+    const threads = last !== undefined && last.threads === ctx.threads ? last.narrowed : dropNemesis(ctx.threads);
+    const freeThreads = dropNemesis(ctx.freeThreads);
+    const out = threads === ctx.threads && freeThreads === ctx.freeThreads ? ctx : { ...ctx, threads, freeThreads };
+    lastNarrowing.set(pred, { ctx, out, threads: ctx.threads, narrowed: threads });
+    return out;
+  }
   let threads: readonly Thread[];
   if (last !== undefined && last.threads === ctx.threads) threads = last.narrowed;
   else {

@@ -1,6 +1,6 @@
 // Combinators that decide which threads run which generator: the nemesis vs the clients, a copy
 // per thread, fixed thread ranges.
-import { processToThread, restrict, restrictTo, workThreads } from './context.js';
+import { clientThreadsOnly, processToThread, restrict, restrictTo, workThreads } from './context.js';
 import { type Candidate, type Gen, gen, soonest } from './core.js';
 import { any } from './combinators.js';
 import type { Context, GenEvent, GenLike, Generator, OpResult, Thread } from './types.js';
@@ -28,7 +28,7 @@ export function onThreads(pred: (t: Thread) => boolean, g: GenLike): Gen {
   return x === null ? null : new OnThreads(pred, x);
 }
 
-const isClient = (t: Thread): boolean => t !== 'nemesis';
+const isClient = clientThreadsOnly;
 const isNemesis = (t: Thread): boolean => t === 'nemesis';
 
 /**
