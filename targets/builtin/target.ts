@@ -1,0 +1,367 @@
+// The built-in store as a Target: one node process per node (dist/targets/builtin/node-main.js),
+// each with a pipe on stdin so it exits when this process dies, its output appended to
+// `<dir>/logs/<node>/node.log` and its state in `<dir>/data/<node>/`. Clients and peers reach
+// nodes on unix sockets in a short temporary directory (default) or on loopback TCP ports.
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { execa } from 'execa';
+import type { Client, Target } from '../types.js';
+import { MAX_SOCKET_PATH_BYTES, parseAddress } from './address.js';
+import { BuiltinClient } from './client.js';
+import { requestOnce } from './http-json.js';
+import { MODE_NAMES, type ModeName, type ModeOptions } from './mode.js';
+import type { NodeConfig, NodeSpec } from './node-config.js';
+
+export type ListenKind = 'unix' | 'tcp';
+
+export interface NodeAddresses {
+  /** unix:/PATH or tcp:HOST:PORT */
+  client: string;
+  peer: string;
+}
+
+/**
+ * Where nodes listen: 'unix' (default: both listeners on unix sockets in a temp dir), 'tcp'
+ * (free loopback ports), per listener ({ client: 'unix', peer: 'tcp', host: '127.0.0.1' }), or a
+ * function giving each node's addresses.
+ */
+export type ListenSpec = ListenKind | { client?: ListenKind; peer?: ListenKind; host?: string } | ((node: string, index: number) => NodeAddresses);
+
+/** The program and arguments that run one node. */
+export interface NodeCommand {
+  file: string;
+  args: string[];
+}
+
+export interface BuiltinTargetOptions {
+  mode: ModeName;
+  /** How many nodes (named n1…nN) or their names. Default 3. */
+  nodes?: number | readonly string[];
+  /** Mode options every node gets (docs/builtin.md), e.g. replicationDelayMs, workload. */
+  options?: ModeOptions;
+  /** The run's store dir: node logs go to logs/<node>/node.log, node state to data/<node>/. */
+  dir: string;
+  listen?: ListenSpec;
+  /** Rewrites the command that runs a node (e.g. to run it inside a network namespace). */
+  wrapCommand?: (node: string, command: NodeCommand) => NodeCommand;
+  /** How long setup and start wait for a node to answer GET /status. Default 10 s. */
+  startTimeoutMs?: number;
+  /** A client's per-op timeout when the runner passes no abort signal. Default 10 s. */
+  clientTimeoutMs?: number;
+}
+
+const NODE_NAME = /^[A-Za-z0-9_.-]{1,64}$/;
+const DEFAULT_START_TIMEOUT_MS = 10_000;
+const LOG_TAIL_LINES = 15;
+
+/** Runs a node with a pipe on stdin (its parent watch) and its output on `logFd`. */
+function runNodeProcess(cmd: NodeCommand, logFd: number) {
+  // execa hands any fd number to spawn; its types list only 3-9, hence the cast.
+  const fd = logFd as 3;
+  return execa(cmd.file, cmd.args, { stdin: 'pipe', stdout: fd, stderr: fd, reject: false, buffer: false, cleanup: true });
+}
+
+type NodeProcess = ReturnType<typeof runNodeProcess>;
+
+interface Running {
+  proc: NodeProcess;
+  pid: number;
+  exited: Promise<void>;
+  done: boolean;
+  /** How it ended: an exit code or a signal name. */
+  ending?: string;
+}
+
+/** node-main.js next to this file (compiled), else the compiled copy under dist/ (tests run sources). */
+export function nodeMainPath(): string {
+  const here = dirname(fileURLToPath(import.meta.url));
+  const candidates = [join(here, 'node-main.js'), resolve(here, '../../dist/targets/builtin/node-main.js')];
+  const found = candidates.find((p) => existsSync(p));
+  if (!found) throw new Error(`builtin target: cannot find node-main.js (looked at ${candidates.join(', ')}); build first: npm run build`);
+  return found;
+}
+
+function nodeNames(nodes: BuiltinTargetOptions['nodes']): string[] {
+  if (nodes === undefined) return ['n1', 'n2', 'n3'];
+  if (typeof nodes === 'number') {
+    if (!Number.isInteger(nodes) || nodes < 1 || nodes > 64) throw new Error(`builtin target: nodes must be an integer from 1 to 64, got ${nodes}`);
+    return Array.from({ length: nodes }, (_, i) => `n${i + 1}`);
+  }
+  if (nodes.length === 0) throw new Error('builtin target: nodes must name at least one node');
+  for (const n of nodes) if (!NODE_NAME.test(n)) throw new Error(`builtin target: node name ${JSON.stringify(n)} must be 1-64 letters, digits, _ . or -`);
+  if (new Set(nodes).size !== nodes.length) throw new Error('builtin target: node names must be distinct');
+  return [...nodes];
+}
+
+/** A short directory for unix sockets (their paths must stay under ~100 bytes). */
+function socketDir(): string {
+  const base = Buffer.byteLength(tmpdir()) < 40 ? tmpdir() : '/tmp';
+  return mkdtempSync(join(base, 'faultline-'));
+}
+
+async function freeTcpPorts(host: string, count: number): Promise<number[]> {
+  const servers: net.Server[] = [];
+  try {
+    const ports: number[] = [];
+    for (let i = 0; i < count; i++) {
+      const s = net.createServer();
+      servers.push(s);
+      await new Promise<void>((res, rej) => {
+        s.once('error', rej);
+        s.listen({ host, port: 0 }, () => res());
+      });
+      ports.push((s.address() as net.AddressInfo).port);
+    }
+    return ports;
+  } finally {
+    await Promise.all(servers.map((s) => new Promise<void>((res) => s.close(() => res()))));
+  }
+}
+
+function tail(file: string, lines: number): string {
+  try {
+    const all = readFileSync(file, 'utf8').trimEnd().split('\n');
+    return all.slice(-lines).join('\n');
+  } catch {
+    return '(no log)';
+  }
+}
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+export class BuiltinTarget implements Target {
+  readonly nodes: readonly string[];
+  readonly mode: ModeName;
+  private readonly options: ModeOptions;
+  private readonly dir: string;
+  private specs: NodeSpec[] = [];
+  private sockets: string | undefined;
+  private readonly running = new Map<string, Running>();
+  private state: 'new' | 'up' | 'down' = 'new';
+
+  constructor(private readonly config: BuiltinTargetOptions) {
+    if (!(MODE_NAMES as readonly string[]).includes(config.mode)) throw new Error(`builtin target: unknown mode ${JSON.stringify(config.mode)} (known: ${MODE_NAMES.join(', ')})`);
+    if (typeof config.dir !== 'string' || config.dir === '') throw new Error('builtin target: dir (the run\'s store dir) is required');
+    this.mode = config.mode;
+    this.nodes = nodeNames(config.nodes);
+    this.options = config.options ?? {};
+    this.dir = resolve(config.dir);
+  }
+
+  logDir(node: string): string {
+    return join(this.dir, 'logs', node);
+  }
+
+  dataDir(node: string): string {
+    return join(this.dir, 'data', node);
+  }
+
+  logs(node: string): string[] {
+    this.check(node);
+    return [join(this.logDir(node), 'node.log')];
+  }
+
+  /** The address clients of `node` connect to (after setup). */
+  clientAddress(node: string): string {
+    return this.spec(node).client;
+  }
+
+  /** The pid of the node's process, if it is running. */
+  pid(node: string): number | undefined {
+    return this.running.get(node)?.pid;
+  }
+
+  async setup(): Promise<void> {
+    if (this.state === 'up') throw new Error('builtin target: setup called twice without teardown');
+    this.state = 'up';
+    try {
+      this.specs = await this.addresses();
+      for (const n of this.nodes) {
+        // A fresh cluster starts empty; start() after kill keeps the data.
+        rmSync(this.dataDir(n), { recursive: true, force: true });
+        mkdirSync(this.dataDir(n), { recursive: true });
+        mkdirSync(this.logDir(n), { recursive: true });
+      }
+      for (const n of this.nodes) this.spawn(n);
+      await Promise.all(this.nodes.map((n) => this.waitReady(n)));
+    } catch (e) {
+      await this.teardown();
+      throw e;
+    }
+  }
+
+  async teardown(): Promise<void> {
+    if (this.state === 'down') return;
+    this.state = 'down';
+    await Promise.all([...this.running.keys()].map((n) => this.stopProcess(n)));
+    if (this.sockets) rmSync(this.sockets, { recursive: true, force: true });
+    this.sockets = undefined;
+  }
+
+  async start(node: string): Promise<void> {
+    this.check(node);
+    this.requireUp('start');
+    if (this.running.has(node)) return;
+    this.spawn(node);
+    await this.waitReady(node);
+  }
+
+  async kill(node: string): Promise<void> {
+    this.check(node);
+    await this.stopProcess(node);
+  }
+
+  async pause(node: string): Promise<void> {
+    this.check(node);
+    const r = this.running.get(node);
+    if (!r) throw new Error(`builtin target: cannot pause ${node}: it is not running`);
+    process.kill(r.pid, 'SIGSTOP');
+  }
+
+  async resume(node: string): Promise<void> {
+    this.check(node);
+    const r = this.running.get(node);
+    if (!r) throw new Error(`builtin target: cannot resume ${node}: it is not running`);
+    process.kill(r.pid, 'SIGCONT');
+  }
+
+  async primaries(): Promise<string[]> {
+    if (this.mode === 'leader-follower-sync' || this.mode === 'leader-follower-async') return [this.nodes[0]];
+    return [...this.nodes];
+  }
+
+  client(node: string): Client {
+    return new BuiltinClient(node, this.spec(node).client, { timeoutMs: this.config.clientTimeoutMs });
+  }
+
+  /** The command that runs `node`: the one place to change how nodes are started. */
+  nodeCommand(node: string): NodeCommand {
+    const config: NodeConfig = {
+      self: node,
+      mode: this.mode,
+      options: this.options,
+      nodes: this.specs,
+      dataDir: this.dataDir(node),
+      parentPid: process.pid,
+      pidDir: join(this.dir, 'data'),
+    };
+    const command: NodeCommand = { file: process.execPath, args: [nodeMainPath(), JSON.stringify(config)] };
+    return this.config.wrapCommand ? this.config.wrapCommand(node, command) : command;
+  }
+
+  private spec(node: string): NodeSpec {
+    this.check(node);
+    const s = this.specs.find((x) => x.name === node);
+    if (!s) throw new Error(`builtin target: ${node} has no address yet (call setup first)`);
+    return s;
+  }
+
+  private check(node: string): void {
+    if (!this.nodes.includes(node)) throw new Error(`builtin target: no node ${JSON.stringify(node)} (nodes: ${this.nodes.join(', ')})`);
+  }
+
+  private requireUp(what: string): void {
+    if (this.state !== 'up') throw new Error(`builtin target: cannot ${what}: the cluster is not set up`);
+  }
+
+  private async addresses(): Promise<NodeSpec[]> {
+    const listen = this.config.listen ?? 'unix';
+    let pick: (node: string, index: number) => NodeAddresses;
+    if (typeof listen === 'function') {
+      pick = listen;
+    } else {
+      const kinds = typeof listen === 'string' ? { client: listen, peer: listen } : { client: listen.client ?? 'unix', peer: listen.peer ?? 'unix' };
+      const host = (typeof listen === 'object' ? listen.host : undefined) ?? '127.0.0.1';
+      const tcpCount = (kinds.client === 'tcp' ? 1 : 0) + (kinds.peer === 'tcp' ? 1 : 0);
+      const ports = tcpCount > 0 ? await freeTcpPorts(host, tcpCount * this.nodes.length) : [];
+      if (kinds.client === 'unix' || kinds.peer === 'unix') this.sockets = socketDir();
+      const hostPart = host.includes(':') ? `[${host}]` : host;
+      pick = (node) => ({
+        client: kinds.client === 'tcp' ? `tcp:${hostPart}:${ports.shift()}` : `unix:${join(this.sockets!, `${node}.c.sock`)}`,
+        peer: kinds.peer === 'tcp' ? `tcp:${hostPart}:${ports.shift()}` : `unix:${join(this.sockets!, `${node}.p.sock`)}`,
+      });
+    }
+    return this.nodes.map((name, i) => {
+      const a = pick(name, i);
+      for (const which of ['client', 'peer'] as const) {
+        try {
+          parseAddress(a[which]);
+        } catch (e) {
+          throw new Error(`builtin target: ${name}'s ${which} ${(e as Error).message}${a[which].startsWith('unix:') ? ` (limit ${MAX_SOCKET_PATH_BYTES} bytes)` : ''}`);
+        }
+      }
+      return { name, client: a.client, peer: a.peer };
+    });
+  }
+
+  private spawn(node: string): void {
+    const cmd = this.nodeCommand(node);
+    const log = this.logs(node)[0];
+    mkdirSync(dirname(log), { recursive: true });
+    // The node writes to the file itself (an inherited fd), so its log does not pass through us.
+    const fd = openSync(log, 'a');
+    let proc: NodeProcess;
+    try {
+      proc = runNodeProcess(cmd, fd);
+    } finally {
+      closeSync(fd);
+    }
+    if (proc.pid === undefined) throw new Error(`builtin target: could not start ${node} (${cmd.file}); see ${log}`);
+    const r: Running = { proc, pid: proc.pid, done: false, exited: Promise.resolve() };
+    r.exited = proc.then(
+      (result) => {
+        r.done = true;
+        r.ending = result.signal ? `signal ${result.signal}` : `code ${result.exitCode}`;
+      },
+      () => {
+        r.done = true;
+      },
+    );
+    this.running.set(node, r);
+    void r.exited.then(() => {
+      if (this.running.get(node) === r) this.running.delete(node);
+    });
+  }
+
+  private async waitReady(node: string): Promise<void> {
+    const limit = this.config.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS;
+    const deadline = Date.now() + limit;
+    const address = parseAddress(this.spec(node).client);
+    const log = this.logs(node)[0];
+    const r = this.running.get(node);
+    for (;;) {
+      if (!r || r.done) {
+        throw new Error(`builtin target: node ${node} exited${r?.ending ? ` (${r.ending})` : ''} before it came up; the end of ${log}:\n${tail(log, LOG_TAIL_LINES)}`);
+      }
+      try {
+        const res = await requestOnce(address, 'GET', '/status', undefined, { timeoutMs: 500 });
+        if (res.status === 200) return;
+      } catch {
+        // Not listening yet.
+      }
+      if (Date.now() > deadline) {
+        throw new Error(`builtin target: node ${node} did not answer on ${this.spec(node).client} within ${limit} ms; the end of ${log}:\n${tail(log, LOG_TAIL_LINES)}`);
+      }
+      await sleep(25);
+    }
+  }
+
+  private async stopProcess(node: string): Promise<void> {
+    const r = this.running.get(node);
+    if (!r) return;
+    try {
+      process.kill(r.pid, 'SIGKILL');
+    } catch {
+      // Already gone.
+    }
+    await r.exited;
+    if (this.running.get(node) === r) this.running.delete(node);
+  }
+}
+
+export function createBuiltinTarget(options: BuiltinTargetOptions): BuiltinTarget {
+  return new BuiltinTarget(options);
+}
