@@ -11,7 +11,9 @@ const results = join(root, '.vitest-results.json');
 
 // System packages the tests need, as [command that proves it is there, Debian package].
 // Tests never skip because one is missing: we install it, or fail saying why.
-const SYSTEM_PACKAGES = [];
+const SYSTEM_PACKAGES = [
+  ['chromium', 'chromium'],
+];
 
 async function have(command) {
   return (await execa('sh', ['-c', 'command -v "$1"', 'sh', command], { reject: false })).exitCode === 0;
