@@ -4,6 +4,7 @@ import { InputError } from '../histories/errors.js';
 import { FORMATS } from '../histories/formats.js';
 import { version } from './version.js';
 import type { Io } from './check.js';
+import type { TestArgs } from './test.js';
 
 /**
  * The registered checkers' names, for --help without loading every checker at start-up
@@ -12,6 +13,12 @@ import type { Io } from './check.js';
 export const CHECKER_NAMES = [
   'stats', 'perf', 'linearizable', 'sequential', 'list-append', 'rw-register', 'causal', 'session', 'staleness',
   'set', 'set-full', 'convergence', 'replica-diff', 'counter', 'bank', 'queue', 'total-queue', 'unique-ids',
+];
+
+/** The built-in store's modes and the workloads, for --help (tests keep them equal to the code). */
+export const MODES = ['leader-follower-sync', 'leader-follower-async', 'multi-leader-lww', 'multi-leader-vv', 'sharded', 'crdt'];
+export const WORKLOAD_NAMES = [
+  'register', 'set', 'counter', 'bank', 'list-append', 'rw-register', 'queue', 'unique-ids', 'g-counter', 'pn-counter', 'or-set',
 ];
 
 // A reader that stops early (`| head`) closes the pipe: that is the reader's choice, not an error.
@@ -83,6 +90,77 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
       },
     )
     .command(
+      'test',
+      'run a test: clients and faults against a cluster (the built-in store by default), then check what happened',
+      (y) =>
+        y
+          .option('config', { type: 'string', describe: 'a JSON test config (schemas/test-config.schema.json); flags override its fields' })
+          .option('target', { type: 'string', describe: 'the system under test (default builtin)' })
+          .option('mode', { type: 'string', describe: `builtin replication mode: ${MODES.join(', ')} (default leader-follower-sync)` })
+          .option('workload', { type: 'string', describe: `what the clients do: ${WORKLOAD_NAMES.join(', ')} (default register)` })
+          .option('option', { type: 'string', describe: 'a workload option KEY=VALUE (JSON when it parses), e.g. --option keys=5; repeatable' })
+          .option('nodes', { type: 'number', describe: 'cluster size (default 3)' })
+          .option('concurrency', { type: 'number', describe: 'client threads (default 10)' })
+          .option('time-limit', { type: 'number', describe: 'seconds of the main phase (default 30)' })
+          .option('rate', { type: 'number', describe: 'client ops per second in all (default 100; 0 = unlimited)' })
+          .option('nemesis', { type: 'string', describe: 'faults, comma-separated: kill, pause (default none)' })
+          .option('nemesis-interval', { type: 'number', describe: 'seconds between fault changes (default 5)' })
+          .option('op-timeout', { type: 'number', describe: 'seconds before a client op is recorded as info (default 5)' })
+          .option('quiesce', { type: 'number', describe: 'seconds between healing and the final reads (default 2)' })
+          .option('seed', { type: 'number', describe: 'replays a schedule (default random, recorded in test.json)' })
+          .option('test-count', { type: 'number', describe: 'runs, with seeds seed, seed+1, … (default 1)' })
+          .option('store', { type: 'string', describe: 'where runs are stored (default ./store; STORE/latest is the newest)' })
+          .option('json', { type: 'boolean', default: false, describe: 'one JSON result per run on stdout' })
+          .option('junit', { type: 'string', describe: 'write JUnit XML (a testcase per run) to FILE' })
+          .option('progress', { type: 'boolean', describe: 'show progress on stderr (default on; --no-progress)' })
+          .example('faultline test', 'a 30-second register test against a 3-node leader-follower-sync cluster')
+          .example('faultline test --mode leader-follower-async --time-limit 10', 'see stale follower reads found')
+          .example('faultline test --workload set --mode multi-leader-lww --nemesis pause', 'lost updates under pauses')
+          .epilogue('Exit codes: 0 valid, 1 invalid, 2 unknown, 3 the run or its config failed (over several runs: 3, then 1, then 2).'),
+      async (a) => {
+        const { runTest } = await import('./test.js');
+        const option = a.option === undefined ? undefined : ([] as string[]).concat(a.option as string | string[]);
+        const controller = new AbortController();
+        let signals = 0;
+        const onSignal = (sig: NodeJS.Signals) => {
+          signals++;
+          if (signals === 1) {
+            io.stderr(`faultline: ${sig}: stopping — healing faults, stopping nodes, checking what was recorded (again to quit at once)`);
+            controller.abort();
+          } else process.exit(130);
+        };
+        process.on('SIGINT', onSignal);
+        process.on('SIGTERM', onSignal);
+        try {
+          code = await runTest({ ...a, option, timeLimit: a.timeLimit, testCount: a.testCount, nemesisInterval: a.nemesisInterval, opTimeout: a.opTimeout } as TestArgs, io, controller.signal);
+        } finally {
+          process.off('SIGINT', onSignal);
+          process.off('SIGTERM', onSignal);
+        }
+      },
+    )
+    .command(
+      'analyze <dir>',
+      're-check a stored run (STORE/<test>/<time>, or STORE for the latest), e.g. one that was killed',
+      (y) =>
+        y
+          .positional('dir', { type: 'string', demandOption: true, describe: 'run folder or store' })
+          .option('json', { type: 'boolean', default: false, describe: 'the result as JSON on stdout' }),
+      async (a) => {
+        const { runAnalyze } = await import('./analyze.js');
+        code = await runAnalyze({ dir: a.dir as string, json: a.json }, io);
+      },
+    )
+    .command(
+      'report <dir>',
+      "re-render a stored run's report.html",
+      (y) => y.positional('dir', { type: 'string', demandOption: true, describe: 'run folder or store' }),
+      async (a) => {
+        const { runReport } = await import('./analyze.js');
+        code = await runReport({ dir: a.dir as string }, io);
+      },
+    )
+    .command(
       'convert <input>',
       'convert a history to JSONL or Jepsen EDN',
       (y) =>
@@ -96,7 +174,7 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
         code = await runConvert({ input: a.input as string, to: a.to, format: a.format, output: a.output }, io);
       },
     )
-    .demandCommand(1, 'name a command: check or convert (faultline --help lists them)')
+    .demandCommand(1, 'name a command: test, check, analyze, report or convert (faultline --help lists them)')
     .strict()
     .exitProcess(false)
     .fail((msg, err) => {

@@ -1,0 +1,150 @@
+// `faultline test`: run a test against a cluster (the built-in store by default), print the
+// verdict, exit with the CI code. Flags override a --config file field by field.
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
+import { combineExitCodes, type FileOutcome } from '../checker/check-file.js';
+import { InputError } from '../histories/errors.js';
+import { junitXml } from '../report/junit.js';
+import { resolveConfig, type TestConfig } from '../runner/config.js';
+import { run, type RunOutcome } from '../runner/run.js';
+import { RUN_FILES } from '../runner/store.js';
+import { parseCheckerOptions, type Io } from './check.js';
+import { version } from './version.js';
+
+export interface TestArgs {
+  config?: string;
+  target?: string;
+  mode?: string;
+  workload?: string;
+  nodes?: number;
+  concurrency?: number;
+  timeLimit?: number;
+  rate?: number;
+  seed?: number;
+  testCount?: number;
+  store?: string;
+  nemesis?: string;
+  nemesisInterval?: number;
+  opTimeout?: number;
+  quiesce?: number;
+  option?: string[];
+  json?: boolean;
+  junit?: string;
+  /** Show progress; default: on, updating in place when stderr is a terminal. */
+  progress?: boolean;
+}
+
+function readRawConfig(path: string): { raw: Record<string, unknown>; text: string } {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new InputError(`cannot read config ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (e) {
+    const m = /position (\d+)/.exec((e as Error).message);
+    const line = m ? text.slice(0, Number(m[1])).split('\n').length : undefined;
+    throw new InputError(`${path}${line ? `:${line}` : ''}: not valid JSON (${(e as Error).message})`);
+  }
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw new InputError(`${path}:1: a test config must be a JSON object`);
+  return { raw: raw as Record<string, unknown>, text };
+}
+
+function sub(o: Record<string, unknown>, key: string): Record<string, unknown> {
+  const v = o[key];
+  if (v === undefined) return (o[key] = {});
+  return v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : (o[key] = {});
+}
+
+/** The resolved config: the file (if any), then each flag given on top. */
+export function configFromArgs(args: TestArgs): TestConfig {
+  const file = args.config !== undefined ? readRawConfig(args.config) : undefined;
+  const raw: Record<string, unknown> = file ? structuredClone(file.raw) : {};
+  const set = (o: Record<string, unknown>, k: string, v: unknown) => {
+    if (v !== undefined) o[k] = v;
+  };
+  if (args.target !== undefined) sub(raw, 'target').type = args.target;
+  if (args.mode !== undefined) sub(raw, 'target').mode = args.mode;
+  if (args.nodes !== undefined) sub(raw, 'target').nodes = args.nodes;
+  if (args.workload !== undefined) sub(raw, 'workload').name = args.workload;
+  if (args.option !== undefined && args.option.length > 0) {
+    const w = sub(raw, 'workload');
+    w.options = { ...(typeof w.options === 'object' && w.options !== null ? w.options : {}), ...parseCheckerOptions(args.option) };
+  }
+  if (args.nemesis !== undefined) sub(raw, 'nemesis').faults = args.nemesis === 'none' || args.nemesis === '' ? [] : args.nemesis.split(',').map((s) => s.trim());
+  if (args.nemesisInterval !== undefined) sub(raw, 'nemesis').interval = args.nemesisInterval;
+  set(raw, 'concurrency', args.concurrency);
+  set(raw, 'timeLimit', args.timeLimit);
+  set(raw, 'rate', args.rate);
+  set(raw, 'seed', args.seed);
+  set(raw, 'testCount', args.testCount);
+  set(raw, 'store', args.store);
+  set(raw, 'opTimeout', args.opTimeout);
+  set(raw, 'quiesce', args.quiesce);
+  const source = file ? args.config! : 'flags';
+  return resolveConfig(raw, source, file?.text);
+}
+
+function verdictWord(v: unknown): string {
+  return v === true ? 'valid' : v === false ? 'INVALID' : 'unknown';
+}
+
+/** One line per checker that did not pass, with its explanation. */
+function failingCheckers(results: Record<string, unknown>): string[] {
+  const out: string[] = [];
+  for (const [name, r] of Object.entries(results)) {
+    if (r === null || typeof r !== 'object' || !('valid' in r)) continue;
+    const res = r as { valid: unknown; explanation?: unknown };
+    if (res.valid === true) continue;
+    out.push(`  ${name}: ${verdictWord(res.valid)}${typeof res.explanation === 'string' ? ` — ${res.explanation}` : ''}`);
+  }
+  return out;
+}
+
+function summaryLines(o: RunOutcome): string[] {
+  const r = o.results;
+  const where = relative(process.cwd(), join(o.dir, RUN_FILES.report)) || join(o.dir, RUN_FILES.report);
+  const lines = [`${r.test}: ${verdictWord(r.valid)} · ${r.invocations} ops · seed ${r.seed} · report ${where}`];
+  if (r.error !== undefined) lines.push(`  the run ended early: ${r.error}`);
+  if (r.valid !== true) lines.push(...failingCheckers(r));
+  const st = r.staleness as { stale?: number; reads?: number; versionsBehind?: { max: number }; lagMs?: { p50: number; max: number } } | undefined;
+  if (st && typeof st.stale === 'number' && st.stale > 0 && st.lagMs && st.versionsBehind) {
+    lines.push(`  staleness: ${st.stale} of ${st.reads} reads stale, up to ${st.versionsBehind.max} versions behind; lag p50 ${st.lagMs.p50.toFixed(1)} ms, max ${st.lagMs.max.toFixed(1)} ms`);
+  }
+  return lines;
+}
+
+export async function runTest(args: TestArgs, io: Io, signal?: AbortSignal): Promise<number> {
+  const config = configFromArgs(args);
+  const outcomes: RunOutcome[] = [];
+  const junit: FileOutcome[] = [];
+  const showProgress = args.progress !== false && !args.json;
+  for (let k = 0; k < config.testCount; k++) {
+    const c: TestConfig = { ...config, seed: (config.seed + k) >>> 0 };
+    if (config.testCount > 1) io.stderr(`run ${k + 1} of ${config.testCount} (seed ${c.seed})`);
+    const started = Date.now();
+    const o = await run(c, {
+      version,
+      signal,
+      log: (line) => io.stderr(line),
+      progress: showProgress ? { tty: process.stderr.isTTY === true, write: (t) => process.stderr.write(t) } : undefined,
+    });
+    outcomes.push(o);
+    junit.push({ file: o.dir, checker: c.workload.name, elapsedMs: Date.now() - started, result: o.results, warnings: [], ...(o.exitCode === 3 ? { error: o.results.error ?? 'the run failed' } : {}) });
+    if (args.json) io.stdout(JSON.stringify({ ...o.results, dir: o.dir }));
+    else for (const line of summaryLines(o)) io.stdout(line);
+    if (signal?.aborted) break;
+  }
+  if (args.junit !== undefined) {
+    try {
+      mkdirSync(dirname(args.junit), { recursive: true });
+      writeFileSync(args.junit, junitXml(junit, 'faultline test'));
+    } catch (e) {
+      throw new InputError(`cannot write --junit ${args.junit}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    }
+  }
+  return combineExitCodes(outcomes.map((o) => o.exitCode));
+}

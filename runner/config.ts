@@ -1,0 +1,166 @@
+// A test's configuration: what `faultline test` flags or `--config FILE` describe. One JSON Schema
+// (published as schemas/test-config.schema.json) validates both, fills in the defaults, and names
+// the field (and, for a file, its line) of the first thing wrong.
+import { readFileSync } from 'node:fs';
+import { Ajv, type ErrorObject } from 'ajv';
+import { InputError, show } from '../histories/errors.js';
+import { MODE_NAMES, type ModeName } from '../targets/builtin/mode.js';
+import { getWorkload } from '../workloads/index.js';
+import { jsonValueLines, lineOfPointer } from './json-lines.js';
+
+export const FAULT_NAMES = ['kill', 'pause'] as const;
+export type FaultName = (typeof FAULT_NAMES)[number];
+
+export interface TargetConfig {
+  type: 'builtin';
+  mode: ModeName;
+  nodes: number;
+  options: Record<string, unknown>;
+}
+
+export interface TestConfig {
+  name: string;
+  target: TargetConfig;
+  workload: { name: string; options: Record<string, unknown> };
+  /** Client threads. */
+  concurrency: number;
+  /** Seconds of the main phase. */
+  timeLimit: number;
+  /** Client ops per second over all threads; 0 = as fast as the clients go. */
+  rate: number;
+  seed: number;
+  /** Runs of the same test, each with seed + run number. */
+  testCount: number;
+  /** Seconds a client op may take before it is recorded as info and its thread moves on. */
+  opTimeout: number;
+  nemesis: { faults: FaultName[]; interval: number };
+  /** Seconds between healing and the final phase, for replication to catch up. */
+  quiesce: number;
+  /** The store root: runs go to STORE/<name>/<timestamp>/. */
+  store: string;
+  /** Seconds the checkers may take before they give up (unknown). */
+  checkTimeout: number;
+}
+
+export const testConfigSchema = {
+  $schema: 'http://json-schema.org/draft-07/schema#',
+  $id: 'https://github.com/faultline/faultline/schemas/test-config.schema.json',
+  title: 'faultline test configuration',
+  description: 'What `faultline test --config FILE` runs. Every field is optional; defaults shown.',
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    name: { type: 'string', minLength: 1, pattern: '^[A-Za-z0-9._-]+$', description: 'The test name (a store folder). Default: WORKLOAD-MODE.' },
+    target: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        type: { const: 'builtin', default: 'builtin', description: 'The system under test.' },
+        mode: { enum: [...MODE_NAMES], description: 'The built-in store\'s replication mode. Default: the workload\'s natural one (leader-follower-sync for register).' },
+        nodes: { type: 'integer', minimum: 1, maximum: 32, default: 3 },
+        options: {
+          type: 'object',
+          additionalProperties: false,
+          default: {},
+          properties: {
+            replicationDelayMs: { type: 'number', minimum: 0, description: 'Async modes: ms before a write ships to peers.' },
+            antiEntropyMs: { type: 'number', exclusiveMinimum: 0, description: 'crdt: ms between anti-entropy rounds.' },
+            vnodes: { type: 'integer', minimum: 1, description: 'sharded: virtual nodes per node.' },
+            crdt: { enum: ['g-counter', 'pn-counter', 'or-set'], description: 'crdt: the CRDT type (the workload sets it).' },
+          },
+        },
+      },
+    },
+    workload: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        name: { type: 'string', default: 'register' },
+        options: { type: 'object', default: {}, description: 'Workload options (docs/workloads.md).' },
+      },
+    },
+    concurrency: { type: 'integer', minimum: 1, maximum: 10000, default: 10 },
+    timeLimit: { type: 'number', exclusiveMinimum: 0, default: 30, description: 'Seconds of the main phase.' },
+    rate: { type: 'number', minimum: 0, default: 100, description: 'Client ops per second over all threads; 0 = unlimited.' },
+    seed: { type: 'integer', minimum: 0, maximum: 4294967295, description: 'Default: chosen at random and recorded in test.json.' },
+    testCount: { type: 'integer', minimum: 1, default: 1 },
+    opTimeout: { type: 'number', exclusiveMinimum: 0, default: 5, description: 'Seconds before a client op is recorded as info.' },
+    nemesis: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        faults: { type: 'array', items: { enum: [...FAULT_NAMES] }, uniqueItems: true, default: [] },
+        interval: { type: 'number', exclusiveMinimum: 0, default: 5, description: 'Seconds between a fault starting and stopping, and between faults.' },
+      },
+    },
+    quiesce: { type: 'number', minimum: 0, default: 2, description: 'Seconds between healing and the final phase.' },
+    store: { type: 'string', minLength: 1, default: 'store' },
+    checkTimeout: { type: 'number', exclusiveMinimum: 0, default: 120, description: 'Seconds the checkers may take.' },
+  },
+} as const;
+
+const ajv = new Ajv({ allErrors: false, strict: true, useDefaults: true });
+const validate = ajv.compile(testConfigSchema);
+
+function describe(err: ErrorObject, data: unknown): { pointer: string; text: string } {
+  const path = err.instancePath.split('/').slice(1);
+  let value: unknown = data;
+  for (const p of path) value = (value as Record<string, unknown> | undefined)?.[p];
+  const field = path.join('.') || '(top level)';
+  const p = err.params as Record<string, unknown>;
+  switch (err.keyword) {
+    case 'additionalProperties':
+      return {
+        pointer: err.instancePath,
+        text: `unknown field "${[...path, p.additionalProperty].join('.')}"`,
+      };
+    case 'enum':
+      return { pointer: err.instancePath, text: `"${field}" must be one of ${(p.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}, got ${show(value)}` };
+    case 'const':
+      return { pointer: err.instancePath, text: `"${field}" must be ${JSON.stringify(p.allowedValue)}, got ${show(value)}` };
+    default:
+      return { pointer: err.instancePath, text: `"${field}" ${err.message ?? 'is not valid'}, got ${show(value)}` };
+  }
+}
+
+/**
+ * A complete TestConfig from a partial one (flags, or a parsed file): validated, defaults filled,
+ * a random seed chosen when none is given. `source` names where it came from for errors: a file
+ * path (then `text` lets errors name the line) or e.g. "flags".
+ */
+export function resolveConfig(raw: unknown, source = 'config', text?: string): TestConfig {
+  const data = structuredClone(raw ?? {}) as Record<string, unknown>;
+  if (!validate(data)) {
+    const { pointer, text: why } = describe(validate.errors![0], data);
+    const line = text === undefined ? undefined : lineOfPointer(jsonValueLines(text), pointer);
+    throw new InputError(`${source}${line === undefined ? '' : `:${line}`}: ${why}`);
+  }
+  const c = data as unknown as TestConfig;
+  c.seed ??= Math.floor(Math.random() * 2 ** 32);
+  c.target.mode ??= getWorkload(c.workload.name).modes[0] as ModeName;
+  c.name ??= `${c.workload.name}-${c.target.mode}`;
+  return c;
+}
+
+/** Reads and resolves a JSON config file; errors name the file, line and field. */
+export function readConfigFile(path: string): TestConfig {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new InputError(`cannot read config ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (e) {
+    const m = /position (\d+)/.exec((e as Error).message);
+    const line = m ? text.slice(0, Number(m[1])).split('\n').length : undefined;
+    throw new InputError(`${path}${line ? `:${line}` : ''}: not valid JSON (${(e as Error).message})`);
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new InputError(`${path}:1: a test config must be a JSON object`);
+  return resolveConfig(parsed, path, text);
+}

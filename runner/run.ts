@@ -1,0 +1,204 @@
+// run(test): the whole of `faultline test` as a library call. Cluster up → setup ops → the main
+// phase (clients under the workload's generator, the nemesis under its schedule, for the time
+// limit) → heal, quiesce, final reads → teardown → checkers → results.json and report.html. Every
+// op reaches history.jsonl as it happens; faults are healed and nodes stopped on every way out
+// (normal end, error, SIGINT/SIGTERM); a run that fails midway still checks what it recorded.
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Result, Validity } from '../checker/types.js';
+import { InputError } from '../histories/errors.js';
+import { History } from '../histories/history.js';
+import { faultSchedule } from '../nemesis/schedule.js';
+import { Nemesis } from '../nemesis/nemesis.js';
+import { killFault, pauseFault } from '../nemesis/process-faults.js';
+import type { Fault } from '../nemesis/types.js';
+import type { Target } from '../targets/types.js';
+import { clients, nemesis as onNemesis } from '../workloads/generator/threads.js';
+import { stagger, timeLimit } from '../workloads/generator/time.js';
+import { Random } from '../workloads/generator/random.js';
+import type { GenLike } from '../workloads/generator/types.js';
+import { getWorkload } from '../workloads/index.js';
+import { workloadOptions } from '../workloads/options.js';
+import type { Workload, WorkloadOptions } from '../workloads/types.js';
+import type { TestConfig } from './config.js';
+import { Driver } from './driver.js';
+import { Progress, type ProgressOptions } from './progress.js';
+import { Recorder } from './recorder.js';
+import { createRunDir, RUN_FILES } from './store.js';
+import { createTarget } from './targets.js';
+import { checkRun, writeRunOutputs } from './analyze.js';
+
+export type ExitCode = 0 | 1 | 2 | 3;
+
+export interface RunOptions {
+  /** Show progress (see runner/progress.ts); omit for none. */
+  progress?: Omit<ProgressOptions, 'timeLimit'>;
+  /** Aborting it stops the run early: no new ops, heal, teardown, check what was recorded. */
+  signal?: AbortSignal;
+  /** Lines for the person running the test (phases, warnings). */
+  log?: (line: string) => void;
+  /** faultline's version, recorded in test.json. */
+  version?: string;
+  /** Replaces the target the config names (tests and the harness benchmark). */
+  target?: Target;
+}
+
+export interface RunOutcome {
+  dir: string;
+  exitCode: ExitCode;
+  results: RunResults;
+}
+
+export interface RunResults extends Result {
+  test: string;
+  seed: number;
+  invocations: number;
+  exitCode: ExitCode;
+  /** Why the run ended early, when it did. */
+  error?: string;
+}
+
+export function exitCodeOfValidity(v: Validity): ExitCode {
+  return v === true ? 0 : v === false ? 1 : 2;
+}
+
+function resolveWorkload(config: TestConfig): { workload: Workload; options: WorkloadOptions } {
+  const workload = getWorkload(config.workload.name);
+  const own = workloadOptions(workload, config.workload.options, 'workload.options');
+  const nodes = Array.from({ length: config.target.nodes }, (_, i) => `n${i + 1}`);
+  return { workload, options: { ...own, nodes, concurrency: config.concurrency } };
+}
+
+function faultsFor(config: TestConfig, target: Target): Fault[] {
+  const all: Record<string, (t: Target) => Fault> = { kill: killFault, pause: pauseFault };
+  return config.nemesis.faults.map((name) => all[name](target));
+}
+
+/** Runs one test; never throws for a run that started (the outcome says what went wrong). */
+export async function run(config: TestConfig, options: RunOptions = {}): Promise<RunOutcome> {
+  const log = options.log ?? (() => {});
+  const { workload, options: wopts } = resolveWorkload(config); // bad options fail before anything starts
+  workload.generator(wopts); // some option mistakes show only when the generator is made
+  if (workload.final && config.concurrency < config.target.nodes) {
+    throw new InputError(`the ${workload.name} workload ends with a read on every node, so concurrency (${config.concurrency}) must be at least the number of nodes (${config.target.nodes})`);
+  }
+  if (!workload.modes.includes(config.target.mode)) {
+    log(`note: the ${workload.name} workload is meant for ${workload.modes.join(', ')}; running it on ${config.target.mode} anyway`);
+  }
+  const targetOptions = { ...(workload.targetOptions?.(wopts) ?? {}), ...config.target.options };
+  const dir = createRunDir(config.store, config.name);
+  writeFileSync(
+    join(dir, RUN_FILES.test),
+    // `faultline` holds what the run derived (not config): loading test.json again ignores it.
+    JSON.stringify({ ...config, workload: { name: workload.name, options: strip(wopts) }, faultline: { version: options.version, targetOptions } }, null, 2) + '\n',
+  );
+  log(`store: ${dir}`);
+
+  const recorder = new Recorder(join(dir, RUN_FILES.history));
+  const target = options.target ?? createTarget({ ...config.target, options: targetOptions }, dir);
+  const nemesis = new Nemesis(faultsFor(config, target));
+  let phase = 'setup';
+  let mainStart: number | undefined;
+  const driver = new Driver({
+    concurrency: config.concurrency,
+    random: new Random(config.seed),
+    recorder,
+    nodeOf: (t) => target.nodes[t % target.nodes.length],
+    client: (node) => target.client(node),
+    nemesis: (op) => nemesis.perform(op.f, op.value),
+    opTimeoutNs: config.opTimeout * 1e9,
+  });
+  const progress = options.progress
+    ? new Progress(
+        {
+          ops: recorder.ops,
+          elapsed: () => (mainStart === undefined ? 0 : (driver.now() - mainStart) / 1e9),
+          faults: () => nemesis.active(),
+          phase: () => phase,
+        },
+        { ...options.progress, timeLimit: config.timeLimit },
+      )
+    : undefined;
+
+  let failure: string | undefined;
+  const onAbort = () => {
+    failure ??= 'interrupted';
+    driver.stop();
+  };
+  if (options.signal?.aborted) onAbort();
+  options.signal?.addEventListener('abort', onAbort, { once: true });
+  try {
+    log(`starting ${target.nodes.length} ${config.target.mode} nodes`);
+    await target.setup();
+    if (driver.isStopped) throw new Error('interrupted');
+    progress?.start();
+    for (const op of workload.setup?.(wopts) ?? []) await driver.runPhase(clients(op));
+
+    phase = 'running';
+    mainStart = driver.now();
+    const limitNs = config.timeLimit * 1e9;
+    const clientGen: GenLike = config.rate > 0 ? stagger(1e9 / config.rate, workload.generator(wopts)) : workload.generator(wopts);
+    await driver.runPhase(
+      clients(timeLimit(limitNs, clientGen), timeLimit(limitNs, faultSchedule(config.nemesis.faults, config.nemesis.interval * 1e9, target.nodes))),
+    );
+
+    phase = 'healing';
+    const active = nemesis.active();
+    if (active.length > 0) await driver.runPhase(onNemesis(active.map((f) => ({ f: `stop-${f}`, value: null }))), { final: true });
+    if (!driver.isStopped && workload.final) {
+      phase = 'quiescing';
+      await sleepUnlessStopped(config.quiesce * 1000, options.signal);
+      phase = 'final reads';
+      await driver.runPhase(clients(workload.final(wopts)), { final: true });
+    }
+  } catch (e) {
+    failure ??= e instanceof Error ? e.message : String(e);
+  } finally {
+    progress?.stop();
+    options.signal?.removeEventListener('abort', onAbort);
+    const unhealed = await nemesis.healAll();
+    if (unhealed.length > 0) failure ??= `could not heal: ${unhealed.join('; ')}`;
+    await driver.close();
+    await target.teardown().catch((e: Error) => {
+      failure ??= `teardown failed: ${e.message}`;
+    });
+    recorder.close();
+  }
+  if (failure) log(`the run ended early: ${failure}`);
+
+  phase = 'checking';
+  const history = new History(recorder.ops, { file: join(dir, RUN_FILES.history) });
+  log(`checking ${history.invocationCount} ops`);
+  const result = await checkRun(workload, wopts, history, config.checkTimeout);
+  const exitCode: ExitCode = failure === undefined ? exitCodeOfValidity(result.valid) : result.valid === false ? 1 : 3;
+  const results: RunResults = {
+    ...result,
+    test: config.name,
+    seed: config.seed,
+    invocations: history.invocationCount,
+    exitCode,
+    ...(failure !== undefined ? { error: failure } : {}),
+  };
+  await writeRunOutputs(dir, config as unknown as Record<string, unknown>, history, results);
+  return { dir, exitCode, results };
+}
+
+/** The workload options as the user would write them (nodes and concurrency are the test's own). */
+function strip(o: WorkloadOptions): Record<string, unknown> {
+  const { nodes: _n, concurrency: _c, ...own } = o;
+  return own;
+}
+
+function sleepUnlessStopped(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted || ms <= 0) return resolve();
+    const t = setTimeout(done, ms);
+    function done() {
+      clearTimeout(t);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}
+

@@ -1,0 +1,116 @@
+// `faultline test`, `analyze` and `report` as a user runs them: the exit codes, a run killed with
+// SIGKILL (its history still checkable, its nodes gone), and SIGINT (healed, torn down, checked).
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { execa } from 'execa';
+import { afterAll, describe, expect, it } from 'vitest';
+
+const bin = resolve('bin/faultline.js');
+const store = mkdtempSync(join(tmpdir(), 'faultline-cli-'));
+afterAll(() => rmSync(store, { recursive: true, force: true }));
+
+function faultline(args: string[], cwd = store) {
+  return execa(process.execPath, [bin, ...args], { cwd, reject: false, all: true });
+}
+
+/** Node processes whose command line mentions `text` (the built-in store's nodes). */
+function processesMentioning(text: string): number[] {
+  const pids: number[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name) || Number(name) === process.pid) continue;
+    try {
+      const cmd = readFileSync(`/proc/${name}/cmdline`, 'utf8');
+      if (cmd.includes('node-main') && cmd.includes(text)) pids.push(Number(name));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return pids;
+}
+
+async function waitFor(pred: () => boolean, ms: number): Promise<boolean> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    if (pred()) return true;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return pred();
+}
+
+function lines(path: string): number {
+  return existsSync(path) ? readFileSync(path, 'utf8').split('\n').filter(Boolean).length : 0;
+}
+
+describe('faultline test (CLI)', () => {
+  it('runs a short test, prints the verdict and exits 0; --json gives the result', async () => {
+    const dir = join(store, 'plain');
+    const r = await faultline(['test', '--time-limit', '2', '--store', dir, '--no-progress', '--seed', '3']);
+    expect(r.exitCode, r.all).toBe(0);
+    expect(r.stdout).toMatch(/^register-leader-follower-sync: valid · \d+ ops · seed 3 · report .*report\.html$/m);
+    const j = await faultline(['test', '--time-limit', '1', '--store', dir, '--json', '--workload', 'counter', '--mode', 'leader-follower-sync']);
+    expect(j.exitCode, j.all).toBe(0);
+    const result = JSON.parse(j.stdout);
+    expect(result.valid).toBe(true);
+    expect(result.counter.valid).toBe(true);
+  });
+
+  it('a bad config is one line naming the file, line and field, exit 3, and nothing starts', async () => {
+    const cfg = join(store, 'bad.json');
+    writeFileSync(cfg, '{\n  "workload": { "name": "register" },\n  "concurrency": -2\n}\n');
+    const r = await faultline(['test', '--config', cfg, '--store', join(store, 'bad')]);
+    expect(r.exitCode).toBe(3);
+    expect(r.stderr.trim()).toBe(`faultline: ${cfg}:3: "concurrency" must be >= 1, got -2`);
+    expect(existsSync(join(store, 'bad'))).toBe(false);
+    const w = await faultline(['test', '--workload', 'register', '--option', 'bogus=1', '--store', join(store, 'bad')]);
+    expect(w.exitCode).toBe(3);
+    expect(w.stderr).toMatch(/unknown option "bogus"/);
+  });
+
+  it('a run killed with SIGKILL leaves a history that analyze checks, and no node behind', async () => {
+    const dir = join(store, 'killed');
+    const child = execa(process.execPath, [bin, 'test', '--time-limit', '60', '--store', dir, '--no-progress', '--rate', '200'], { reject: false });
+    const history = () => {
+      const latest = join(dir, 'latest', 'history.jsonl');
+      return lines(latest);
+    };
+    expect(await waitFor(() => history() > 100, 30_000)).toBe(true);
+    expect(processesMentioning(dir).length).toBe(3);
+    child.kill('SIGKILL');
+    await child;
+    expect(await waitFor(() => processesMentioning(dir).length === 0, 10_000)).toBe(true);
+    expect(existsSync(join(dir, 'latest', 'results.json'))).toBe(false);
+
+    const a = await faultline(['analyze', dir]);
+    expect(a.exitCode, a.all).toBe(0);
+    expect(a.stdout).toMatch(/register-leader-follower-sync: valid · \d+ ops/);
+    const results = JSON.parse(readFileSync(join(dir, 'latest', 'results.json'), 'utf8'));
+    expect(results.analyzed).toBe(true);
+    expect(existsSync(join(dir, 'latest', 'report.html'))).toBe(true);
+
+    rmSync(join(dir, 'latest', 'report.html'));
+    const rep = await faultline(['report', join(dir, 'latest')]);
+    expect(rep.exitCode, rep.all).toBe(0);
+    expect(readFileSync(join(dir, 'latest', 'report.html'), 'utf8')).toMatch(/<svg/);
+  });
+
+  it('SIGINT stops the run early: nodes torn down, what was recorded checked, exit 3 with the reason', async () => {
+    const dir = join(store, 'interrupted');
+    const child = execa(process.execPath, [bin, 'test', '--time-limit', '60', '--store', dir, '--no-progress', '--nemesis', 'pause', '--nemesis-interval', '0.5'], { reject: false, all: true });
+    expect(await waitFor(() => lines(join(dir, 'latest', 'history.jsonl')) > 50, 30_000)).toBe(true);
+    child.kill('SIGINT');
+    const r = await child;
+    expect(r.exitCode, r.all).toBe(3);
+    expect(r.stdout).toMatch(/the run ended early: interrupted/);
+    expect(processesMentioning(dir)).toEqual([]);
+    const results = JSON.parse(readFileSync(join(dir, 'latest', 'results.json'), 'utf8'));
+    expect(results.error).toBe('interrupted');
+    expect(results.valid).toBe(true);
+  });
+
+  it('analyze and report name what is missing, exit 3', async () => {
+    const r = await faultline(['analyze', join(store, 'nowhere')]);
+    expect(r.exitCode).toBe(3);
+    expect(r.stderr).toMatch(/no such store folder/);
+  });
+});

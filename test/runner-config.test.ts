@@ -1,0 +1,55 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { resolveConfig, testConfigSchema } from '../runner/config.js';
+import { jsonValueLines } from '../runner/json-lines.js';
+
+describe('test config', () => {
+  it('fills every default, with a seed chosen and recorded', () => {
+    const c = resolveConfig({});
+    expect(c.target).toEqual({ type: 'builtin', mode: 'leader-follower-sync', nodes: 3, options: {} });
+    expect(c.workload).toEqual({ name: 'register', options: {} });
+    expect(c.timeLimit).toBe(30);
+    expect(c.name).toBe('register-leader-follower-sync');
+    expect(Number.isInteger(c.seed)).toBe(true);
+    expect(resolveConfig({ seed: 7 }).seed).toBe(7);
+  });
+
+  it("runs a workload on its natural mode unless a mode is given", () => {
+    expect(resolveConfig({ workload: { name: 'or-set' } }).target.mode).toBe('crdt');
+    expect(resolveConfig({ workload: { name: 'or-set' }, target: { mode: 'sharded' } }).target.mode).toBe('sharded');
+    expect(() => resolveConfig({ workload: { name: 'nope' } })).toThrow(/unknown workload/);
+  });
+
+  it('names the file, the line and the field of the first mistake', () => {
+    const text = '{\n  "concurrency": 4,\n  "target": {\n    "mode": "bogus"\n  }\n}\n';
+    expect(() => resolveConfig(JSON.parse(text), 'my.json', text)).toThrow(/^my\.json:4: "target\.mode" must be one of "leader-follower-sync".*got "bogus"$/);
+    const extra = '{\n  "timeLimit": 3,\n  "nemesis": { "faults": ["kill"], "every": 2 }\n}';
+    expect(() => resolveConfig(JSON.parse(extra), 'x.json', extra)).toThrow(/^x\.json:3: unknown field "nemesis\.every"$/);
+    expect(() => resolveConfig({ concurrency: 0 }, 'flags')).toThrow(/^flags: "concurrency" must be >= 1, got 0$/);
+  });
+
+  it('does not change what it was given', () => {
+    const raw = { target: { nodes: 5 } };
+    resolveConfig(raw);
+    expect(raw).toEqual({ target: { nodes: 5 } });
+  });
+
+  it('publishes the schema it validates with', () => {
+    const published = JSON.parse(readFileSync(new URL('../schemas/test-config.schema.json', import.meta.url), 'utf8'));
+    // Regenerate with: node -e "import('./dist/runner/config.js').then(m => fs.writeFileSync(…))" (see README).
+    expect(published).toEqual(JSON.parse(JSON.stringify(testConfigSchema)));
+  });
+});
+
+describe('jsonValueLines', () => {
+  it('finds the line of nested values, array elements and escaped keys', () => {
+    const text = '{\n "a": {\n  "b\\"c": [\n   1,\n   {"d": "x,}"}\n  ]\n },\n "e": null\n}';
+    const lines = jsonValueLines(text);
+    expect(lines.get('')).toBe(1);
+    expect(lines.get('/a')).toBe(2);
+    expect(lines.get('/a/b"c')).toBe(3);
+    expect(lines.get('/a/b"c/0')).toBe(4);
+    expect(lines.get('/a/b"c/1/d')).toBe(5);
+    expect(lines.get('/e')).toBe(8);
+  });
+});
