@@ -48,11 +48,14 @@ describe('faultline test (CLI)', () => {
     const r = await faultline(['test', '--time-limit', '2', '--store', dir, '--no-progress', '--seed', '3']);
     expect(r.exitCode, r.all).toBe(0);
     expect(r.stdout).toMatch(/^register-leader-follower-sync: valid · \d+ ops · seed 3 · report .*report\.html$/m);
-    const j = await faultline(['test', '--time-limit', '1', '--store', dir, '--json', '--workload', 'counter', '--mode', 'leader-follower-sync']);
+    const junit = join(store, 'junit', 'runs.xml');
+    const j = await faultline(['test', '--time-limit', '1', '--store', dir, '--json', '--workload', 'counter', '--mode', 'leader-follower-sync', '--test-count', '2', '--seed', '10', '--junit', junit]);
     expect(j.exitCode, j.all).toBe(0);
-    const result = JSON.parse(j.stdout);
-    expect(result.valid).toBe(true);
-    expect(result.counter.valid).toBe(true);
+    const results = j.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    expect(results.map((r) => [r.valid, r.counter.valid, r.seed])).toEqual([[true, true, 10], [true, true, 11]]);
+    const xml = readFileSync(junit, 'utf8');
+    expect(xml).toMatch(/<testsuite name="faultline test" tests="2" failures="0" errors="0"/);
+    expect(xml.match(/<testcase classname="faultline\.counter"/g)).toHaveLength(2);
   });
 
   it('a bad config is one line naming the file, line and field, exit 3, and nothing starts', async () => {
