@@ -63,7 +63,8 @@ function text(s: string): void {
   lane2 = b;
 }
 
-function fmix(h: number): number {
+/** murmur3's 32-bit finalizer: spreads a hash's bits (also used by the built-in store's hash ring). */
+export function fmix(h: number): number {
   h ^= h >>> 16;
   h = Math.imul(h, 0x85ebca6b);
   h ^= h >>> 13;

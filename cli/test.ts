@@ -1,11 +1,11 @@
 // `faultline test`: run a test against a cluster (the built-in store by default), print the
 // verdict, exit with the CI code. Flags override a --config file field by field.
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { combineExitCodes, type FileOutcome } from '../checker/check-file.js';
 import { InputError } from '../histories/errors.js';
 import { junitXml } from '../report/junit.js';
-import { resolveConfig, type TestConfig } from '../runner/config.js';
+import { readRawConfig, resolveConfig, type TestConfig } from '../runner/config.js';
 import { run, type RunOutcome } from '../runner/run.js';
 import { RUN_FILES } from '../runner/store.js';
 import { parseCheckerOptions, type Io } from './check.js';
@@ -32,25 +32,6 @@ export interface TestArgs {
   junit?: string;
   /** Show progress; default: on, updating in place when stderr is a terminal. */
   progress?: boolean;
-}
-
-function readRawConfig(path: string): { raw: Record<string, unknown>; text: string } {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (e) {
-    throw new InputError(`cannot read config ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-  }
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (e) {
-    const m = /position (\d+)/.exec((e as Error).message);
-    const line = m ? text.slice(0, Number(m[1])).split('\n').length : undefined;
-    throw new InputError(`${path}${line ? `:${line}` : ''}: not valid JSON (${(e as Error).message})`);
-  }
-  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw new InputError(`${path}:1: a test config must be a JSON object`);
-  return { raw: raw as Record<string, unknown>, text };
 }
 
 function sub(o: Record<string, unknown>, key: string): Record<string, unknown> {

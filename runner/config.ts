@@ -145,8 +145,8 @@ export function resolveConfig(raw: unknown, source = 'config', text?: string): T
   return c;
 }
 
-/** Reads and resolves a JSON config file; errors name the file, line and field. */
-export function readConfigFile(path: string): TestConfig {
+/** A JSON config file's object and text (for line numbers), unvalidated; errors name the file and line. */
+export function readRawConfig(path: string): { raw: Record<string, unknown>; text: string } {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -162,5 +162,11 @@ export function readConfigFile(path: string): TestConfig {
     throw new InputError(`${path}${line ? `:${line}` : ''}: not valid JSON (${(e as Error).message})`);
   }
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new InputError(`${path}:1: a test config must be a JSON object`);
-  return resolveConfig(parsed, path, text);
+  return { raw: parsed as Record<string, unknown>, text };
+}
+
+/** Reads and resolves a JSON config file; errors name the file, line and field. */
+export function readConfigFile(path: string): TestConfig {
+  const { raw, text } = readRawConfig(path);
+  return resolveConfig(raw, path, text);
 }

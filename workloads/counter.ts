@@ -3,27 +3,14 @@
 import { counter as counterChecker } from '../checker/counter.js';
 import { withStatsAndPerf } from './common/checkers.js';
 import { onEveryNode } from './common/per-node.js';
-import { increment, incrementOptions, type IncrementSettings } from './common/increments.js';
-import { repeat, mix } from './generator/index.js';
-import { weightOption, weights } from './common/weights.js';
+import { counterOps, counterOptionsSchema, type CounterSettings } from './common/increments.js';
 import { builtinWorkload } from './common/target.js';
 import { settings } from './options.js';
 import type { Workload } from './types.js';
 
-const optionsSchema = {
-  type: 'object',
-  additionalProperties: false,
-  properties: {
-    adds: weightOption('adds', 1),
-    reads: weightOption('reads', 1),
-    ...incrementOptions(true),
-  },
-};
+const optionsSchema = counterOptionsSchema(true);
 
-interface Settings extends IncrementSettings {
-  adds: number;
-  reads: number;
-}
+type Settings = CounterSettings;
 
 export const counter: Workload = {
   name: 'counter',
@@ -34,8 +21,7 @@ export const counter: Workload = {
 
   generator(o) {
     const s = settings<Settings>(optionsSchema, o);
-    const w = weights('counter', { adds: s.adds, reads: s.reads });
-    return mix([repeat((ctx) => ({ f: 'add', value: increment(s, ctx.random) })), repeat({ f: 'read', value: null })], w);
+    return counterOps('counter', s);
   },
 
   final: (o) => onEveryNode(o, { f: 'read', value: null }),

@@ -1,9 +1,8 @@
 // A PN-Counter CRDT (built-in crdt mode): increments and decrements and reads at any node; after
 // the faults heal, every node's final read must show the same count, within what the adds allow.
 import { crdtChecker, crdtFinal, crdtTarget, CRDT_MODES } from './common/crdt.js';
-import { increment, incrementOptions, type IncrementSettings } from './common/increments.js';
-import { weightOption, weights } from './common/weights.js';
-import { mix, repeat } from './generator/index.js';
+import { counterOps, incrementOptions, type CounterSettings } from './common/increments.js';
+import { weightOption } from './common/weights.js';
 import { settings } from './options.js';
 import type { Workload } from './types.js';
 
@@ -17,10 +16,7 @@ const optionsSchema = {
   },
 };
 
-interface Settings extends IncrementSettings {
-  adds: number;
-  reads: number;
-}
+type Settings = CounterSettings;
 
 export const pnCounter: Workload = {
   name: 'pn-counter',
@@ -29,8 +25,7 @@ export const pnCounter: Workload = {
   modes: CRDT_MODES,
   generator(o) {
     const s = { ...settings<Settings>(optionsSchema, o), negative: true };
-    const w = weights('pn-counter', { adds: s.adds, reads: s.reads });
-    return mix([repeat((ctx) => ({ f: 'add', value: increment(s, ctx.random) })), repeat({ f: 'read', value: null })], w);
+    return counterOps('pn-counter', s);
   },
   final: crdtFinal,
   checker: () => crdtChecker('pn-counter'),

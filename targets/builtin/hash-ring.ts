@@ -1,6 +1,7 @@
 // Consistent hashing: each node puts `vnodes` points on a 32-bit ring; a key belongs to the node
 // of the first point at or after the key's hash (wrapping). More points per node even out the
 // share each node gets; adding or removing a node moves only the keys next to its points.
+import { fmix } from '../../checker/merkle.js';
 
 /** FNV-1a over the string's UTF-16 code units, then murmur3's finalizer to spread the bits. */
 export function hash32(s: string): number {
@@ -9,12 +10,7 @@ export function hash32(s: string): number {
     h ^= s.charCodeAt(i);
     h = Math.imul(h, 0x01000193);
   }
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
+  return fmix(h);
 }
 
 export const DEFAULT_VNODES = 64;
