@@ -47,7 +47,7 @@ let dir: string;
 beforeAll(async () => {
   const { stdout } = await execa('which', ['chromium'], { reject: false });
   if (!stdout.trim()) throw new Error('chromium is not installed: `apt-get install chromium` (scripts/test.mjs installs it)');
-  browser = await puppeteer.launch({ executablePath: stdout.trim(), args: ['--no-sandbox', '--headless=new', '--disable-gpu'] });
+  browser = await puppeteer.launch({ executablePath: stdout.trim(), args: ['--no-sandbox', '--headless=new', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'] });
   dir = mkdtempSync(join(tmpdir(), 'faultline-report-'));
 });
 
