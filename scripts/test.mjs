@@ -12,7 +12,14 @@ const results = join(root, '.vitest-results.json');
 // System packages the tests need, as [command that proves it is there, Debian package].
 // Tests never skip because one is missing: we install it, or fail saying why.
 const SYSTEM_PACKAGES = [
-  ['chromium', 'chromium'],
+  ['chromium', 'chromium'], // the report page test
+  ['ip', 'iproute2'], // network namespaces for partitions and link faults
+  ['iptables', 'iptables'], // partitions, packet loss, the root-namespace guard rule
+  ['tc', 'iproute2'], // bandwidth limits (tbf), netem where the kernel has it
+  ['etcd', 'etcd-server'], // the etcd target
+  ['etcdctl', 'etcd-client'],
+  ['sshd', 'openssh-server'], // the ssh control's real test
+  ['ssh', 'openssh-client'],
 ];
 
 async function have(command) {
@@ -21,7 +28,7 @@ async function have(command) {
 
 async function ensureSystemPackages() {
   const missing = [];
-  for (const [command, pkg] of SYSTEM_PACKAGES) if (!(await have(command))) missing.push(pkg);
+  for (const [command, pkg] of SYSTEM_PACKAGES) if (!(await have(command)) && !missing.includes(pkg)) missing.push(pkg);
   if (missing.length === 0) return;
   if (process.getuid?.() !== 0 || !(await have('apt-get'))) {
     console.error(`tests need these Debian packages, and this shell cannot install them (needs root and apt-get): ${missing.join(' ')}`);
