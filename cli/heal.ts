@@ -1,0 +1,33 @@
+// `faultline heal`: removes what runs that died left behind (namespaces, tagged iptables rules,
+// stopped node processes). --dry-run lists them; --run ID narrows to one run.
+import { InputError } from '../histories/errors.js';
+import { describeLeftovers, findLeftovers, healLeftovers } from '../nemesis/heal.js';
+import type { Io } from './check.js';
+
+export interface HealArgs {
+  dryRun?: boolean;
+  run?: string;
+  force?: boolean;
+}
+
+export async function runHeal(args: HealArgs, io: Io): Promise<number> {
+  if (args.run !== undefined && !/^[a-z0-9]{1,12}$/.test(args.run)) throw new InputError(`--run: a run id is 1-12 lowercase letters or digits (test.json's faultline.runId), got ${JSON.stringify(args.run)}`);
+  if (process.platform !== 'linux') throw new InputError('faultline heal: namespaces and iptables rules exist only on Linux');
+  if (!args.dryRun && process.getuid?.() !== 0) throw new InputError('faultline heal needs root to remove namespaces and iptables rules (--dry-run lists them)');
+  const leftovers = await findLeftovers({ runId: args.run });
+  const lines = describeLeftovers(leftovers);
+  if (lines.length === 0) {
+    io.stdout(`nothing to heal${args.run !== undefined ? ` for run ${args.run}` : ''}`);
+    return 0;
+  }
+  if (args.dryRun) {
+    io.stdout('would heal:');
+    for (const l of lines) io.stdout(l);
+    return 0;
+  }
+  const outcome = await healLeftovers(leftovers, { force: args.force });
+  for (const l of outcome.removed) io.stdout(`removed ${l}`);
+  for (const l of outcome.skipped) io.stdout(`left ${l}`);
+  for (const l of outcome.failed) io.stderr(`could not remove ${l}`);
+  return outcome.failed.length > 0 ? 3 : 0;
+}

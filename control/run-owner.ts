@@ -1,0 +1,53 @@
+// Which process owns a run's namespaces and rules: /run/faultline/<runid>.json holds its pid and
+// start time. `faultline heal` leaves a run alone while its owner lives, so it never pulls the
+// network from under a test that is still running. /run is cleared at boot, like the namespaces.
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+export const OWNER_DIR = '/run/faultline';
+
+interface Owner {
+  pid: number;
+  /** The owner's start time in clock ticks since boot (/proc/PID/stat field 22), so a reused pid does not count. */
+  start: string;
+}
+
+function ownerFile(runId: string): string {
+  return join(OWNER_DIR, `${runId}.json`);
+}
+
+/** The start time of `pid` from /proc, or undefined when it does not run. */
+export function processStart(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command name (field 2) may hold spaces and parentheses: count fields after the last ')'.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return fields[19]; // field 22 overall
+  } catch {
+    return undefined;
+  }
+}
+
+/** Records this process as the owner of `runId`. */
+export function claimRun(runId: string): void {
+  mkdirSync(OWNER_DIR, { recursive: true });
+  const owner: Owner = { pid: process.pid, start: processStart(process.pid) ?? '' };
+  writeFileSync(ownerFile(runId), JSON.stringify(owner) + '\n');
+}
+
+export function releaseRun(runId: string): void {
+  rmSync(ownerFile(runId), { force: true });
+}
+
+/** The owner's pid while it still runs; undefined when the run has no owner record or its owner is gone. */
+export function liveOwner(runId: string): number | undefined {
+  let owner: Owner;
+  try {
+    owner = JSON.parse(readFileSync(ownerFile(runId), 'utf8')) as Owner;
+  } catch {
+    return undefined;
+  }
+  if (!Number.isInteger(owner.pid)) return undefined;
+  const start = processStart(owner.pid);
+  return start !== undefined && start === owner.start ? owner.pid : undefined;
+}
