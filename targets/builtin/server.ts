@@ -1,5 +1,6 @@
-// A node of the built-in store: two HTTP/JSON listeners (clients: POST /op; peers: POST /peer;
-// both: GET /status) around a replication mode, and the NodeContext the mode runs in.
+// A node of the built-in store: two HTTP/JSON listeners (clients: POST /op and the clock fault's
+// POST /admin/clock; peers: POST /peer; both: GET /status) around a replication mode, and the
+// NodeContext the mode runs in.
 import http from 'node:http';
 import { rmSync } from 'node:fs';
 import { netOptions, parseAddress } from './address.js';
@@ -68,6 +69,8 @@ export async function startNode(config: NodeConfig, createMode: ModeFactory, log
   for (const n of config.nodes) if (n.name !== config.self) peers.set(n.name, new JsonPool(parseAddress(n.peer)));
   const timers = new Set<NodeJS.Timeout>();
   let stopped = false;
+  /** The clock fault's skew (POST /admin/clock): added to the machine's clock, which stays untouched. */
+  let clockOffsetMs = 0;
 
   const guarded = (what: string, fn: () => void | Promise<void>) => async () => {
     if (stopped) return;
@@ -92,7 +95,7 @@ export async function startNode(config: NodeConfig, createMode: ModeFactory, log
       return body?.reply;
     },
     log,
-    now: () => Date.now(),
+    now: () => Date.now() + clockOffsetMs,
     every(ms, fn) {
       // A round starts only after the previous one finished, so slow rounds never pile up.
       const run = guarded('periodic task', fn);
@@ -123,7 +126,20 @@ export async function startNode(config: NodeConfig, createMode: ModeFactory, log
     const url = req.url ?? '/';
     try {
       if (req.method === 'GET' && url === '/status') {
-        return reply(res, 200, { node: config.self, mode: config.mode, pid: process.pid, uptimeMs: Date.now() - startedAt, ...(mode.status?.() ?? {}) });
+        return reply(res, 200, { node: config.self, mode: config.mode, pid: process.pid, uptimeMs: Date.now() - startedAt, clockOffsetMs, ...(mode.status?.() ?? {}) });
+      }
+      if (req.method === 'POST' && url === '/admin/clock' && kind === 'client') {
+        let body: unknown;
+        try {
+          body = await readBody(req);
+        } catch (e) {
+          return reply(res, 400, { error: errorText(e) });
+        }
+        const offset = (body as { offsetMs?: unknown } | undefined)?.offsetMs;
+        if (typeof offset !== 'number' || !Number.isFinite(offset)) return reply(res, 400, { error: 'the body must be { offsetMs: number }' });
+        log(`clock offset ${clockOffsetMs} -> ${offset} ms`);
+        clockOffsetMs = offset;
+        return reply(res, 200, { clockOffsetMs, now: ctx.now() });
       }
       if (req.method === 'POST' && url === '/op' && kind === 'client') {
         let body: unknown;

@@ -20,15 +20,26 @@ export type ListenKind = 'unix' | 'tcp';
 export interface NodeAddresses {
   /** unix:/PATH or tcp:HOST:PORT */
   client: string;
+  /** Where the other nodes reach this one. */
   peer: string;
+  /**
+   * Where the node itself listens for peers, when peers reach it elsewhere: through a proxy in
+   * front of it (nemesis/proxied-peers.ts). Default: `peer`.
+   */
+  peerListen?: string;
 }
 
 /**
  * Where nodes listen: 'unix' (default: both listeners on unix sockets in a temp dir), 'tcp'
  * (free loopback ports), per listener ({ client: 'unix', peer: 'tcp', host: '127.0.0.1' }), or a
- * function giving each node's addresses.
+ * function giving each node's addresses. `host` may be a function giving each node its own host
+ * (e.g. its network namespace's address); then free ports cannot be probed from here, and tcp
+ * listeners use the fixed `port` (client) and `port` + 1 (peer) when both are tcp. Default port 7000.
  */
-export type ListenSpec = ListenKind | { client?: ListenKind; peer?: ListenKind; host?: string } | ((node: string, index: number) => NodeAddresses);
+export type ListenSpec =
+  | ListenKind
+  | { client?: ListenKind; peer?: ListenKind; host?: string | ((node: string, index: number) => string); port?: number }
+  | ((node: string, index: number) => NodeAddresses);
 
 /** The program and arguments that run one node. */
 export interface NodeCommand {
@@ -138,6 +149,10 @@ export class BuiltinTarget implements Target {
   private readonly options: ModeOptions;
   private readonly dir: string;
   private specs: NodeSpec[] = [];
+  /** Nodes whose own peer listener differs from the address peers use (NodeAddresses.peerListen). */
+  private peerListen = new Map<string, string>();
+  /** Clock offsets set through setClockOffset, applied again when a node restarts. */
+  private readonly clockOffsets = new Map<string, number>();
   private sockets: string | undefined;
   private readonly running = new Map<string, Running>();
   private state: 'new' | 'up' | 'down' = 'new';
@@ -207,6 +222,24 @@ export class BuiltinTarget implements Target {
     if (this.running.has(node)) return;
     this.spawn(node);
     await this.waitReady(node);
+    const offset = this.clockOffsets.get(node);
+    if (offset !== undefined && offset !== 0) await this.postClockOffset(node, offset);
+  }
+
+  /**
+   * Shifts the node's own clock (NodeContext.now(), which stamps LWW writes) by `offsetMs` from
+   * the machine's clock, which is never touched; 0 resets it. Kept across restarts of the node.
+   */
+  async setClockOffset(node: string, offsetMs: number): Promise<void> {
+    this.check(node);
+    if (!Number.isFinite(offsetMs)) throw new Error(`builtin target: clock offset for ${node} must be a finite number of ms, got ${offsetMs}`);
+    this.clockOffsets.set(node, offsetMs);
+    if (this.running.has(node)) await this.postClockOffset(node, offsetMs);
+  }
+
+  private async postClockOffset(node: string, offsetMs: number): Promise<void> {
+    const res = await requestOnce(parseAddress(this.spec(node).client), 'POST', '/admin/clock', { offsetMs }, { timeoutMs: 2000 });
+    if (res.status !== 200) throw new Error(`builtin target: ${node} refused the clock offset: HTTP ${res.status} ${JSON.stringify(res.body)}`);
   }
 
   async kill(node: string): Promise<void> {
@@ -243,7 +276,8 @@ export class BuiltinTarget implements Target {
       self: node,
       mode: this.mode,
       options: this.options,
-      nodes: this.specs,
+      // Peers reach each other at `peer`; this node listens on its own peerListen, if any.
+      nodes: this.specs.map((s) => (s.name === node && this.peerListen.has(node) ? { ...s, peer: this.peerListen.get(node)! } : s)),
       dataDir: this.dataDir(node),
       parentPid: process.pid,
       pidDir: join(this.dir, 'data'),
@@ -276,21 +310,35 @@ export class BuiltinTarget implements Target {
       const kinds = typeof listen === 'string' ? { client: listen, peer: listen } : { client: listen.client ?? 'unix', peer: listen.peer ?? 'unix' };
       const host = (typeof listen === 'object' ? listen.host : undefined) ?? '127.0.0.1';
       const tcpCount = (kinds.client === 'tcp' ? 1 : 0) + (kinds.peer === 'tcp' ? 1 : 0);
-      const ports = tcpCount > 0 ? await freeTcpPorts(host, tcpCount * this.nodes.length) : [];
+      let port: () => number;
+      if (typeof host === 'function') {
+        const fixed = (typeof listen === 'object' ? listen.port : undefined) ?? 7000;
+        let k = 0;
+        port = () => fixed + (k++ % tcpCount);
+      } else {
+        const ports = tcpCount > 0 ? await freeTcpPorts(host, tcpCount * this.nodes.length) : [];
+        port = () => ports.shift()!;
+      }
       if (kinds.client === 'unix' || kinds.peer === 'unix') this.sockets = socketDir();
-      const hostPart = host.includes(':') ? `[${host}]` : host;
-      pick = (node) => ({
-        client: kinds.client === 'tcp' ? `tcp:${hostPart}:${ports.shift()}` : `unix:${join(this.sockets!, `${node}.c.sock`)}`,
-        peer: kinds.peer === 'tcp' ? `tcp:${hostPart}:${ports.shift()}` : `unix:${join(this.sockets!, `${node}.p.sock`)}`,
+      const hostPart = (node: string, i: number) => {
+        const h = typeof host === 'function' ? host(node, i) : host;
+        return h.includes(':') ? `[${h}]` : h;
+      };
+      pick = (node, i) => ({
+        client: kinds.client === 'tcp' ? `tcp:${hostPart(node, i)}:${port()}` : `unix:${join(this.sockets!, `${node}.c.sock`)}`,
+        peer: kinds.peer === 'tcp' ? `tcp:${hostPart(node, i)}:${port()}` : `unix:${join(this.sockets!, `${node}.p.sock`)}`,
       });
     }
+    this.peerListen = new Map();
     return this.nodes.map((name, i) => {
       const a = pick(name, i);
-      for (const which of ['client', 'peer'] as const) {
+      if (a.peerListen !== undefined && a.peerListen !== a.peer) this.peerListen.set(name, a.peerListen);
+      for (const which of ['client', 'peer', 'peerListen'] as const) {
+        if (a[which] === undefined) continue;
         try {
           parseAddress(a[which]);
         } catch (e) {
-          throw new Error(`builtin target: ${name}'s ${which} ${(e as Error).message}${a[which].startsWith('unix:') ? ` (limit ${MAX_SOCKET_PATH_BYTES} bytes)` : ''}`);
+          throw new Error(`builtin target: ${name}'s ${which} ${(e as Error).message}${a[which]!.startsWith('unix:') ? ` (limit ${MAX_SOCKET_PATH_BYTES} bytes)` : ''}`);
         }
       }
       return { name, client: a.client, peer: a.peer };
