@@ -1,0 +1,386 @@
+// etcd as a Target: one member per node, each in the node's network namespace (control/network.ts)
+// on the node's address, under a guard process that kills it when faultline dies (guard-main.ts).
+// Every member also serves clients on a unix socket in a short temporary directory, which is how
+// clients in the root namespace reach it (they must never send to the test range from there).
+// Logs go to `<dir>/logs/<node>/etcd.log`, data to `<dir>/data/<node>/`.
+//
+// Without a network, the members run in this namespace and talk to each other over unix sockets
+// too: kills and pauses work, partitions and link faults do not.
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import type { Control } from '../../control/types.js';
+import { local } from '../../control/local.js';
+import type { Network } from '../../control/network.js';
+import type { Client, Target } from '../types.js';
+import { EtcdClient } from './client.js';
+import { b64, type MemberListReply, type StatusReply } from './codec.js';
+import { checkTimings, clientSocketName, etcdArgs, type MemberUrls } from './flags.js';
+import { callOnce } from './gateway.js';
+import { guardedCommand, spawnMember, type MemberProcess } from './member-process.js';
+import { dialectFor, type Dialect } from './ops.js';
+
+export interface EtcdTargetOptions {
+  /** The namespaces the members run in. Absent: every member runs here, peers on unix sockets. */
+  network?: Network;
+  /** Without a network: how many members (named n1…nN) or their names. Default 3. */
+  nodes?: number | readonly string[];
+  /** The run's store dir: logs/<node>/etcd.log and data/<node>/. */
+  dir: string;
+  /** etcd's --election-timeout. Default 500 ms (short, so leader changes are quick). */
+  electionTimeoutMs?: number;
+  /** etcd's --heartbeat-interval. Default 50 ms. */
+  heartbeatMs?: number;
+  /** The workload served: `read`, `add` and a txn's `r` mean different things in different ones. */
+  workload?: string;
+  /** How long setup waits for the cluster to be healthy. Default 15 s. */
+  startTimeoutMs?: number;
+  /**
+   * How long start waits for a restarted member to serve clients before it returns anyway (a
+   * member partitioned away from a majority serves only once it can rejoin). Default 5 s.
+   */
+  restartWaitMs?: number;
+  /** A client's per-op timeout when the runner passes no abort signal. Default 10 s. */
+  clientTimeoutMs?: number;
+  /** Read-modify-write attempts before an op fails with a conflict. Default 10. */
+  maxAttempts?: number;
+  /** The etcd binary. Default `etcd` (Debian's etcd-server). */
+  etcd?: string;
+}
+
+interface Placement {
+  node: string;
+  control: Control;
+  urls: MemberUrls;
+}
+
+interface Member {
+  proc: MemberProcess;
+  paused: boolean;
+}
+
+const NODE_NAME = /^[A-Za-z0-9_.-]{1,32}$/;
+const DEFAULT_ELECTION_TIMEOUT_MS = 500;
+const DEFAULT_HEARTBEAT_MS = 50;
+const DEFAULT_START_TIMEOUT_MS = 15_000;
+const DEFAULT_RESTART_WAIT_MS = 5000;
+const PROBE_TIMEOUT_MS = 1000;
+const STOP_TIMEOUT_MS = 5000;
+const LOG_TAIL_LINES = 15;
+const MAX_SOCKET_PATH_BYTES = 100;
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+function tail(file: string, lines: number): string {
+  try {
+    return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+  } catch {
+    return '(no log)';
+  }
+}
+
+/** The process's state letter (/proc/PID/stat field 3: R, S, T, Z, …); undefined where unknown. */
+function processState(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2)[0];
+  } catch {
+    return undefined;
+  }
+}
+
+function nodeNames(nodes: EtcdTargetOptions['nodes']): string[] {
+  if (nodes === undefined) return ['n1', 'n2', 'n3'];
+  if (typeof nodes === 'number') {
+    if (!Number.isInteger(nodes) || nodes < 1 || nodes > 15) throw new Error(`etcd target: nodes must be an integer from 1 to 15, got ${nodes}`);
+    return Array.from({ length: nodes }, (_, i) => `n${i + 1}`);
+  }
+  return [...nodes];
+}
+
+function placements(o: EtcdTargetOptions): Placement[] {
+  const list: Placement[] = o.network
+    ? o.network.hosts.map((h) => ({ node: h.node, control: h.control, urls: { name: h.node, peerUrl: `http://${h.ip}:2380`, clientUrls: [`http://${h.ip}:2379`] } }))
+    : nodeNames(o.nodes).map((n) => ({ node: n, control: local, urls: { name: n, peerUrl: `unix://${n}.peer:2380`, clientUrls: [] } }));
+  if (list.length === 0) throw new Error('etcd target: no nodes');
+  for (const p of list) if (!NODE_NAME.test(p.node)) throw new Error(`etcd target: node name ${JSON.stringify(p.node)} must be 1-32 letters, digits, _ . or -`);
+  if (new Set(list.map((p) => p.node)).size !== list.length) throw new Error('etcd target: node names must be distinct');
+  return list;
+}
+
+/** A short directory for the members' unix sockets (their paths must stay under ~100 bytes). */
+function socketDir(runId: string): string {
+  const base = Buffer.byteLength(tmpdir()) < 40 ? tmpdir() : '/tmp';
+  return mkdtempSync(join(base, `fl-${runId}-etcd-`));
+}
+
+export class EtcdTarget implements Target {
+  readonly nodes: readonly string[];
+  private readonly places: Placement[];
+  private readonly dir: string;
+  private readonly runId: string;
+  private readonly heartbeatMs: number;
+  private readonly electionTimeoutMs: number;
+  private readonly startTimeoutMs: number;
+  private readonly dialect: Dialect;
+  private readonly members = new Map<string, Member>();
+  private sockets: string | undefined;
+  private state: 'new' | 'up' | 'down' = 'new';
+
+  constructor(private readonly o: EtcdTargetOptions) {
+    if (typeof o.dir !== 'string' || o.dir === '') throw new Error("etcd target: dir (the run's store dir) is required");
+    this.places = placements(o);
+    this.nodes = this.places.map((p) => p.node);
+    this.dir = resolve(o.dir);
+    this.runId = o.network?.runId ?? randomBytes(3).toString('hex');
+    this.heartbeatMs = o.heartbeatMs ?? DEFAULT_HEARTBEAT_MS;
+    this.electionTimeoutMs = o.electionTimeoutMs ?? DEFAULT_ELECTION_TIMEOUT_MS;
+    checkTimings(this.heartbeatMs, this.electionTimeoutMs);
+    this.startTimeoutMs = o.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS;
+    this.dialect = dialectFor(o.workload);
+  }
+
+  logs(node: string): string[] {
+    this.place(node);
+    return [join(this.dir, 'logs', node, 'etcd.log')];
+  }
+
+  dataDir(node: string): string {
+    this.place(node);
+    return join(this.dir, 'data', node);
+  }
+
+  /** The member's client socket (after setup). */
+  socketPath(node: string): string {
+    this.place(node);
+    if (this.sockets === undefined) throw new Error(`etcd target: ${node} has no socket yet (call setup first)`);
+    return join(this.sockets, clientSocketName(node));
+  }
+
+  /** etcd's pid on `node`, if it is running. */
+  pid(node: string): number | undefined {
+    const m = this.members.get(node);
+    return m && !m.proc.isDone() ? m.proc.pid : undefined;
+  }
+
+  isPaused(node: string): boolean {
+    return this.members.get(node)?.paused === true;
+  }
+
+  async setup(): Promise<void> {
+    if (this.state === 'up') throw new Error('etcd target: setup called twice without teardown');
+    this.state = 'up';
+    try {
+      this.sockets = socketDir(this.runId);
+      for (const n of this.nodes) {
+        const path = this.socketPath(n);
+        if (Buffer.byteLength(path) >= MAX_SOCKET_PATH_BYTES) throw new Error(`etcd target: socket path ${path} is too long (limit ${MAX_SOCKET_PATH_BYTES} bytes); set TMPDIR to a shorter directory`);
+        // A fresh cluster starts empty; start() after kill keeps the data.
+        rmSync(this.dataDir(n), { recursive: true, force: true });
+        mkdirSync(join(this.dir, 'data'), { recursive: true });
+        mkdirSync(join(this.dir, 'logs', n), { recursive: true });
+      }
+      // Every spawn settles before a failure tears down: none may register after teardown.
+      const spawned = await Promise.allSettled(this.nodes.map((n) => this.spawn(n, 'new')));
+      const failed = spawned.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      if (failed) throw failed.reason;
+      await Promise.all(this.nodes.map((n) => this.waitServing(n, true, this.startTimeoutMs)));
+    } catch (e) {
+      await this.teardown();
+      throw e;
+    }
+  }
+
+  async teardown(): Promise<void> {
+    if (this.state === 'down') return;
+    this.state = 'down';
+    await Promise.all([...this.members.keys()].map((n) => this.stop(n)));
+    if (this.sockets) rmSync(this.sockets, { recursive: true, force: true });
+    this.sockets = undefined;
+  }
+
+  /**
+   * Restarts a killed member with its data. Resolves once it serves clients — or, if it is still
+   * running but not serving after restartWaitMs (etcd serves clients only once the cluster has
+   * committed its rejoining, which needs a majority it can reach), then: it is started, and serves
+   * when it can. Rejects only if it exits.
+   */
+  async start(node: string): Promise<void> {
+    this.place(node);
+    if (this.state !== 'up') throw new Error(`etcd target: cannot start ${node}: the cluster is not set up`);
+    if (this.pid(node) !== undefined) return;
+    await this.spawn(node, 'existing');
+    await this.waitServing(node, false, this.o.restartWaitMs ?? DEFAULT_RESTART_WAIT_MS);
+  }
+
+  async kill(node: string): Promise<void> {
+    this.place(node);
+    await this.stop(node);
+  }
+
+  /** SIGSTOPs the member's etcd; resolves once the kernel shows it stopped (state T). */
+  async pause(node: string): Promise<void> {
+    const m = this.running(node, 'pause');
+    process.kill(m.proc.pid, 'SIGSTOP');
+    m.paused = true;
+    await this.waitState(node, m, true);
+  }
+
+  /** SIGCONTs the member's etcd; resolves once it is no longer stopped. */
+  async resume(node: string): Promise<void> {
+    const m = this.running(node, 'resume');
+    process.kill(m.proc.pid, 'SIGCONT');
+    m.paused = false;
+    await this.waitState(node, m, false);
+  }
+
+  /**
+   * The leader, as the members that answer see it (from /v3/maintenance/status, its id mapped to a
+   * name by /v3/cluster/member/list). During a partition an old leader may still believe in itself
+   * for an election timeout: every leader some member reports is listed, the most reported first.
+   */
+  async primaries(): Promise<string[]> {
+    const asked = this.nodes.filter((n) => this.pid(n) !== undefined && !this.isPaused(n));
+    const statuses = await Promise.all(asked.map((n) => this.status(n).catch(() => undefined)));
+    const votes = new Map<string, number>();
+    for (const s of statuses) if (s?.leader && s.leader !== '0') votes.set(s.leader, (votes.get(s.leader) ?? 0) + 1);
+    if (votes.size === 0) return [];
+    const names = new Map<string, string>();
+    for (let i = 0; i < asked.length && names.size === 0; i++) {
+      if (statuses[i] === undefined) continue;
+      const list = await callOnce<MemberListReply>(this.socketPath(asked[i]), '/v3/cluster/member/list', {}, { timeoutMs: PROBE_TIMEOUT_MS }).catch(() => undefined);
+      for (const m of list?.members ?? []) if (m.ID && m.name) names.set(m.ID, m.name);
+    }
+    return [...votes]
+      .sort((a, b) => b[1] - a[1])
+      .map(([id]) => names.get(id))
+      .filter((n): n is string => n !== undefined);
+  }
+
+  /** The member's own view: its leader, raft index and term (etcd's maintenance status). */
+  status(node: string): Promise<StatusReply> {
+    return callOnce<StatusReply>(this.socketPath(node), '/v3/maintenance/status', {}, { timeoutMs: PROBE_TIMEOUT_MS });
+  }
+
+  client(node: string): Client {
+    return new EtcdClient(node, this.socketPath(node), this.dialect, { timeoutMs: this.o.clientTimeoutMs, maxAttempts: this.o.maxAttempts });
+  }
+
+  /** The command that runs `node`'s member (guarded, wrapped by the node's control). */
+  memberCommand(node: string, state: 'new' | 'existing'): string[] {
+    const p = this.place(node);
+    const args = etcdArgs({
+      self: p.urls,
+      members: this.places.map((x) => x.urls),
+      dataDir: this.dataDir(node),
+      state,
+      token: `faultline-${this.runId}`,
+      heartbeatMs: this.heartbeatMs,
+      electionTimeoutMs: this.electionTimeoutMs,
+    });
+    const sockets = [this.socketPath(node)];
+    if (p.urls.peerUrl.startsWith('unix://')) sockets.push(join(this.sockets!, p.urls.peerUrl.slice('unix://'.length)));
+    return p.control.wrap(guardedCommand([this.o.etcd ?? 'etcd', ...args], sockets));
+  }
+
+  private place(node: string): Placement {
+    const p = this.places.find((x) => x.node === node);
+    if (!p) throw new Error(`etcd target: no node ${JSON.stringify(node)} (nodes: ${this.nodes.join(', ')})`);
+    return p;
+  }
+
+  private running(node: string, what: string): Member {
+    this.place(node);
+    const m = this.members.get(node);
+    if (!m || m.proc.isDone()) throw new Error(`etcd target: cannot ${what} ${node}: it is not running`);
+    return m;
+  }
+
+  private async spawn(node: string, state: 'new' | 'existing'): Promise<void> {
+    // etcd refuses to listen where a socket file is left from a member that was killed (its guard
+    // removes them, but a guard killed with it cannot).
+    rmSync(this.socketPath(node), { force: true });
+    const peer = this.place(node).urls.peerUrl;
+    if (peer.startsWith('unix://')) rmSync(join(this.sockets!, peer.slice('unix://'.length)), { force: true });
+    const log = this.logs(node)[0];
+    let proc: MemberProcess;
+    try {
+      proc = await spawnMember({ argv: this.memberCommand(node, state), cwd: this.sockets!, log, timeoutMs: this.startTimeoutMs });
+    } catch (e) {
+      throw new Error(`etcd target: could not start ${node}: ${(e as Error).message}; the end of ${log}:\n${tail(log, LOG_TAIL_LINES)}`);
+    }
+    const m: Member = { proc, paused: false };
+    this.members.set(node, m);
+    void proc.exited.then(() => {
+      if (this.members.get(node) === m) this.members.delete(node);
+    });
+  }
+
+  /** Waits until `node` serves clients; with `healthy`, until it also knows a leader and a linearizable read succeeds. */
+  private async waitServing(node: string, healthy: boolean, limitMs: number): Promise<void> {
+    const deadline = Date.now() + limitMs;
+    const log = this.logs(node)[0];
+    const socket = this.socketPath(node);
+    const m = this.members.get(node);
+    let last = 'no answer yet';
+    for (;;) {
+      if (!m || m.proc.isDone()) {
+        const how = m?.proc.ending();
+        throw new Error(`etcd target: ${node} exited${how ? ` (${how})` : ''} before it served clients; the end of ${log}:\n${tail(log, LOG_TAIL_LINES)}`);
+      }
+      try {
+        const s = await callOnce<StatusReply>(socket, '/v3/maintenance/status', {}, { timeoutMs: PROBE_TIMEOUT_MS });
+        if (!healthy) return;
+        if (s.leader && s.leader !== '0') {
+          await callOnce(socket, '/v3/kv/range', { key: b64('health') }, { timeoutMs: PROBE_TIMEOUT_MS });
+          return;
+        }
+        last = 'it knows no leader';
+      } catch (e) {
+        last = (e as Error).message;
+      }
+      if (Date.now() > deadline) {
+        if (!healthy) return;
+        throw new Error(`etcd target: ${node} was not healthy within ${limitMs} ms (last: ${last}); the end of ${log}:\n${tail(log, LOG_TAIL_LINES)}`);
+      }
+      await sleep(50);
+    }
+  }
+
+  /**
+   * Signals take effect asynchronously: every thread of etcd must stop (or go on) before the
+   * kernel shows the process stopped. Waits for that, where /proc tells.
+   */
+  private async waitState(node: string, m: Member, stopped: boolean): Promise<void> {
+    const deadline = Date.now() + STOP_TIMEOUT_MS;
+    for (;;) {
+      const state = processState(m.proc.pid);
+      if (state === undefined || m.proc.isDone() || (state === 'T') === stopped) return;
+      if (Date.now() > deadline) throw new Error(`etcd target: ${node} (pid ${m.proc.pid}) is still in state ${state} ${STOP_TIMEOUT_MS} ms after SIG${stopped ? 'STOP' : 'CONT'}`);
+      await sleep(2);
+    }
+  }
+
+  /** SIGKILLs the member's etcd (paused or not) and waits for its guard to exit. */
+  private async stop(node: string): Promise<void> {
+    const m = this.members.get(node);
+    if (!m) return;
+    if (!m.proc.isDone()) {
+      try {
+        process.kill(m.proc.pid, 'SIGKILL');
+      } catch {
+        // Already gone.
+      }
+    }
+    const timer = setTimeout(() => m.proc.killGuard(), STOP_TIMEOUT_MS);
+    await m.proc.exited;
+    clearTimeout(timer);
+    if (this.members.get(node) === m) this.members.delete(node);
+  }
+}
+
+export function createEtcdTarget(options: EtcdTargetOptions): EtcdTarget {
+  return new EtcdTarget(options);
+}
+
