@@ -95,7 +95,7 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
       (y) =>
         y
           .option('config', { type: 'string', describe: 'a JSON test config (schemas/test-config.schema.json); flags override its fields' })
-          .option('target', { type: 'string', describe: 'the system under test (default builtin)' })
+          .option('target', { type: 'string', describe: 'the system under test: builtin (default) or etcd (Debian\'s etcd-server; nodes in namespaces with network faults)' })
           .option('mode', { type: 'string', describe: `builtin replication mode: ${MODES.join(', ')} (default leader-follower-sync)` })
           .option('workload', { type: 'string', describe: `what the clients do: ${WORKLOAD_NAMES.join(', ')} (default register)` })
           .option('option', { type: 'string', describe: 'a workload option KEY=VALUE (JSON when it parses), e.g. --option keys=5; repeatable' })
@@ -103,7 +103,9 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
           .option('concurrency', { type: 'number', describe: 'client threads (default 10)' })
           .option('time-limit', { type: 'number', describe: 'seconds of the main phase (default 30)' })
           .option('rate', { type: 'number', describe: 'client ops per second in all (default 100; 0 = unlimited)' })
-          .option('nemesis', { type: 'string', describe: 'faults, comma-separated: kill, pause (default none)' })
+          .option('nemesis', { type: 'string', describe: 'faults, comma-separated: kill, pause, partition, delay, loss, bandwidth, duplicate, reorder, corrupt, clock, disk (default none; network faults put each node in its own network namespace: root, ip and iptables needed)' })
+          .option('partitions', { type: 'string', describe: 'partition shapes the nemesis picks from, comma-separated: halves, random-halves, isolate-one, majorities-ring, bridge, primaries (default all)' })
+          .option('network', { type: 'string', choices: ['local', 'netns'], describe: 'where nodes run (default netns when a network fault is asked for, else local)' })
           .option('nemesis-interval', { type: 'number', describe: 'seconds between fault changes (default 5)' })
           .option('op-timeout', { type: 'number', describe: 'seconds before a client op is recorded as info (default 5)' })
           .option('quiesce', { type: 'number', describe: 'seconds between healing and the final reads (default 2)' })
@@ -161,6 +163,21 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
       },
     )
     .command(
+      'heal',
+      'remove what crashed runs left behind: fl-<runid>-* namespaces, faultline:<runid> iptables rules, stopped nodes (needs root)',
+      (y) =>
+        y
+          .option('dry-run', { type: 'boolean', default: false, describe: 'list what would be removed, remove nothing' })
+          .option('run', { type: 'string', describe: "only this run's leftovers (the id in test.json's faultline.runId and in every name)" })
+          .option('force', { type: 'boolean', default: false, describe: 'also runs whose faultline process is still running' })
+          .example('faultline heal --dry-run', 'list leftovers of dead runs')
+          .epilogue('Runs whose faultline process is alive are left alone. Exit codes: 0 healed (or nothing to heal), 3 something could not be removed.'),
+      async (a) => {
+        const { runHeal } = await import('./heal.js');
+        code = await runHeal({ dryRun: a.dryRun, run: a.run, force: a.force }, io);
+      },
+    )
+    .command(
       'convert <input>',
       'convert a history to JSONL or Jepsen EDN',
       (y) =>
@@ -174,7 +191,7 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
         code = await runConvert({ input: a.input as string, to: a.to, format: a.format, output: a.output }, io);
       },
     )
-    .demandCommand(1, 'name a command: test, check, analyze, report or convert (faultline --help lists them)')
+    .demandCommand(1, 'name a command: test, check, analyze, report, heal or convert (faultline --help lists them)')
     .strict()
     .exitProcess(false)
     .fail((msg, err) => {

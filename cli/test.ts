@@ -24,6 +24,8 @@ export interface TestArgs {
   testCount?: number;
   store?: string;
   nemesis?: string;
+  partitions?: string;
+  network?: string;
   nemesisInterval?: number;
   opTimeout?: number;
   quiesce?: number;
@@ -57,6 +59,8 @@ export function configFromArgs(args: TestArgs): TestConfig {
   }
   if (args.nemesis !== undefined) sub(raw, 'nemesis').faults = args.nemesis === 'none' || args.nemesis === '' ? [] : args.nemesis.split(',').map((s) => s.trim());
   if (args.nemesisInterval !== undefined) sub(raw, 'nemesis').interval = args.nemesisInterval;
+  if (args.partitions !== undefined) sub(raw, 'nemesis').partitions = args.partitions.split(',').map((s) => s.trim()).filter(Boolean);
+  if (args.network !== undefined) sub(raw, 'target').network = args.network;
   set(raw, 'concurrency', args.concurrency);
   set(raw, 'timeLimit', args.timeLimit);
   set(raw, 'rate', args.rate);

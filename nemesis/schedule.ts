@@ -1,13 +1,42 @@
-// The nemesis's schedule as a generator: wait, start a fault on a random node, wait, stop it, and
-// again, choosing among the configured faults with the test's seeded random stream.
+// The nemesis's schedule as a generator. Each round: wait an interval, start every configured fault
+// (in a random order, spaced interval/k apart, so with several kinds they overlap), hold each for
+// an interval, and stop them in the same order. With one fault this is: wait, start, wait, stop.
+// Every choice (order, node, partition shape) comes from the test's seeded random stream, so a
+// seed replays the schedule.
 import { sleep } from '../workloads/generator/combinators.js';
-import type { Context, GenLike } from '../workloads/generator/types.js';
+import type { Random } from '../workloads/generator/random.js';
+import type { Context, GenLike, OpTemplate } from '../workloads/generator/types.js';
+import { shape, shuffle, SHAPE_NAMES, type ShapeName } from './grudge.js';
 
-export function faultSchedule(faults: readonly string[], intervalNs: number, nodes: readonly string[]): GenLike {
+export interface ScheduleOptions {
+  /** Partition shapes the schedule picks from (default: all of SHAPE_NAMES). */
+  partitions?: readonly ShapeName[];
+}
+
+/**
+ * What `start-<fault>` acts on. A partition gets its grudge, computed here so the history's
+ * invocation shows it, except `primaries`, which only the target knows at that moment: then the
+ * shape's name, and the completion records the grudge applied. Other faults get one random node.
+ */
+export function startValue(fault: string, random: Random, nodes: readonly string[], options: ScheduleOptions = {}): unknown {
+  if (fault === 'partition') {
+    const name = random.pick(options.partitions && options.partitions.length > 0 ? options.partitions : SHAPE_NAMES);
+    return name === 'primaries' ? name : shape(name, nodes, random);
+  }
+  return [random.pick(nodes)];
+}
+
+export function faultSchedule(faults: readonly string[], intervalNs: number, nodes: readonly string[], options: ScheduleOptions = {}): GenLike {
   if (faults.length === 0) return null;
   return (ctx: Context) => {
-    const fault = ctx.random.pick(faults);
-    const node = ctx.random.pick(nodes);
-    return [sleep(intervalNs), { f: `start-${fault}`, value: [node] }, sleep(intervalNs), { f: `stop-${fault}`, value: null }];
+    const order = shuffle(faults, ctx.random);
+    const gap = intervalNs / order.length;
+    const round: GenLike[] = [sleep(intervalNs)];
+    for (const f of order) round.push({ f: `start-${f}`, value: startValue(f, ctx.random, nodes, options) } satisfies OpTemplate, sleep(gap));
+    order.forEach((f, i) => {
+      round.push({ f: `stop-${f}`, value: null } satisfies OpTemplate);
+      if (i < order.length - 1) round.push(sleep(gap));
+    });
+    return round;
   };
 }

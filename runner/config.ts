@@ -4,17 +4,27 @@
 import { readFileSync } from 'node:fs';
 import { Ajv, type ErrorObject } from 'ajv';
 import { InputError, show } from '../histories/errors.js';
+import { SHAPE_NAMES, type ShapeName } from '../nemesis/grudge.js';
 import { MODE_NAMES, type ModeName } from '../targets/builtin/mode.js';
 import { getWorkload } from '../workloads/index.js';
 import { jsonValueLines, lineOfPointer } from './json-lines.js';
 
-export const FAULT_NAMES = ['kill', 'pause'] as const;
+export const FAULT_NAMES = ['kill', 'pause', 'partition', 'delay', 'loss', 'bandwidth', 'duplicate', 'reorder', 'corrupt', 'clock', 'disk'] as const;
 export type FaultName = (typeof FAULT_NAMES)[number];
+/** Faults that act on the network between nodes: they need the nodes in namespaces (target.network "netns"). */
+export const NETWORK_FAULTS: readonly FaultName[] = ['partition', 'delay', 'loss', 'bandwidth', 'duplicate', 'reorder', 'corrupt'];
+export const TARGET_TYPES = ['builtin', 'etcd'] as const;
+/** Where nodes run: "local" (this machine's network, unix sockets) or "netns" (a namespace each, control/network.ts). */
+export const NETWORK_KINDS = ['local', 'netns'] as const;
+export type NetworkKind = (typeof NETWORK_KINDS)[number];
 
 export interface TargetConfig {
-  type: 'builtin';
-  mode: ModeName;
+  type: (typeof TARGET_TYPES)[number];
+  /** builtin only (resolved to the workload's natural mode); absent for other targets. */
+  mode?: ModeName;
   nodes: number;
+  /** Resolved: "netns" when a network fault is asked for, else "local". */
+  network: NetworkKind;
   options: Record<string, unknown>;
 }
 
@@ -33,7 +43,7 @@ export interface TestConfig {
   testCount: number;
   /** Seconds a client op may take before it is recorded as info and its thread moves on. */
   opTimeout: number;
-  nemesis: { faults: FaultName[]; interval: number };
+  nemesis: { faults: FaultName[]; interval: number; partitions: ShapeName[] };
   /** Seconds between healing and the final phase, for replication to catch up. */
   quiesce: number;
   /** The store root: runs go to STORE/<name>/<timestamp>/. */
@@ -56,15 +66,21 @@ export const testConfigSchema = {
       additionalProperties: false,
       default: {},
       properties: {
-        type: { const: 'builtin', default: 'builtin', description: 'The system under test.' },
-        mode: { enum: [...MODE_NAMES], description: 'The built-in store\'s replication mode. Default: the workload\'s natural one (leader-follower-sync for register).' },
+        type: { enum: [...TARGET_TYPES], default: 'builtin', description: 'The system under test: the built-in store, or etcd (Debian\'s etcd-server).' },
+        mode: { enum: [...MODE_NAMES], description: 'builtin: the replication mode. Default: the workload\'s natural one (leader-follower-sync for register).' },
         nodes: { type: 'integer', minimum: 1, maximum: 32, default: 3 },
+        network: {
+          enum: [...NETWORK_KINDS],
+          description: 'Where nodes run: "local" (unix sockets on this machine) or "netns" (each node in its own network namespace, peers over TCP; needs root, ip and iptables). Default: "netns" when a network fault (partition) is asked for, else "local".',
+        },
         options: {
           type: 'object',
           additionalProperties: false,
           default: {},
           properties: {
             replicationDelayMs: { type: 'number', minimum: 0, description: 'Async modes: ms before a write ships to peers.' },
+            electionTimeoutMs: { type: 'integer', minimum: 10, description: 'etcd: --election-timeout (default 500).' },
+            heartbeatMs: { type: 'integer', minimum: 1, description: 'etcd: --heartbeat-interval (default 50).' },
             antiEntropyMs: { type: 'number', exclusiveMinimum: 0, description: 'crdt: ms between anti-entropy rounds.' },
             vnodes: { type: 'integer', minimum: 1, description: 'sharded: virtual nodes per node.' },
             crdt: { enum: ['g-counter', 'pn-counter', 'or-set'], description: 'crdt: the CRDT type (the workload sets it).' },
@@ -94,6 +110,14 @@ export const testConfigSchema = {
       properties: {
         faults: { type: 'array', items: { enum: [...FAULT_NAMES] }, uniqueItems: true, default: [] },
         interval: { type: 'number', exclusiveMinimum: 0, default: 5, description: 'Seconds between a fault starting and stopping, and between faults.' },
+        partitions: {
+          type: 'array',
+          items: { enum: [...SHAPE_NAMES] },
+          uniqueItems: true,
+          minItems: 1,
+          default: [...SHAPE_NAMES],
+          description: 'Partition shapes the schedule picks from at random (docs/nemesis.md).',
+        },
       },
     },
     quiesce: { type: 'number', minimum: 0, default: 2, description: 'Seconds between healing and the final phase.' },
@@ -140,8 +164,14 @@ export function resolveConfig(raw: unknown, source = 'config', text?: string): T
   }
   const c = data as unknown as TestConfig;
   c.seed ??= Math.floor(Math.random() * 2 ** 32);
-  c.target.mode ??= getWorkload(c.workload.name).modes[0] as ModeName;
-  c.name ??= `${c.workload.name}-${c.target.mode}`;
+  if (c.target.type === 'builtin') c.target.mode ??= getWorkload(c.workload.name).modes[0] as ModeName;
+  else if (c.target.mode !== undefined) throw new InputError(`${source}: "target.mode" is for the built-in store; ${c.target.type} has no modes`);
+  c.name ??= `${c.workload.name}-${c.target.type === 'builtin' ? c.target.mode : c.target.type}`;
+  const networkFaults = c.nemesis.faults.filter((f) => NETWORK_FAULTS.includes(f));
+  if (c.target.network === 'local' && networkFaults.length > 0) {
+    throw new InputError(`${source}: ${networkFaults.join(', ')} needs the nodes in network namespaces, but "target.network" is "local" (use "netns" or leave it out)`);
+  }
+  c.target.network ??= networkFaults.length > 0 ? 'netns' : 'local';
   return c;
 }
 

@@ -8,9 +8,16 @@ import { join } from 'node:path';
 import type { Result, Validity } from '../checker/types.js';
 import { InputError } from '../histories/errors.js';
 import { History } from '../histories/history.js';
+import { createNetwork, networkAvailable, newRunId, type Network } from '../control/network.js';
 import { faultSchedule } from '../nemesis/schedule.js';
 import { Nemesis } from '../nemesis/nemesis.js';
+import { partitionFault } from '../nemesis/partition.js';
 import { killFault, pauseFault } from '../nemesis/process-faults.js';
+import { clockFault } from '../nemesis/clock.js';
+import { diskFault } from '../nemesis/disk.js';
+import { LINK_FAULT_NAMES, linkFaults, type LinkFaultName } from '../nemesis/link.js';
+import type { PeerDelay } from '../nemesis/proxied-peers.js';
+import { etcdAvailable } from '../targets/etcd/index.js';
 import type { Fault } from '../nemesis/types.js';
 import type { Target } from '../targets/types.js';
 import { clients, nemesis as onNemesis } from '../workloads/generator/threads.js';
@@ -20,7 +27,7 @@ import type { GenLike } from '../workloads/generator/types.js';
 import { getWorkload } from '../workloads/index.js';
 import { workloadOptions } from '../workloads/options.js';
 import type { Workload, WorkloadOptions } from '../workloads/types.js';
-import type { TestConfig } from './config.js';
+import type { FaultName, TestConfig } from './config.js';
 import { Driver } from './driver.js';
 import { Progress, type ProgressOptions } from './progress.js';
 import { Recorder } from './recorder.js';
@@ -62,16 +69,60 @@ export function exitCodeOfValidity(v: Validity): ExitCode {
   return v === true ? 0 : v === false ? 1 : 2;
 }
 
+function resolveNodes(config: TestConfig): string[] {
+  return Array.from({ length: config.target.nodes }, (_, i) => `n${i + 1}`);
+}
+
 function resolveWorkload(config: TestConfig): { workload: Workload; options: WorkloadOptions } {
   const workload = getWorkload(config.workload.name);
   const own = workloadOptions(workload, config.workload.options, 'workload.options');
-  const nodes = Array.from({ length: config.target.nodes }, (_, i) => `n${i + 1}`);
-  return { workload, options: { ...own, nodes, concurrency: config.concurrency } };
+  return { workload, options: { ...own, nodes: resolveNodes(config), concurrency: config.concurrency } };
 }
 
-function faultsFor(config: TestConfig, target: Target): Fault[] {
-  const all: Record<string, (t: Target) => Fault> = { kill: killFault, pause: pauseFault };
-  return config.nemesis.faults.map((name) => all[name](target));
+function faultsFor(config: TestConfig, target: Target, network: Network | undefined, peerDelay: PeerDelay | undefined): Fault[] {
+  const needsNetwork = (name: string): Network => {
+    if (!network) throw new InputError(`the ${name} fault needs the nodes in network namespaces ("target.network": "netns")`);
+    return network;
+  };
+  const all: Record<FaultName, () => Fault> = {
+    kill: () => killFault(target),
+    pause: () => pauseFault(target),
+    partition: () =>
+      partitionFault({
+        runId: needsNetwork('partition').runId,
+        hosts: needsNetwork('partition').hosts,
+        primaries: target.primaries ? () => target.primaries!() : undefined,
+        // Its own stream: shapes named by hand must not shift the schedule's choices.
+        random: new Random((config.seed ^ 0x5eed) >>> 0),
+        // Each node's next iptables-restore waits ready in its namespace; network teardown ends it.
+        warm: true,
+      }),
+    clock: () => clockFault(target, { seed: config.seed }),
+    disk: () => diskFault(target, { seed: config.seed }),
+    delay: () => link('delay'),
+    loss: () => link('loss'),
+    bandwidth: () => link('bandwidth'),
+    duplicate: () => link('duplicate'),
+    reorder: () => link('reorder'),
+    corrupt: () => link('corrupt'),
+  };
+  // The link faults share one netem qdisc per node where the kernel has netem: made together.
+  let links: Map<string, Fault> | undefined;
+  function link(name: LinkFaultName): Fault {
+    if (links === undefined) {
+      const wanted = config.nemesis.faults.filter((f): f is LinkFaultName => (LINK_FAULT_NAMES as readonly string[]).includes(f));
+      links = new Map(linkFaults(needsNetwork(name), { peerDelay }, wanted).map((f) => [f.name, f]));
+    }
+    return links.get(name)!;
+  }
+  return config.nemesis.faults.map((name) => all[name]());
+}
+
+/** Fails before anything starts when a fault cannot run here, saying why (never pretend a fault happened). */
+async function checkFaults(faults: readonly Fault[]): Promise<void> {
+  const answers = await Promise.all(faults.map(async (f) => [f.name, await f.available()] as const));
+  const missing = answers.filter(([, a]) => a !== true).map(([name, why]) => `${name}: ${String(why)}`);
+  if (missing.length > 0) throw new InputError(`faults unavailable here: ${missing.join('; ')}`);
 }
 
 /** Runs one test; never throws for a run that started (the outcome says what went wrong). */
@@ -82,21 +133,59 @@ export async function run(config: TestConfig, options: RunOptions = {}): Promise
   if (workload.final && config.concurrency < config.target.nodes) {
     throw new InputError(`the ${workload.name} workload ends with a read on every node, so concurrency (${config.concurrency}) must be at least the number of nodes (${config.target.nodes})`);
   }
-  if (!workload.modes.includes(config.target.mode)) {
+  if (config.target.mode !== undefined && !workload.modes.includes(config.target.mode)) {
     log(`note: the ${workload.name} workload is meant for ${workload.modes.join(', ')}; running it on ${config.target.mode} anyway`);
   }
   const targetOptions = { ...(workload.targetOptions?.(wopts) ?? {}), ...config.target.options };
-  const dir = createRunDir(config.store, config.name);
-  writeFileSync(
-    join(dir, RUN_FILES.test),
-    // `faultline` holds what the run derived (not config): loading test.json again ignores it.
-    JSON.stringify({ ...config, workload: { name: workload.name, options: strip(wopts) }, faultline: { version: options.version, targetOptions } }, null, 2) + '\n',
-  );
-  log(`store: ${dir}`);
-
-  const recorder = new Recorder(join(dir, RUN_FILES.history));
-  const target = options.target ?? createTarget({ ...config.target, options: targetOptions }, dir);
-  const nemesis = new Nemesis(faultsFor(config, target));
+  const useNetwork = config.target.network === 'netns' && options.target === undefined;
+  if (useNetwork) {
+    const why = await networkAvailable();
+    if (why !== true) throw new InputError(`"target.network" is "netns" (nodes in network namespaces${config.nemesis.faults.length > 0 ? `, for ${config.nemesis.faults.join(', ')}` : ''}), but ${why}`);
+  }
+  if (config.target.type === 'etcd' && options.target === undefined) {
+    const why = await etcdAvailable();
+    if (why !== true) throw new InputError(why);
+  }
+  const runId = useNetwork ? newRunId() : undefined;
+  // The network and everything made with it come before the main try: torn down here if that fails.
+  let network: Network | undefined;
+  let target: Target;
+  let nemesis: Nemesis;
+  let faults: Fault[] = [];
+  let peerDelay: PeerDelay | undefined;
+  let dir: string;
+  let recorder: Recorder;
+  try {
+    if (runId !== undefined) {
+      log(`creating network ${runId}: ${config.target.nodes} node namespaces on a bridge`);
+      network = await createNetwork(resolveNodes(config), { runId }).catch((e: Error) => {
+        throw new InputError(`cannot set up the nodes' network: ${e.message}`);
+      });
+    }
+    dir = createRunDir(config.store, config.name);
+    writeFileSync(
+      join(dir, RUN_FILES.test),
+      // `faultline` holds what the run derived (not config): loading test.json again ignores it.
+      JSON.stringify({ ...config, workload: { name: workload.name, options: strip(wopts) }, faultline: { version: options.version, targetOptions, runId } }, null, 2) + '\n',
+    );
+    log(`store: ${dir}`);
+    if (options.target) target = options.target;
+    else {
+      const made = createTarget({ ...config.target, options: targetOptions }, dir, network, {
+        delayProxies: config.nemesis.faults.includes('delay') && config.target.type === 'builtin' && network !== undefined,
+      });
+      target = made.target;
+      peerDelay = made.peerDelay;
+    }
+    faults = faultsFor(config, target, network, peerDelay);
+    await checkFaults(faults);
+    nemesis = new Nemesis(faults);
+    recorder = new Recorder(join(dir, RUN_FILES.history));
+  } catch (e) {
+    for (const f of faults) (f as Fault & { close?: () => void }).close?.();
+    await network?.teardown().catch((t: Error) => log(`network teardown failed: ${t.message}`));
+    throw e;
+  }
   let phase = 'setup';
   let mainStart: number | undefined;
   const driver = new Driver({
@@ -128,7 +217,7 @@ export async function run(config: TestConfig, options: RunOptions = {}): Promise
   if (options.signal?.aborted) onAbort();
   options.signal?.addEventListener('abort', onAbort, { once: true });
   try {
-    log(`starting ${target.nodes.length} ${config.target.mode} nodes`);
+    log(`starting ${target.nodes.length} ${config.target.type === 'builtin' ? config.target.mode : config.target.type} nodes`);
     await target.setup();
     if (driver.isStopped) throw new Error('interrupted');
     progress?.start();
@@ -139,7 +228,7 @@ export async function run(config: TestConfig, options: RunOptions = {}): Promise
     const limitNs = config.timeLimit * 1e9;
     const clientGen: GenLike = config.rate > 0 ? stagger(1e9 / config.rate, workload.generator(wopts)) : workload.generator(wopts);
     await driver.runPhase(
-      clients(timeLimit(limitNs, clientGen), timeLimit(limitNs, faultSchedule(config.nemesis.faults, config.nemesis.interval * 1e9, target.nodes))),
+      clients(timeLimit(limitNs, clientGen), timeLimit(limitNs, faultSchedule(config.nemesis.faults, config.nemesis.interval * 1e9, target.nodes, { partitions: config.nemesis.partitions }))),
     );
 
     phase = 'healing';
@@ -158,9 +247,14 @@ export async function run(config: TestConfig, options: RunOptions = {}): Promise
     options.signal?.removeEventListener('abort', onAbort);
     const unhealed = await nemesis.healAll();
     if (unhealed.length > 0) failure ??= `could not heal: ${unhealed.join('; ')}`;
+    // Faults that keep helper processes (the partition's waiting iptables-restore) end them now.
+    for (const f of faults) (f as Fault & { close?: () => void }).close?.();
     await driver.close();
     await target.teardown().catch((e: Error) => {
       failure ??= `teardown failed: ${e.message}`;
+    });
+    await network?.teardown().catch((e: Error) => {
+      failure ??= `network teardown failed: ${e.message}`;
     });
     recorder.close();
   }

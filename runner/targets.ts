@@ -1,9 +1,87 @@
-// The target a config names. Only the built-in store so far; real systems plug in here.
+// The target a config names: the built-in store or etcd; real systems plug in here.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Network } from '../control/network.js';
+import { proxiedPeers, type PeerDelay } from '../nemesis/proxied-peers.js';
+import { createEtcdTarget } from '../targets/etcd/index.js';
 import { createBuiltinTarget } from '../targets/builtin/target.js';
 import type { Target } from '../targets/types.js';
 import type { TargetConfig } from './config.js';
 
-/** The target for `config`, keeping its logs (and data) under the run folder `dir`. */
-export function createTarget(config: TargetConfig, dir: string): Target {
-  return createBuiltinTarget({ mode: config.mode, nodes: config.nodes, options: config.options, dir });
+/** The port every built-in node's peer listener uses on its own namespace address. */
+export const BUILTIN_PEER_PORT = 7000;
+
+export interface RunTarget {
+  target: Target;
+  /** Proxies on the peer links, when the delay fault needs them (the built-in store in namespaces). */
+  peerDelay?: PeerDelay;
+}
+
+/**
+ * The target for `config`, keeping its logs (and data) under the run folder `dir`. With a
+ * `network`, each node runs inside its namespace and its peers reach it over TCP on its namespace
+ * address, so partitions cut them apart; clients stay in the root namespace and use unix sockets
+ * (which cross namespaces), since the root namespace must never send to the test range. With
+ * `delayProxies`, the built-in store's peer links go through faultline's delay proxy (the delay
+ * fault's mechanism where the kernel has no netem).
+ */
+export function createTarget(config: Omit<TargetConfig, 'network'>, dir: string, network?: Network, options: { delayProxies?: boolean } = {}): RunTarget {
+  if (config.type === 'etcd') {
+    return {
+      target: createEtcdTarget({
+        network,
+        nodes: config.nodes,
+        dir,
+        workload: typeof config.options.workload === 'string' ? config.options.workload : undefined,
+        electionTimeoutMs: config.options.electionTimeoutMs as number | undefined,
+        heartbeatMs: config.options.heartbeatMs as number | undefined,
+      }),
+    };
+  }
+  const mode = config.mode!;
+  if (!network) return { target: createBuiltinTarget({ mode, nodes: config.nodes, options: config.options, dir }) };
+  const nodes = network.hosts.map((h) => h.node);
+  const wrapCommand = (node: string, command: { file: string; args: string[] }) => {
+    const [file, ...args] = network.host(node).control.wrap([command.file, ...command.args]);
+    return { file, args };
+  };
+  if (!options.delayProxies) {
+    return {
+      target: createBuiltinTarget({
+        mode,
+        nodes,
+        options: config.options,
+        dir,
+        listen: { client: 'unix', peer: 'tcp', host: (node) => network.host(node).ip, port: BUILTIN_PEER_PORT },
+        wrapCommand,
+      }),
+    };
+  }
+  // A short socket folder named faultline-…: the last node to exit removes it.
+  const socketDir = mkdtempSync(join(tmpdir(), 'faultline-'));
+  const peers = proxiedPeers(nodes, { network, socketDir, proxyPort: BUILTIN_PEER_PORT });
+  const inner = createBuiltinTarget({ mode, nodes, options: config.options, dir, listen: (n, i) => peers.listen(n, i), wrapCommand });
+  const setup = async () => {
+    await peers.start();
+    await inner.setup();
+  };
+  const teardown = async () => {
+    try {
+      await inner.teardown();
+    } finally {
+      await peers.close();
+      rmSync(socketDir, { recursive: true, force: true });
+    }
+  };
+  // Everything else (kill, pause, setClockOffset, dataDir, …) is the inner target's, bound to it.
+  const target = new Proxy(inner, {
+    get(t, p) {
+      if (p === 'setup') return setup;
+      if (p === 'teardown') return teardown;
+      const v: unknown = Reflect.get(t, p, t);
+      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(t) : v;
+    },
+  }) as Target;
+  return { target, peerDelay: peers };
 }

@@ -6,7 +6,7 @@ import { jsonValueLines } from '../runner/json-lines.js';
 describe('test config', () => {
   it('fills every default, with a seed chosen and recorded', () => {
     const c = resolveConfig({});
-    expect(c.target).toEqual({ type: 'builtin', mode: 'leader-follower-sync', nodes: 3, options: {} });
+    expect(c.target).toEqual({ type: 'builtin', mode: 'leader-follower-sync', nodes: 3, network: 'local', options: {} });
     expect(c.workload).toEqual({ name: 'register', options: {} });
     expect(c.timeLimit).toBe(30);
     expect(c.name).toBe('register-leader-follower-sync');
@@ -51,5 +51,16 @@ describe('jsonValueLines', () => {
     expect(lines.get('/a/b"c/0')).toBe(4);
     expect(lines.get('/a/b"c/1/d')).toBe(5);
     expect(lines.get('/e')).toBe(8);
+  });
+});
+
+describe('test config: the network', () => {
+  it('runs nodes in namespaces when a network fault is asked for, else locally; refuses a partition on "local"', () => {
+    expect(resolveConfig({ nemesis: { faults: ['partition'] } }).target.network).toBe('netns');
+    expect(resolveConfig({ nemesis: { faults: ['kill'] } }).target.network).toBe('local');
+    expect(resolveConfig({ target: { network: 'netns' } }).target.network).toBe('netns');
+    expect(() => resolveConfig({ target: { network: 'local' }, nemesis: { faults: ['partition'] } }, 'flags')).toThrow(/^flags: partition needs the nodes in network namespaces/);
+    expect(resolveConfig({}).nemesis.partitions).toContain('majorities-ring');
+    expect(() => resolveConfig({ nemesis: { partitions: ['triangle'] } }, 'flags')).toThrow(/"nemesis\.partitions\.0" must be one of "halves"/);
   });
 });
