@@ -129,7 +129,12 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
           if (signals === 1) {
             io.stderr(`faultline: ${sig}: stopping — healing faults, stopping nodes, checking what was recorded (again to quit at once)`);
             controller.abort();
-          } else process.exit(130);
+          } else {
+            io.stderr(`faultline: ${sig} again: removing this run's namespaces and rules, then exiting`);
+            void import('../runner/run.js')
+              .then(({ emergencyHeal }) => Promise.race([emergencyHeal(), new Promise((r) => setTimeout(r, 5000))]))
+              .finally(() => process.exit(130));
+          }
         };
         process.on('SIGINT', onSignal);
         process.on('SIGTERM', onSignal);

@@ -18,6 +18,7 @@ import { diskFault } from '../nemesis/disk.js';
 import { LINK_FAULT_NAMES, linkFaults, type LinkFaultName } from '../nemesis/link.js';
 import type { PeerDelay } from '../nemesis/proxied-peers.js';
 import { etcdAvailable } from '../targets/etcd/index.js';
+import { findLeftovers, healLeftovers } from '../nemesis/heal.js';
 import type { Fault } from '../nemesis/types.js';
 import type { Target } from '../targets/types.js';
 import { clients, nemesis as onNemesis } from '../workloads/generator/threads.js';
@@ -125,6 +126,20 @@ async function checkFaults(faults: readonly Fault[]): Promise<void> {
   if (missing.length > 0) throw new InputError(`faults unavailable here: ${missing.join('; ')}`);
 }
 
+/** Run ids whose namespaces and rules exist now (for emergencyHeal). */
+const liveNetworks = new Set<string>();
+
+/**
+ * Best-effort healing when there is no time for an orderly end (a second Ctrl-C): removes every
+ * namespace, process inside it and tagged rule of the runs in progress in this process. Nodes not
+ * in namespaces exit by themselves when faultline does (their parent watch).
+ */
+export async function emergencyHeal(): Promise<void> {
+  for (const runId of liveNetworks) {
+    await healLeftovers(await findLeftovers({ runId }), { force: true }).catch(() => {});
+  }
+}
+
 /** Runs one test; never throws for a run that started (the outcome says what went wrong). */
 export async function run(config: TestConfig, options: RunOptions = {}): Promise<RunOutcome> {
   const log = options.log ?? (() => {});
@@ -147,6 +162,7 @@ export async function run(config: TestConfig, options: RunOptions = {}): Promise
     if (why !== true) throw new InputError(why);
   }
   const runId = useNetwork ? newRunId() : undefined;
+  if (runId !== undefined) liveNetworks.add(runId);
   // The network and everything made with it come before the main try: torn down here if that fails.
   let network: Network | undefined;
   let target: Target;
@@ -184,6 +200,7 @@ export async function run(config: TestConfig, options: RunOptions = {}): Promise
   } catch (e) {
     for (const f of faults) (f as Fault & { close?: () => void }).close?.();
     await network?.teardown().catch((t: Error) => log(`network teardown failed: ${t.message}`));
+    if (runId !== undefined) liveNetworks.delete(runId);
     throw e;
   }
   let phase = 'setup';
@@ -257,6 +274,7 @@ export async function run(config: TestConfig, options: RunOptions = {}): Promise
       failure ??= `network teardown failed: ${e.message}`;
     });
     recorder.close();
+    if (runId !== undefined) liveNetworks.delete(runId);
   }
   if (failure) log(`the run ended early: ${failure}`);
 
