@@ -106,7 +106,9 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
           .option('nemesis', { type: 'string', describe: 'faults, comma-separated: kill, pause, partition, delay, loss, bandwidth, duplicate, reorder, corrupt, clock, disk (default none; network faults put each node in its own network namespace: root, ip and iptables needed)' })
           .option('partitions', { type: 'string', describe: 'partition shapes the nemesis picks from, comma-separated: halves, random-halves, isolate-one, majorities-ring, bridge, primaries (default all)' })
           .option('network', { type: 'string', choices: ['local', 'netns'], describe: 'where nodes run (default netns when a network fault is asked for, else local)' })
-          .option('nemesis-interval', { type: 'number', describe: 'seconds between fault changes (default 5)' })
+          .option('nemesis-interval', { type: 'number', describe: 'seconds of quiet before each round of faults (default 5)' })
+          .option('nemesis-hold', { type: 'number', describe: 'seconds each fault is held (default: the interval)' })
+          .option('nemesis-jitter', { type: 'number', describe: 'the quiet varies by ± this many seconds (default 0)' })
           .option('op-timeout', { type: 'number', describe: 'seconds before a client op is recorded as info (default 5)' })
           .option('quiesce', { type: 'number', describe: 'seconds between healing and the final reads (default 2)' })
           .option('seed', { type: 'number', describe: 'replays a schedule (default random, recorded in test.json)' })
@@ -139,7 +141,7 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
         process.on('SIGINT', onSignal);
         process.on('SIGTERM', onSignal);
         try {
-          code = await runTest({ ...a, option, timeLimit: a.timeLimit, testCount: a.testCount, nemesisInterval: a.nemesisInterval, opTimeout: a.opTimeout } as TestArgs, io, controller.signal);
+          code = await runTest({ ...a, option, timeLimit: a.timeLimit, testCount: a.testCount, nemesisInterval: a.nemesisInterval, nemesisHold: a.nemesisHold, nemesisJitter: a.nemesisJitter, opTimeout: a.opTimeout } as TestArgs, io, controller.signal);
         } finally {
           process.off('SIGINT', onSignal);
           process.off('SIGTERM', onSignal);

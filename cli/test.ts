@@ -25,6 +25,8 @@ export interface TestArgs {
   store?: string;
   nemesis?: string;
   partitions?: string;
+  nemesisHold?: number;
+  nemesisJitter?: number;
   network?: string;
   nemesisInterval?: number;
   opTimeout?: number;
@@ -59,6 +61,8 @@ export function configFromArgs(args: TestArgs): TestConfig {
   }
   if (args.nemesis !== undefined) sub(raw, 'nemesis').faults = args.nemesis === 'none' || args.nemesis === '' ? [] : args.nemesis.split(',').map((s) => s.trim());
   if (args.nemesisInterval !== undefined) sub(raw, 'nemesis').interval = args.nemesisInterval;
+  if (args.nemesisHold !== undefined) sub(raw, 'nemesis').hold = args.nemesisHold;
+  if (args.nemesisJitter !== undefined) sub(raw, 'nemesis').jitter = args.nemesisJitter;
   if (args.partitions !== undefined) sub(raw, 'nemesis').partitions = args.partitions.split(',').map((s) => s.trim()).filter(Boolean);
   if (args.network !== undefined) sub(raw, 'target').network = args.network;
   set(raw, 'concurrency', args.concurrency);

@@ -1,6 +1,6 @@
-// The nemesis's schedule as a generator. Each round: wait an interval, start every configured fault
-// (in a random order, spaced interval/k apart, so with several kinds they overlap), hold each for
-// an interval, and stop them in the same order. With one fault this is: wait, start, wait, stop.
+// The nemesis's schedule as a generator. Each round: wait an interval (± jitter), start every
+// configured fault (in a random order, spaced hold/k apart, so with several kinds they overlap),
+// hold each for `hold` (default: the interval), and stop them in the same order. With one fault this is: wait, start, wait, stop.
 // Every choice (order, node, partition shape) comes from the test's seeded random stream, so a
 // seed replays the schedule.
 import { sleep } from '../workloads/generator/combinators.js';
@@ -11,6 +11,10 @@ import { shape, shuffle, SHAPE_NAMES, type ShapeName } from './grudge.js';
 export interface ScheduleOptions {
   /** Partition shapes the schedule picks from (default: all of SHAPE_NAMES). */
   partitions?: readonly ShapeName[];
+  /** How long each fault is held, in ns. Default: the interval. */
+  holdNs?: number;
+  /** The quiet wait before each round varies uniformly by ± this many ns. Default 0. */
+  jitterNs?: number;
 }
 
 /**
@@ -28,10 +32,13 @@ export function startValue(fault: string, random: Random, nodes: readonly string
 
 export function faultSchedule(faults: readonly string[], intervalNs: number, nodes: readonly string[], options: ScheduleOptions = {}): GenLike {
   if (faults.length === 0) return null;
+  const holdNs = options.holdNs ?? intervalNs;
+  const jitterNs = Math.min(options.jitterNs ?? 0, intervalNs);
   return (ctx: Context) => {
     const order = shuffle(faults, ctx.random);
-    const gap = intervalNs / order.length;
-    const round: GenLike[] = [sleep(intervalNs)];
+    const gap = holdNs / order.length;
+    const quiet = jitterNs > 0 ? intervalNs - jitterNs + ctx.random.next() * 2 * jitterNs : intervalNs;
+    const round: GenLike[] = [sleep(Math.round(quiet))];
     for (const f of order) round.push({ f: `start-${f}`, value: startValue(f, ctx.random, nodes, options) } satisfies OpTemplate, sleep(gap));
     order.forEach((f, i) => {
       round.push({ f: `stop-${f}`, value: null } satisfies OpTemplate);

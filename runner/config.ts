@@ -43,7 +43,7 @@ export interface TestConfig {
   testCount: number;
   /** Seconds a client op may take before it is recorded as info and its thread moves on. */
   opTimeout: number;
-  nemesis: { faults: FaultName[]; interval: number; partitions: ShapeName[] };
+  nemesis: { faults: FaultName[]; interval: number; hold?: number; jitter: number; partitions: ShapeName[] };
   /** Seconds between healing and the final phase, for replication to catch up. */
   quiesce: number;
   /** The store root: runs go to STORE/<name>/<timestamp>/. */
@@ -109,7 +109,9 @@ export const testConfigSchema = {
       default: {},
       properties: {
         faults: { type: 'array', items: { enum: [...FAULT_NAMES] }, uniqueItems: true, default: [] },
-        interval: { type: 'number', exclusiveMinimum: 0, default: 5, description: 'Seconds between a fault starting and stopping, and between faults.' },
+        interval: { type: 'number', exclusiveMinimum: 0, default: 5, description: 'Seconds of quiet before each round of faults.' },
+        hold: { type: 'number', exclusiveMinimum: 0, description: 'Seconds each fault is held. Default: the interval.' },
+        jitter: { type: 'number', minimum: 0, default: 0, description: 'The quiet before each round varies by ± this many seconds.' },
         partitions: {
           type: 'array',
           items: { enum: [...SHAPE_NAMES] },

@@ -245,7 +245,11 @@ export async function run(config: TestConfig, options: RunOptions = {}): Promise
     const limitNs = config.timeLimit * 1e9;
     const clientGen: GenLike = config.rate > 0 ? stagger(1e9 / config.rate, workload.generator(wopts)) : workload.generator(wopts);
     await driver.runPhase(
-      clients(timeLimit(limitNs, clientGen), timeLimit(limitNs, faultSchedule(config.nemesis.faults, config.nemesis.interval * 1e9, target.nodes, { partitions: config.nemesis.partitions }))),
+      clients(timeLimit(limitNs, clientGen), timeLimit(limitNs, faultSchedule(config.nemesis.faults, config.nemesis.interval * 1e9, target.nodes, {
+            partitions: config.nemesis.partitions,
+            holdNs: config.nemesis.hold === undefined ? undefined : config.nemesis.hold * 1e9,
+            jitterNs: config.nemesis.jitter * 1e9,
+          }))),
     );
 
     phase = 'healing';
