@@ -249,8 +249,11 @@ export const staleness: Checker = {
       }
     }
 
-    // Final reads: per key, all must return the same value.
-    const finals = new Map<number, Map<number | string, { value: unknown; ops: number[]; nodes: string[] }>>();
+    // Final reads: per key, all must return the same value — except that a write whose outcome
+    // is unknown (info, or never completed) may take effect at any time, even between two final
+    // reads. So reads disagree for good only when two of the values they return were settled
+    // before the final phase: written by acknowledged writes, or the initial nil.
+    const finals = new Map<number, Map<number | string, { value: unknown; ops: number[]; nodes: string[]; settled: boolean }>>();
     let finalReads = 0;
     for (let r = 0; r < reg.reads; r++) {
       if (!reg.rFinal[r]) continue;
@@ -261,14 +264,20 @@ export const staleness: Checker = {
       const v = reg.rValue[r];
       const vk = v === null || v === undefined ? 'null' : valueKey(v);
       let g = m.get(vk);
-      if (!g) m.set(vk, (g = { value: v ?? null, ops: [], nodes: [] }));
+      const ver = reg.rVer[r];
+      if (!g) m.set(vk, (g = { value: v ?? null, ops: [], nodes: [], settled: ver === INITIAL || (ver >= 0 && reg.wComp[ver] !== NEVER) }));
       g.ops.push(reg.rIndex[r]);
       if (reg.rNode[r] !== undefined) g.nodes.push(reg.rNode[r]!);
     }
     const divergent: { key?: unknown; values: { value: unknown; ops: number[]; nodes: string[] }[]; sentence: string }[] = [];
+    const lateWrites: { key?: unknown; values: unknown[] }[] = [];
     for (const [k, m] of finals) {
       if (m.size < 2) continue;
-      const values = [...m.values()];
+      const values = [...m.values()].map(({ settled: _s, ...g }) => g);
+      if ([...m.values()].filter((g) => g.settled).length < 2) {
+        lateWrites.push({ ...keyField(k), values: values.map((g) => g.value) });
+        continue;
+      }
       const parts = values.map((g) => `${showValue(g.value)} (index ${g.ops.join(', ')}${g.nodes.length ? `; ${g.nodes.join(', ')}` : ''})`);
       divergent.push({ ...keyField(k), values, sentence: `the final reads${keyPart(k)} disagree: ${parts.join(' vs ')}.` });
     }
@@ -279,7 +288,14 @@ export const staleness: Checker = {
       ...(byNode.size ? { byNode: Object.fromEntries([...[...byNode].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))].map(([node, a]) => [node, figures(a)])) } : {}),
       ...(stalest ? { stalest } : {}),
       unwritten: { count: garbageCount, reads: garbage },
-      final: { reads: finalReads, keys: finals.size, converged: divergent.length === 0, ...(divergent.length ? { divergent } : {}) },
+      final: {
+        reads: finalReads,
+        keys: finals.size,
+        converged: divergent.length === 0,
+        ...(divergent.length ? { divergent } : {}),
+        // Disagreements explained by writes of unknown outcome landing during the final reads.
+        ...(lateWrites.length ? { lateWrites } : {}),
+      },
       writes: reg.writes,
       ...(reg.ignored ? { ignored: reg.ignored } : {}),
     };

@@ -167,6 +167,22 @@ describe('staleness validity', () => {
     expect(r.explanation).toBe('the final reads of key x disagree: 2 (index 7, 9; n1, n2) vs 1 (index 11; n3).');
   });
 
+  it('accepts final reads that disagree only by a write of unknown outcome landing late', async () => {
+    const info = (p: number, v: unknown, t: number): Raw => ({ type: 'info', process: p, f: 'write', value: v, time: t * ms });
+    const r = await staleness.check(
+      hist(
+        W(0, 1, 0, 1),
+        inv(4, 'write', 9, 2), // its outcome is unknown: it may land at any time, even between the final reads
+        info(4, 9, 5),
+        R(1, 1, 10, 11, { node: 'n1', final: true }),
+        R(2, 9, 12, 13, { node: 'n2', final: true }),
+      ),
+      {},
+    );
+    expect(r.valid).toBe(true);
+    expect(r.final).toEqual({ reads: 2, keys: 1, converged: true, lateWrites: [{ values: [1, 9] }] });
+  });
+
   it('accepts final reads that agree (even on a stale value)', async () => {
     const r = await staleness.check(hist(W(0, 1, 0, 1), W(0, 2, 2, 3), R(1, 1, 10, 11, { node: 'n1', final: true }), R(2, 1, 10, 11, { node: 'n2', final: true })), {});
     expect(r.valid).toBe(true);

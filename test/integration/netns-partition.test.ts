@@ -245,7 +245,7 @@ describe('faultline test --nemesis partition (built-in store in namespaces)', ()
         name,
         target: { mode, nodes: 3 },
         nemesis: { faults: ['partition'], interval: 1.2, partitions: ['primaries', 'isolate-one'] },
-        timeLimit: 4.5,
+        timeLimit: 6.5,
         quiesce: 1,
         opTimeout: 3,
         ...extra,
