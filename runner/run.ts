@@ -188,7 +188,7 @@ export async function run(config: TestConfig, options: RunOptions = {}): Promise
     if (options.target) target = options.target;
     else {
       const made = createTarget({ ...config.target, options: targetOptions }, dir, network, {
-        delayProxies: config.nemesis.faults.includes('delay') && config.target.type === 'builtin' && network !== undefined,
+        delayProxies: config.nemesis.faults.includes('delay') && network !== undefined,
       });
       target = made.target;
       peerDelay = made.peerDelay;

@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Network } from '../control/network.js';
+import { etcdPeerProxies } from '../nemesis/etcd-peer-proxies.js';
 import { proxiedPeers, type PeerDelay } from '../nemesis/proxied-peers.js';
 import { createEtcdTarget } from '../targets/etcd/index.js';
 import { createBuiltinTarget } from '../targets/builtin/target.js';
@@ -14,7 +15,7 @@ export const BUILTIN_PEER_PORT = 7000;
 
 export interface RunTarget {
   target: Target;
-  /** Proxies on the peer links, when the delay fault needs them (the built-in store in namespaces). */
+  /** Proxies on the peer links, when the delay fault needs them (the built-in store or etcd in namespaces). */
   peerDelay?: PeerDelay;
 }
 
@@ -23,21 +24,24 @@ export interface RunTarget {
  * `network`, each node runs inside its namespace and its peers reach it over TCP on its namespace
  * address, so partitions cut them apart; clients stay in the root namespace and use unix sockets
  * (which cross namespaces), since the root namespace must never send to the test range. With
- * `delayProxies`, the built-in store's peer links go through faultline's delay proxy (the delay
- * fault's mechanism where the kernel has no netem).
+ * `delayProxies`, the peer links (built-in store or etcd, in namespaces) go through faultline's
+ * delay proxy (the delay fault's mechanism where the kernel has no netem).
  */
 export function createTarget(config: Omit<TargetConfig, 'network'>, dir: string, network?: Network, options: { delayProxies?: boolean } = {}): RunTarget {
   if (config.type === 'etcd') {
-    return {
-      target: createEtcdTarget({
-        network,
-        nodes: config.nodes,
-        dir,
-        workload: typeof config.options.workload === 'string' ? config.options.workload : undefined,
-        electionTimeoutMs: config.options.electionTimeoutMs as number | undefined,
-        heartbeatMs: config.options.heartbeatMs as number | undefined,
-      }),
-    };
+    const etcd = createEtcdTarget({
+      network,
+      nodes: config.nodes,
+      dir,
+      workload: typeof config.options.workload === 'string' ? config.options.workload : undefined,
+      electionTimeoutMs: config.options.electionTimeoutMs as number | undefined,
+      heartbeatMs: config.options.heartbeatMs as number | undefined,
+    });
+    if (!network || !options.delayProxies) return { target: etcd };
+    // Each member dials its peers' advertised URLs: a DNAT per link inside its namespace sends them
+    // through the proxies, which must be in place before etcd starts.
+    const peers = etcdPeerProxies(network);
+    return { target: withSetupAround(etcd, () => peers.start(), () => peers.close()), peerDelay: peers };
   }
   const mode = config.mode!;
   if (!network) return { target: createBuiltinTarget({ mode, nodes: config.nodes, options: config.options, dir }) };
@@ -62,26 +66,42 @@ export function createTarget(config: Omit<TargetConfig, 'network'>, dir: string,
   const socketDir = mkdtempSync(join(tmpdir(), 'faultline-'));
   const peers = proxiedPeers(nodes, { network, socketDir, proxyPort: BUILTIN_PEER_PORT });
   const inner = createBuiltinTarget({ mode, nodes, options: config.options, dir, listen: (n, i) => peers.listen(n, i), wrapCommand });
+  const target = withSetupAround(
+    inner,
+    () => peers.start(),
+    async () => {
+      try {
+        await peers.close();
+      } finally {
+        rmSync(socketDir, { recursive: true, force: true });
+      }
+    },
+  );
+  return { target, peerDelay: peers };
+}
+
+/**
+ * `inner` with `before` run ahead of its setup and `after` after its teardown (even a failed one).
+ * Everything else (kill, pause, wipe, setClockOffset, dataDir, …) is the inner target's, bound to it.
+ */
+function withSetupAround<T extends Target>(inner: T, before: () => Promise<void>, after: () => Promise<void>): T {
   const setup = async () => {
-    await peers.start();
+    await before();
     await inner.setup();
   };
   const teardown = async () => {
     try {
       await inner.teardown();
     } finally {
-      await peers.close();
-      rmSync(socketDir, { recursive: true, force: true });
+      await after();
     }
   };
-  // Everything else (kill, pause, setClockOffset, dataDir, …) is the inner target's, bound to it.
-  const target = new Proxy(inner, {
+  return new Proxy(inner, {
     get(t, p) {
       if (p === 'setup') return setup;
       if (p === 'teardown') return teardown;
       const v: unknown = Reflect.get(t, p, t);
       return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(t) : v;
     },
-  }) as Target;
-  return { target, peerDelay: peers };
+  });
 }

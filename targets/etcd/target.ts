@@ -66,6 +66,9 @@ const DEFAULT_HEARTBEAT_MS = 50;
 const DEFAULT_START_TIMEOUT_MS = 15_000;
 const DEFAULT_RESTART_WAIT_MS = 5000;
 const PROBE_TIMEOUT_MS = 1000;
+const MEMBER_CHANGE_TIMEOUT_MS = 5000;
+/** How long a membership change waits for etcd to call the cluster healthy (it wants 5 s of it). */
+const MEMBER_CHANGE_WAIT_MS = 15_000;
 const STOP_TIMEOUT_MS = 5000;
 const LOG_TAIL_LINES = 15;
 const MAX_SOCKET_PATH_BYTES = 100;
@@ -219,6 +222,30 @@ export class EtcdTarget implements Target {
     await this.stop(node);
   }
 
+  /**
+   * Clears `node`'s data and has it rejoin as a new member: kills it, removes it from the cluster
+   * and adds it back (through another running member's v3 JSON gateway), then starts it on an
+   * empty data dir with --initial-cluster-state existing, so it catches up from the leader. Waits
+   * for it to serve as start() does. Needs a running member besides `node` (a majority, for the
+   * membership changes to commit).
+   */
+  async wipe(node: string): Promise<void> {
+    const p = this.place(node);
+    if (this.state !== 'up') throw new Error(`etcd target: cannot wipe ${node}: the cluster is not set up`);
+    const others = this.nodes.filter((n) => n !== node && this.pid(n) !== undefined && !this.isPaused(n));
+    if (others.length === 0) throw new Error(`etcd target: cannot wipe ${node}: no other member is running to remove and re-add it`);
+    await this.stop(node);
+    const peerUrl = p.urls.peerUrl;
+    // Matched by peer URL: a member added but never started has no name yet.
+    const list = await this.onAnyMember<MemberListReply>(others, '/v3/cluster/member/list', {});
+    const old = list.members?.find((m) => m.peerURLs?.includes(peerUrl));
+    if (old?.ID) await this.onAnyMember(others, '/v3/cluster/member/remove', { ID: old.ID });
+    rmSync(this.dataDir(node), { recursive: true, force: true });
+    await this.onAnyMember(others, '/v3/cluster/member/add', { peerURLs: [peerUrl] });
+    await this.spawn(node, 'existing');
+    await this.waitServing(node, false, this.o.restartWaitMs ?? DEFAULT_RESTART_WAIT_MS);
+  }
+
   /** SIGSTOPs the member's etcd; resolves once the kernel shows it stopped (state T). */
   async pause(node: string): Promise<void> {
     const m = this.running(node, 'pause');
@@ -282,6 +309,28 @@ export class EtcdTarget implements Target {
     const sockets = [this.socketPath(node)];
     if (p.urls.peerUrl.startsWith('unix://')) sockets.push(join(this.sockets!, p.urls.peerUrl.slice('unix://'.length)));
     return p.control.wrap(guardedCommand([this.o.etcd ?? 'etcd', ...args], sockets));
+  }
+
+  /**
+   * Calls the gateway on the first of `nodes` that answers; errors name every member tried. etcd
+   * refuses membership changes until every voting member has been connected for 5 s ("unhealthy
+   * cluster"), e.g. just after setup or a heal: those refusals are retried for a while.
+   */
+  private async onAnyMember<T>(nodes: readonly string[], path: string, body: unknown): Promise<T> {
+    const deadline = Date.now() + MEMBER_CHANGE_WAIT_MS;
+    for (;;) {
+      const failures: string[] = [];
+      for (const n of nodes) {
+        try {
+          return await callOnce<T>(this.socketPath(n), path, body, { timeoutMs: MEMBER_CHANGE_TIMEOUT_MS });
+        } catch (e) {
+          failures.push(`${n}: ${(e as Error).message}`);
+        }
+      }
+      const notYet = failures.every((f) => /unhealthy cluster|not enough started members/.test(f));
+      if (!notYet || Date.now() > deadline) throw new Error(`etcd target: ${path} failed on every member asked (${failures.join('; ')})`);
+      await sleep(200);
+    }
   }
 
   private place(node: string): Placement {
