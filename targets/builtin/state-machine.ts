@@ -17,6 +17,7 @@
 // otherwise the id is the plain count.
 import { canonicalJson } from '../../checker/linearizable/values.js';
 import type { OpReply, OpRequest } from './mode.js';
+import { DEFAULT_DIALECT, DIALECT_WORKLOADS, dialectFor, type Dialect } from '../dialect.js';
 
 /** What kind of data a store key holds; modes merge concurrent versions by it. */
 export type KeyKind = 'register' | 'set' | 'counter' | 'list' | 'queue' | 'account' | 'ids';
@@ -33,27 +34,10 @@ export interface KvView {
   readonly node?: string;
 }
 
-/** The workloads whose ops the state machine tells apart by the configured workload. */
-type Dialect = { read: 'register' | 'set' | 'counter' | 'bank'; add: 'set' | 'counter'; txnRead: 'list' | 'register' | 'by-txn' };
-
-const DEFAULT_DIALECT: Dialect = { read: 'register', add: 'set', txnRead: 'by-txn' };
-
-const DIALECTS: Record<string, Dialect> = {
-  register: { read: 'register', add: 'set', txnRead: 'register' },
-  set: { read: 'set', add: 'set', txnRead: 'by-txn' },
-  'or-set': { read: 'set', add: 'set', txnRead: 'by-txn' },
-  counter: { read: 'counter', add: 'counter', txnRead: 'by-txn' },
-  'g-counter': { read: 'counter', add: 'counter', txnRead: 'by-txn' },
-  'pn-counter': { read: 'counter', add: 'counter', txnRead: 'by-txn' },
-  bank: { read: 'bank', add: 'set', txnRead: 'by-txn' },
-  'list-append': { read: 'register', add: 'set', txnRead: 'list' },
-  'rw-register': { read: 'register', add: 'set', txnRead: 'register' },
-};
-
 let dialect: Dialect = DEFAULT_DIALECT;
 
 /** The workload names configureWorkload tells apart (others need no configuration). */
-export const CONFIGURABLE_WORKLOADS: readonly string[] = Object.keys(DIALECTS);
+export const CONFIGURABLE_WORKLOADS: readonly string[] = DIALECT_WORKLOADS;
 
 /**
  * Sets which workload this process serves (the node's `workload` option), so `read`, `add` and a
@@ -61,12 +45,8 @@ export const CONFIGURABLE_WORKLOADS: readonly string[] = Object.keys(DIALECTS);
  * unique-ids, …) restores the defaults. Returns false for a name it does not know.
  */
 export function configureWorkload(workload: string | undefined): boolean {
-  if (workload === undefined || !(workload in DIALECTS)) {
-    dialect = DEFAULT_DIALECT;
-    return workload === undefined || ['queue', 'unique-ids'].includes(workload);
-  }
-  dialect = DIALECTS[workload];
-  return true;
+  dialect = dialectFor(workload);
+  return workload === undefined || DIALECT_WORKLOADS.includes(workload) || ['queue', 'unique-ids'].includes(workload);
 }
 
 // ---- store keys -------------------------------------------------------------------------------

@@ -31,6 +31,7 @@ import {
   type TxnRequest,
 } from './codec.js';
 import type { CallOptions, Gateway } from './gateway.js';
+import type { Dialect } from '../dialect.js';
 
 export type Reply = { type: 'ok'; value: unknown } | { type: 'fail'; error: string };
 
@@ -42,34 +43,7 @@ export class NotApplied extends Error {
   }
 }
 
-/**
- * What `read`, `add` and a txn's `r` mean: they differ between workloads (as in the built-in
- * store), so the target is told the workload it serves.
- */
-export interface Dialect {
-  read: 'register' | 'set' | 'counter' | 'bank';
-  add: 'set' | 'counter';
-  txnRead: 'list' | 'register' | 'by-txn';
-}
-
-const DEFAULT_DIALECT: Dialect = { read: 'register', add: 'set', txnRead: 'by-txn' };
-
-const DIALECTS: Record<string, Dialect> = {
-  register: { read: 'register', add: 'set', txnRead: 'register' },
-  set: { read: 'set', add: 'set', txnRead: 'by-txn' },
-  'or-set': { read: 'set', add: 'set', txnRead: 'by-txn' },
-  counter: { read: 'counter', add: 'counter', txnRead: 'by-txn' },
-  'g-counter': { read: 'counter', add: 'counter', txnRead: 'by-txn' },
-  'pn-counter': { read: 'counter', add: 'counter', txnRead: 'by-txn' },
-  bank: { read: 'bank', add: 'set', txnRead: 'by-txn' },
-  'list-append': { read: 'register', add: 'set', txnRead: 'list' },
-  'rw-register': { read: 'register', add: 'set', txnRead: 'register' },
-};
-
-/** The dialect of a workload; unknown or absent names (queue, unique-ids, …) get the defaults. */
-export function dialectFor(workload: string | undefined): Dialect {
-  return (workload !== undefined && DIALECTS[workload]) || DEFAULT_DIALECT;
-}
+export { dialectFor, type Dialect } from '../dialect.js';
 
 type Micro = [string, unknown, unknown];
 
