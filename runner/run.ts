@@ -32,7 +32,7 @@ import type { FaultName, TestConfig } from './config.js';
 import { Driver } from './driver.js';
 import { Progress, type ProgressOptions } from './progress.js';
 import { Recorder } from './recorder.js';
-import { createRunDir, RUN_FILES } from './store.js';
+import { abandonRunDir, createRunDir, RUN_FILES } from './store.js';
 import { createTarget } from './targets.js';
 import { checkRun, writeRunOutputs } from './analyze.js';
 
@@ -170,6 +170,7 @@ export async function run(config: TestConfig, options: RunOptions = {}): Promise
   let faults: Fault[] = [];
   let peerDelay: PeerDelay | undefined;
   let dir: string;
+  let madeDir: string | undefined;
   let recorder: Recorder;
   try {
     if (runId !== undefined) {
@@ -179,6 +180,7 @@ export async function run(config: TestConfig, options: RunOptions = {}): Promise
       });
     }
     dir = createRunDir(config.store, config.name);
+    madeDir = dir;
     writeFileSync(
       join(dir, RUN_FILES.test),
       // `faultline` holds what the run derived (not config): loading test.json again ignores it.
@@ -201,6 +203,8 @@ export async function run(config: TestConfig, options: RunOptions = {}): Promise
     for (const f of faults) (f as Fault & { close?: () => void }).close?.();
     await network?.teardown().catch((t: Error) => log(`network teardown failed: ${t.message}`));
     if (runId !== undefined) liveNetworks.delete(runId);
+    // Nothing ran: the run folder would only be a dead end for `store/latest`.
+    if (madeDir !== undefined) abandonRunDir(config.store, madeDir);
     throw e;
   }
   let phase = 'setup';

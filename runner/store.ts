@@ -1,7 +1,7 @@
 // The store (DESIGN.md, "Store"): STORE/<test-name>/<timestamp>/ holds test.json, history.jsonl,
 // results.json, report.html and logs/<node>/; STORE/latest links to the newest run.
-import { existsSync, lstatSync, mkdirSync, readFileSync, renameSync, symlinkSync, unlinkSync } from 'node:fs';
-import { join, relative, resolve } from 'node:path';
+import { existsSync, lstatSync, mkdirSync, readFileSync, readlinkSync, renameSync, rmdirSync, rmSync, symlinkSync, unlinkSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
 import { InputError } from '../histories/errors.js';
 
 export const RUN_FILES = {
@@ -29,6 +29,26 @@ export function createRunDir(storeRoot: string, name: string, now = new Date()):
   }
   pointLatest(root, dir);
   return dir;
+}
+
+/**
+ * Removes a run folder that never ran (its test could not start) and, if STORE/latest points at
+ * it, the link too, so `faultline analyze STORE` does not land on an empty run.
+ */
+export function abandonRunDir(storeRoot: string, dir: string): void {
+  const root = resolve(storeRoot);
+  const latest = join(root, 'latest');
+  try {
+    if (isLink(latest) && resolve(root, readlinkSync(latest)) === resolve(dir)) unlinkSync(latest);
+  } catch {
+    // best effort: the folder goes anyway
+  }
+  rmSync(dir, { recursive: true, force: true });
+  try {
+    rmdirSync(dirname(dir)); // the test's folder, when this was its only run
+  } catch {
+    // not empty: other runs of this test
+  }
 }
 
 /** Replaces STORE/latest atomically (a new link renamed over the old), relative so the store can move. */

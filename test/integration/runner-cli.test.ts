@@ -68,6 +68,12 @@ describe('faultline test (CLI)', () => {
     const w = await faultline(['test', '--workload', 'register', '--option', 'bogus=1', '--store', join(store, 'bad')]);
     expect(w.exitCode).toBe(3);
     expect(w.stderr).toMatch(/unknown option "bogus"/);
+    // A fault this kernel cannot carry (duplicate needs netem) is refused before the run, never faked.
+    const d = await faultline(['test', '--nemesis', 'duplicate', '--store', join(store, 'bad'), '--no-progress']);
+    expect(d.exitCode, d.all).toBe(3);
+    expect(d.stderr.trim().split('\n').at(-1)).toMatch(/^faultline: faults unavailable here: duplicate: /);
+    expect(existsSync(join(store, 'bad', 'latest'))).toBe(false);
+    expect(existsSync(join(store, 'bad', 'register-leader-follower-sync'))).toBe(false);
   });
 
   it('a run killed with SIGKILL leaves a history that analyze checks, and no node behind', async () => {
