@@ -4,40 +4,26 @@
 // on every node a write takes at least that long, and after the stop it is quick again. Teardown
 // leaves no rule, proxy process or namespace. Needs root, iproute2, iptables, etcd-server, and the
 // proxy and guard compiled (npm test builds first).
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { useEtcdCluster } from '../helpers/etcd-cluster.js';
 import { execa } from 'execa';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { createNetwork, networkAvailable, type Network } from '../../control/network.js';
+import { type Network } from '../../control/network.js';
 import type { Op } from '../../histories/op.js';
 import { dnatRule, type EtcdPeerProxies } from '../../nemesis/etcd-peer-proxies.js';
 import { linkFaults } from '../../nemesis/link.js';
 import { createTarget } from '../../runner/targets.js';
-import { etcdAvailable } from '../../targets/etcd/available.js';
 import type { EtcdTarget } from '../../targets/etcd/target.js';
 
-const root = mkdtempSync(join(tmpdir(), 'fl-etcd-delay-'));
-const runId = `ed${Math.floor(Math.random() * 36 ** 4).toString(36).padStart(4, '0')}`;
 const DELAY_MS = 150;
+const cluster = useEtcdCluster('ed', { delayProxies: true });
 let network: Network;
 let t: EtcdTarget;
 let peers: EtcdPeerProxies;
-
-beforeAll(async () => {
-  for (const why of [await etcdAvailable(), await networkAvailable()]) if (why !== true) throw new Error(`these tests need etcd in namespaces: ${why}`);
-  network = await createNetwork(['n1', 'n2', 'n3'], { runId });
-  const made = createTarget({ type: 'etcd', nodes: 3, options: { workload: 'register' } }, join(root, 'run'), network, { delayProxies: true });
-  t = made.target as EtcdTarget;
-  peers = made.peerDelay as EtcdPeerProxies;
-  await t.setup();
-});
-
-afterAll(async () => {
-  await t?.teardown();
-  await network?.teardown();
-  rmSync(root, { recursive: true, force: true });
+beforeAll(() => {
+  network = cluster.network;
+  t = cluster.target;
+  peers = cluster.peers!;
 });
 
 let index = 0;
@@ -66,7 +52,7 @@ async function medianWriteMs(n: number): Promise<number> {
 
 async function natRules(ns: string): Promise<string[]> {
   const out = (await execa('ip', ['netns', 'exec', ns, 'iptables', '-w', '-t', 'nat', '-S', 'OUTPUT'])).stdout;
-  return out.split('\n').filter((l) => l.includes(`faultline:${runId}`));
+  return out.split('\n').filter((l) => l.includes(`faultline:${network.runId}`));
 }
 
 describe('delay on etcd peer links without netem', () => {
@@ -76,7 +62,7 @@ describe('delay on etcd peer links without netem', () => {
       expect(rules).toHaveLength(2);
       for (const r of rules) expect(r).toMatch(/--dport 2380 .*! --gid-owner \d+ .*-j DNAT --to-destination /);
     }
-    expect(dnatRule(runId, '198.18.0.2', 2380, '198.18.0.1', 12381, 64380)).toContain('DNAT');
+    expect(dnatRule(network.runId, '198.18.0.2', 2380, '198.18.0.1', 12381, 64380)).toContain('DNAT');
   });
 
   it('a 150 ms delay slows every write by at least that much, and the stop undoes it', async () => {
@@ -110,7 +96,7 @@ describe('delay on etcd peer links without netem', () => {
       expect((await execa('ip', ['netns', 'pids', h.ns])).stdout.trim()).toBe('');
     }
     await network.teardown();
-    expect((await execa('ip', ['netns', 'list'])).stdout).not.toContain(`fl-${runId}-`);
-    expect((await execa('iptables', ['-w', '-S', 'OUTPUT'])).stdout).not.toContain(`faultline:${runId}`);
+    expect((await execa('ip', ['netns', 'list'])).stdout).not.toContain(`fl-${network.runId}-`);
+    expect((await execa('iptables', ['-w', '-S', 'OUTPUT'])).stdout).not.toContain(`faultline:${network.runId}`);
   });
 });

@@ -4,19 +4,18 @@
 // driver run of the register workload with a leader kill in the middle is linearizable, and
 // teardown leaves no process, socket, namespace or rule behind. Needs root, iproute2, iptables and
 // Debian's etcd-server; the guard runs compiled (npm test builds first).
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { useEtcdCluster } from '../helpers/etcd-cluster.js';
 import { execa } from 'execa';
-import { existsSync, mkdtempSync, readFileSync, readlinkSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { checkLinearizable } from '../../checker/linearizable/index.js';
-import { createNetwork, networkAvailable, type Network } from '../../control/network.js';
+import { type Network } from '../../control/network.js';
 import { History } from '../../histories/history.js';
 import type { Op } from '../../histories/op.js';
 import { Driver } from '../../runner/driver.js';
 import { Recorder } from '../../runner/recorder.js';
-import { etcdAvailable } from '../../targets/etcd/available.js';
-import { createEtcdTarget, type EtcdTarget } from '../../targets/etcd/target.js';
+import { type EtcdTarget } from '../../targets/etcd/target.js';
 import { sleep } from '../../workloads/generator/combinators.js';
 import { Random } from '../../workloads/generator/random.js';
 import { clients } from '../../workloads/generator/threads.js';
@@ -24,22 +23,12 @@ import { stagger, timeLimit } from '../../workloads/generator/time.js';
 import { workloadOptions } from '../../workloads/options.js';
 import { register } from '../../workloads/register.js';
 
-const root = mkdtempSync(join(tmpdir(), 'fl-etcd-target-'));
-const runId = `et${Math.floor(Math.random() * 36 ** 4).toString(36).padStart(4, '0')}`;
+const cluster = useEtcdCluster('et');
 let network: Network;
 let t: EtcdTarget;
-
-beforeAll(async () => {
-  for (const why of [await etcdAvailable(), await networkAvailable()]) if (why !== true) throw new Error(`these tests need etcd in namespaces: ${why}`);
-  network = await createNetwork(['n1', 'n2', 'n3'], { runId });
-  t = createEtcdTarget({ network, dir: join(root, 'run'), workload: 'register' });
-  await t.setup();
-});
-
-afterAll(async () => {
-  await t?.teardown();
-  await network?.teardown();
-  rmSync(root, { recursive: true, force: true });
+beforeAll(() => {
+  network = cluster.network;
+  t = cluster.target;
 });
 
 let index = 0;
@@ -141,7 +130,7 @@ describe('etcd in network namespaces', () => {
     const nodes = [...t.nodes];
     const concurrency = 6;
     const wopts = { ...workloadOptions(register, { keys: 3 }), nodes, concurrency };
-    const recorder = new Recorder(join(root, 'history.jsonl'));
+    const recorder = new Recorder(join(cluster.root, 'history.jsonl'));
     const killed: string[] = [];
     const driver = new Driver({
       concurrency,
@@ -190,8 +179,8 @@ describe('etcd in network namespaces', () => {
     expect(existsSync(sockets)).toBe(false);
     await network.teardown();
     const namespaces = (await execa('ip', ['netns', 'list'])).stdout;
-    expect(namespaces).not.toContain(`fl-${runId}-`);
+    expect(namespaces).not.toContain(`fl-${network.runId}-`);
     const rules = (await execa('iptables', ['-w', '-S', 'OUTPUT'])).stdout;
-    expect(rules).not.toContain(`faultline:${runId}`);
+    expect(rules).not.toContain(`faultline:${network.runId}`);
   });
 });

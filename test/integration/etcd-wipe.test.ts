@@ -2,33 +2,22 @@
 // back as a new member, and restarts empty with --initial-cluster-state existing; it rejoins,
 // catches up from the leader and serves what was written before the wipe. Needs root, iproute2,
 // iptables and etcd-server, and the guard compiled (npm test builds first).
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { useEtcdCluster } from '../helpers/etcd-cluster.js';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { createNetwork, networkAvailable, type Network } from '../../control/network.js';
+import { type Network } from '../../control/network.js';
 import type { Op } from '../../histories/op.js';
-import { etcdAvailable } from '../../targets/etcd/available.js';
 import { callOnce } from '../../targets/etcd/gateway.js';
 import type { MemberListReply } from '../../targets/etcd/codec.js';
-import { createEtcdTarget, type EtcdTarget } from '../../targets/etcd/target.js';
+import { type EtcdTarget } from '../../targets/etcd/target.js';
 
-const root = mkdtempSync(join(tmpdir(), 'fl-etcd-wipe-'));
-const runId = `ew${Math.floor(Math.random() * 36 ** 4).toString(36).padStart(4, '0')}`;
+const cluster = useEtcdCluster('ew');
 let network: Network;
 let t: EtcdTarget;
-
-beforeAll(async () => {
-  for (const why of [await etcdAvailable(), await networkAvailable()]) if (why !== true) throw new Error(`these tests need etcd in namespaces: ${why}`);
-  network = await createNetwork(['n1', 'n2', 'n3'], { runId });
-  t = createEtcdTarget({ network, dir: join(root, 'run'), workload: 'register' });
-  await t.setup();
-});
-
-afterAll(async () => {
-  await t?.teardown();
-  await network?.teardown();
-  rmSync(root, { recursive: true, force: true });
+beforeAll(() => {
+  network = cluster.network;
+  t = cluster.target;
 });
 
 let index = 0;
