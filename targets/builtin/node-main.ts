@@ -3,7 +3,8 @@
 // stdin (a pipe from the parent) reaches end of file and, as a backup for parents that hand it
 // no pipe, when the parent pid is gone. Then it also kills its siblings (siblings.ts): one that is
 // paused cannot see the parent go.
-import { fstatSync, rmdirSync, rmSync } from 'node:fs';
+import { rmdirSync, rmSync } from 'node:fs';
+import { watchParent } from '../parent-watch.js';
 import { basename, dirname } from 'node:path';
 import { parseAddress } from './address.js';
 import { modeFactory } from './modes/index.js';
@@ -11,46 +12,6 @@ import { NodeConfigError, parseNodeConfigArg, type NodeConfig } from './node-con
 import { startNode, stdoutLogger, type RunningNode } from './server.js';
 import { killSiblings, writePidFile } from './siblings.js';
 import { configureWorkload } from './state-machine.js';
-
-const PARENT_POLL_MS = 500;
-
-function parentAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    // EPERM: it exists but belongs to someone else (e.g. a wrapper that changed user).
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-/** A pipe or socket from the parent; not a terminal or /dev/null, which say nothing about it. */
-function stdinIsPipe(): boolean {
-  try {
-    const st = fstatSync(0);
-    return st.isFIFO() || st.isSocket();
-  } catch {
-    return false;
-  }
-}
-
-/** Exits when the parent goes away: stdin EOF, or the parent pid gone / no longer our parent. */
-function watchParent(config: NodeConfig, orphaned: (why: string) => void): void {
-  if (stdinIsPipe()) {
-    process.stdin.on('end', () => orphaned('stdin closed (the parent is gone)'));
-    process.stdin.on('error', () => orphaned('stdin failed (the parent is gone)'));
-    process.stdin.resume();
-  }
-  const parent = config.parentPid;
-  if (parent === undefined) return;
-  // When a wrapper (ip netns exec, nsenter) sits between us, our ppid is not the parent; then
-  // only the parent's existence is checked.
-  const direct = process.ppid === parent;
-  const timer = setInterval(() => {
-    if ((direct && process.ppid !== parent) || !parentAlive(parent)) orphaned(`parent ${parent} is gone`);
-  }, PARENT_POLL_MS);
-  timer.unref();
-}
 
 /**
  * Removes the socket files of this node (or, when the cluster is orphaned, of every node: the
@@ -89,7 +50,7 @@ async function main(): Promise<void> {
     // Nothing to flush: every acknowledged change was written before it was acknowledged.
     process.exit(code);
   };
-  watchParent(config, (why) => {
+  watchParent(config.parentPid, (why) => {
     if (config.pidDir !== undefined && !exiting) {
       const killed = killSiblings(config.pidDir, config.nodes.map((n) => n.name), config.self);
       if (killed.length > 0) log(`killed sibling(s) left behind: ${killed.join(', ')}`);

@@ -13,10 +13,10 @@
 // The guard's stderr (and etcd's stdout and stderr) go wherever the caller points its stderr: the
 // member's log file.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { fstatSync, rmdirSync, rmSync } from 'node:fs';
+import { rmdirSync, rmSync } from 'node:fs';
+import { watchParent } from '../parent-watch.js';
 import { dirname } from 'node:path';
 
-const PARENT_POLL_MS = 500;
 
 interface GuardArgs {
   parent: number | undefined;
@@ -40,24 +40,6 @@ function parseArgs(argv: readonly string[]): GuardArgs | string {
 
 function log(message: string): void {
   process.stderr.write(`faultline guard ${process.pid}: ${message}\n`);
-}
-
-function stdinIsPipe(): boolean {
-  try {
-    const st = fstatSync(0);
-    return st.isFIFO() || st.isSocket();
-  } catch {
-    return false;
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /** Removes the files; with `dirsToo`, their directories once empty (rmdir refuses otherwise). */
@@ -119,20 +101,7 @@ function main(): void {
     process.exit(code ?? 1);
   });
 
-  if (stdinIsPipe()) {
-    process.stdin.on('end', () => killChild('stdin closed (faultline is gone)'));
-    process.stdin.on('error', () => killChild('stdin failed (faultline is gone)'));
-    process.stdin.resume();
-  }
-  const parent = args.parent;
-  if (parent !== undefined) {
-    // `ip netns exec` execs, so faultline is normally our direct parent; behind another wrapper
-    // only its existence can be checked.
-    const direct = process.ppid === parent;
-    setInterval(() => {
-      if ((direct && process.ppid !== parent) || !alive(parent)) killChild(`parent ${parent} is gone`);
-    }, PARENT_POLL_MS).unref();
-  }
+  watchParent(args.parent, (why) => killChild(why));
   process.on('SIGINT', () => {
     // Faultline gets the same Ctrl-C and tears the cluster down itself.
   });
