@@ -196,9 +196,3 @@ export function readRawConfig(path: string): { raw: Record<string, unknown>; tex
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new InputError(`${path}:1: a test config must be a JSON object`);
   return { raw: parsed as Record<string, unknown>, text };
 }
-
-/** Reads and resolves a JSON config file; errors name the file, line and field. */
-export function readConfigFile(path: string): TestConfig {
-  const { raw, text } = readRawConfig(path);
-  return resolveConfig(raw, path, text);
-}
