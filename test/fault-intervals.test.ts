@@ -114,7 +114,8 @@ describe('faultIntervals', () => {
         for (const a of actions) {
           t += a.dt;
           ops.push(nem('info', a.f, t));
-          if (a.twice) ops.push(nem('info', a.f, t + 1));
+          // A history's times never go back: the second record of an action comes after the first.
+          if (a.twice) ops.push(nem('info', a.f, ++t));
         }
         const end = lastTime(ops);
         const { intervals, events } = faultIntervals(ops);

@@ -69,13 +69,19 @@ export function workThreads(threads: readonly Thread[]): readonly Thread[] {
   return threads;
 }
 
-/** The process of the first free work thread (see workThreads), or undefined when none is free. */
+/**
+ * The process of a free work thread (see workThreads), chosen with the context's seeded random
+ * stream, or undefined when none is free. Not simply the first: at a modest rate the first free
+ * thread is nearly always thread 0, and its node would get almost every op.
+ */
 export function someFreeProcess(ctx: Context): Process | undefined {
   const free = ctx.freeThreads;
   if (free.length === 0) return undefined;
   const onlyNemesis = ctx.threads.length === 1 && ctx.threads[0] === 'nemesis';
-  const t = free[0];
-  if (t === 'nemesis' && !onlyNemesis) return undefined;
+  if (onlyNemesis) return ctx.workers.get(free[0]);
+  const work = free[free.length - 1] === 'nemesis' ? free.length - 1 : free.length;
+  if (work === 0) return undefined;
+  const t = work === 1 ? free[0] : free[ctx.random.int(work)];
   return ctx.workers.get(t);
 }
 
