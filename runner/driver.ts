@@ -4,7 +4,7 @@
 // on as process + concurrency with a fresh client). One driver spans a run's phases, so process
 // numbers and the op index carry over from the main phase to the final one.
 import { CANONICAL_FIELDS, type Op, type OpType } from '../histories/op.js';
-import type { Client } from '../targets/types.js';
+import { TargetFailed, type Client } from '../targets/types.js';
 import { atTime, completed, invoked, makeContext, processToThread } from '../workloads/generator/context.js';
 import { type Gen, gen as toGen } from '../workloads/generator/core.js';
 import type { Random } from '../workloads/generator/random.js';
@@ -67,6 +67,7 @@ export class Driver {
   private waker: (() => void) | undefined;
   private wakeTimer: NodeJS.Timeout | undefined;
   private stopped = false;
+  private fatal: string | undefined;
   private final = false;
   private readonly sweep: NodeJS.Timeout;
 
@@ -209,7 +210,16 @@ export class Driver {
       this.finish(thread, entry, done);
     } catch (e) {
       this.finish(thread, entry, { type: 'info', error: errorText(e) });
+      if (e instanceof TargetFailed) {
+        this.fatal ??= e.message;
+        this.stop();
+      }
     }
+  }
+
+  /** Why the target failed beyond one op (a TargetFailed from a client), once one did: the run stops. */
+  get failure(): string | undefined {
+    return this.fatal;
   }
 
   /** Records a client op's completion (once: a late answer after a timeout is dropped). */

@@ -268,6 +268,8 @@ export async function run(config: TestConfig, options: RunOptions = {}): Promise
   } catch (e) {
     failure ??= e instanceof Error ? e.message : String(e);
   } finally {
+    // A target that failed beyond one op (TargetFailed) stopped the driver: that is why the run ended.
+    if (driver.failure !== undefined) failure = driver.failure;
     progress?.stop();
     options.signal?.removeEventListener('abort', onAbort);
     const unhealed = await nemesis.healAll();

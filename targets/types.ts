@@ -2,6 +2,15 @@
 // cluster's lifecycle, a Client performs one thread's operations against one node.
 import type { Op } from '../histories/op.js';
 
+/**
+ * Thrown (as a rejection) by `Client.invoke` when the target itself is broken beyond one op — an
+ * adapter writing malformed output, one that keeps exiting: the op ends as info and the run stops
+ * with this message as its failure (exit 3; what was recorded is still checked).
+ */
+export class TargetFailed extends Error {
+  override readonly name = 'TargetFailed';
+}
+
 export interface InvokeOptions {
   /** Aborted when the runner gives up on the op (its timeout): stop waiting, the op ends as info. */
   signal?: AbortSignal;

@@ -10,13 +10,13 @@ import { formatHistoryJsonl } from '../histories/write-jsonl.js';
 import type { Op } from '../histories/op.js';
 import { Driver } from '../runner/driver.js';
 import { Recorder } from '../runner/recorder.js';
-import type { Client } from '../targets/types.js';
+import { TargetFailed, type Client } from '../targets/types.js';
 import { limit, repeat } from '../workloads/generator/combinators.js';
 import { clients, nemesis } from '../workloads/generator/threads.js';
 import { Random } from '../workloads/generator/random.js';
 import type { GenLike, Invocation } from '../workloads/generator/types.js';
 
-type Answer = (op: Op) => { type: 'ok' | 'fail' | 'info'; value?: unknown; error?: unknown } | 'hang' | 'throw';
+type Answer = (op: Op) => { type: 'ok' | 'fail' | 'info'; value?: unknown; error?: unknown } | 'hang' | 'throw' | 'fatal';
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -38,6 +38,7 @@ function setup(answer: Answer, o: { concurrency?: number; timeoutMs?: number; ne
       await new Promise((r) => setTimeout(r, 1));
       const a = answer(op);
       if (a === 'throw') throw new Error('connection reset');
+      if (a === 'fatal') throw new TargetFailed('adapter n1#0: stdout line 3: not JSON');
       if (a === 'hang') {
         await new Promise((_, reject) => opts?.signal?.addEventListener('abort', () => reject(new Error('aborted'))));
       }
@@ -97,6 +98,20 @@ describe('Driver', () => {
     expect([...processes].some((p) => (p as number) >= 2)).toBe(true);
     expect(opened.length).toBe(2 + 2); // one client per thread, and one more after each crash
     expect(h.invocationCount).toBe(12);
+  });
+
+  it('a TargetFailed from a client ends that op as info and stops the run with its message; other threads finish', async () => {
+    let n = 0;
+    const { driver, recorder } = setup(() => (++n === 5 ? 'fatal' : { type: 'ok' }));
+    await driver.runPhase(clients(reads(1000)));
+    await driver.close();
+    expect(driver.failure).toBe('adapter n1#0: stdout line 3: not JSON');
+    expect(driver.isStopped).toBe(true);
+    const h = new History(recorder.ops);
+    expect(h.invocationCount).toBeLessThan(20);
+    expect(recorder.ops.filter((o) => o.type === 'info').map((o) => o.error)).toEqual(['adapter n1#0: stdout line 3: not JSON']);
+    // Every invocation completed: nothing is left hanging in the history.
+    expect(recorder.ops.filter((o) => o.type === 'invoke')).toHaveLength(recorder.ops.filter((o) => o.type !== 'invoke').length);
   });
 
   it('a client op that outlives the timeout completes as info and its late answer is dropped', async () => {
