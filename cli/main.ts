@@ -95,7 +95,13 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
       (y) =>
         y
           .option('config', { type: 'string', describe: 'a JSON test config (schemas/test-config.schema.json); flags override its fields' })
-          .option('target', { type: 'string', describe: 'the system under test: builtin (default) or etcd (Debian\'s etcd-server; nodes in namespaces with network faults)' })
+          .option('target', { type: 'string', describe: 'the system under test: builtin (default), etcd, postgres, redis (Debian\'s packages, started by faultline) or stdio (any system behind a JSON-lines adapter)' })
+          .option('isolation', { type: 'string', describe: 'postgres: read-committed, repeatable-read or serializable (default)' })
+          .option('read-from', { type: 'string', describe: 'redis: primary (default) or replica (each client reads its own node: stale reads)' })
+          .option('wait-replicas', { type: 'number', describe: 'redis: WAIT for this many replicas after each write (default 0)' })
+          .option('adapter', { type: 'string', describe: 'stdio: the adapter command, split on spaces (no shell), e.g. \'python3 examples/stdio/builtin_adapter.py\'' })
+          .option('system', { type: 'string', describe: 'stdio: what adapters talk to — builtin (default: faultline runs its store) or none (yours)' })
+          .option('cluster', { type: 'string', describe: 'a cluster file (schemas/cluster.schema.json): run against remote hosts over SSH' })
           .option('mode', { type: 'string', describe: `builtin replication mode: ${MODES.join(', ')} (default leader-follower-sync)` })
           .option('workload', { type: 'string', describe: `what the clients do: ${WORKLOAD_NAMES.join(', ')} (default register)` })
           .option('option', { type: 'string', describe: 'a workload option KEY=VALUE (JSON when it parses), e.g. --option keys=5; repeatable' })
@@ -120,6 +126,9 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
           .example('faultline test', 'a 30-second register test against a 3-node leader-follower-sync cluster')
           .example('faultline test --mode leader-follower-async --time-limit 10', 'see stale follower reads found')
           .example('faultline test --workload set --mode multi-leader-lww --nemesis pause', 'lost updates under pauses')
+          .example('faultline test --target postgres --workload list-append --isolation read-committed', 'isolation anomalies in a real PostgreSQL')
+          .example('faultline test --target redis --read-from replica', 'stale replica reads in Redis')
+          .example('faultline test --target stdio --adapter \'python3 examples/stdio/builtin_adapter.py\'', 'the built-in store through a Python adapter')
           .epilogue('Exit codes: 0 valid, 1 invalid, 2 unknown, 3 the run or its config failed (over several runs: 3, then 1, then 2).'),
       async (a) => {
         const { runTest } = await import('./test.js');
@@ -141,7 +150,7 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
         process.on('SIGINT', onSignal);
         process.on('SIGTERM', onSignal);
         try {
-          code = await runTest({ ...a, option, timeLimit: a.timeLimit, testCount: a.testCount, nemesisInterval: a.nemesisInterval, nemesisHold: a.nemesisHold, nemesisJitter: a.nemesisJitter, opTimeout: a.opTimeout } as TestArgs, io, controller.signal);
+          code = await runTest({ ...a, option, timeLimit: a.timeLimit, testCount: a.testCount, nemesisInterval: a.nemesisInterval, nemesisHold: a.nemesisHold, nemesisJitter: a.nemesisJitter, opTimeout: a.opTimeout, readFrom: a.readFrom, waitReplicas: a.waitReplicas } as TestArgs, io, controller.signal);
         } finally {
           process.off('SIGINT', onSignal);
           process.off('SIGTERM', onSignal);

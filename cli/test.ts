@@ -28,6 +28,12 @@ export interface TestArgs {
   nemesisHold?: number;
   nemesisJitter?: number;
   network?: string;
+  isolation?: string;
+  readFrom?: string;
+  waitReplicas?: number;
+  adapter?: string;
+  system?: string;
+  cluster?: string;
   nemesisInterval?: number;
   opTimeout?: number;
   quiesce?: number;
@@ -65,6 +71,16 @@ export function configFromArgs(args: TestArgs): TestConfig {
   if (args.nemesisJitter !== undefined) sub(raw, 'nemesis').jitter = args.nemesisJitter;
   if (args.partitions !== undefined) sub(raw, 'nemesis').partitions = args.partitions.split(',').map((s) => s.trim()).filter(Boolean);
   if (args.network !== undefined) sub(raw, 'target').network = args.network;
+  const targetOption = (k: string, v: unknown) => {
+    if (v !== undefined) sub(sub(raw, 'target'), 'options')[k] = v;
+  };
+  targetOption('isolation', args.isolation);
+  targetOption('readFrom', args.readFrom);
+  targetOption('waitReplicas', args.waitReplicas);
+  // Split on whitespace, never given to a shell: a path with spaces needs a config file's array.
+  targetOption('adapter', args.adapter === undefined ? undefined : args.adapter.split(/\s+/).filter(Boolean));
+  targetOption('system', args.system);
+  set(raw, 'cluster', args.cluster);
   set(raw, 'concurrency', args.concurrency);
   set(raw, 'timeLimit', args.timeLimit);
   set(raw, 'rate', args.rate);

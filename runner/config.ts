@@ -13,14 +13,17 @@ export const FAULT_NAMES = ['kill', 'pause', 'partition', 'delay', 'loss', 'band
 export type FaultName = (typeof FAULT_NAMES)[number];
 /** Faults that act on the network between nodes: they need the nodes in namespaces (target.network "netns"). */
 export const NETWORK_FAULTS: readonly FaultName[] = ['partition', 'delay', 'loss', 'bandwidth', 'duplicate', 'reorder', 'corrupt'];
-export const TARGET_TYPES = ['builtin', 'etcd'] as const;
+export const TARGET_TYPES = ['builtin', 'etcd', 'postgres', 'redis', 'stdio'] as const;
+export type TargetType = (typeof TARGET_TYPES)[number];
+/** What a stdio target's adapters talk to: the built-in store faultline runs, or a system of the user's. */
+export const STDIO_SYSTEMS = ['builtin', 'none'] as const;
 /** Where nodes run: "local" (this machine's network, unix sockets) or "netns" (a namespace each, control/network.ts). */
 export const NETWORK_KINDS = ['local', 'netns'] as const;
 export type NetworkKind = (typeof NETWORK_KINDS)[number];
 
 export interface TargetConfig {
-  type: (typeof TARGET_TYPES)[number];
-  /** builtin only (resolved to the workload's natural mode); absent for other targets. */
+  type: TargetType;
+  /** builtin, and stdio over the built-in store (resolved to the workload's natural mode); absent for other targets. */
   mode?: ModeName;
   nodes: number;
   /** Resolved: "netns" when a network fault is asked for, else "local". */
@@ -44,6 +47,8 @@ export interface TestConfig {
   /** Seconds a client op may take before it is recorded as info and its thread moves on. */
   opTimeout: number;
   nemesis: { faults: FaultName[]; interval: number; hold?: number; jitter: number; partitions: ShapeName[] };
+  /** A cluster file: the nodes are remote hosts over SSH (docs/remote.md). */
+  cluster?: string;
   /** Seconds between healing and the final phase, for replication to catch up. */
   quiesce: number;
   /** The store root: runs go to STORE/<name>/<timestamp>/. */
@@ -66,9 +71,13 @@ export const testConfigSchema = {
       additionalProperties: false,
       default: {},
       properties: {
-        type: { enum: [...TARGET_TYPES], default: 'builtin', description: 'The system under test: the built-in store, or etcd (Debian\'s etcd-server).' },
-        mode: { enum: [...MODE_NAMES], description: 'builtin: the replication mode. Default: the workload\'s natural one (leader-follower-sync for register).' },
-        nodes: { type: 'integer', minimum: 1, maximum: 32, default: 3 },
+        type: {
+          enum: [...TARGET_TYPES],
+          default: 'builtin',
+          description: 'The system under test: the built-in store, etcd (Debian\'s etcd-server), postgres (Debian\'s PostgreSQL), redis (redis-server with Sentinel), or stdio (any system behind a JSON-lines adapter program: docs/stdio.md).',
+        },
+        mode: { enum: [...MODE_NAMES], description: 'builtin (and stdio over the built-in store): the replication mode. Default: the workload\'s natural one (leader-follower-sync for register).' },
+        nodes: { type: 'integer', minimum: 1, maximum: 32, description: 'Cluster size. Default 3; postgres: 1 (one server).' },
         network: {
           enum: [...NETWORK_KINDS],
           description: 'Where nodes run: "local" (unix sockets on this machine) or "netns" (each node in its own network namespace, peers over TCP; needs root, ip and iptables). Default: "netns" when a network fault (partition) is asked for, else "local".',
@@ -84,6 +93,20 @@ export const testConfigSchema = {
             antiEntropyMs: { type: 'number', exclusiveMinimum: 0, description: 'crdt: ms between anti-entropy rounds.' },
             vnodes: { type: 'integer', minimum: 1, description: 'sharded: virtual nodes per node.' },
             crdt: { enum: ['g-counter', 'pn-counter', 'or-set'], description: 'crdt: the CRDT type (the workload sets it).' },
+            isolation: { enum: ['read-committed', 'repeatable-read', 'serializable'], description: 'postgres: the isolation level of every transaction (default serializable).' },
+            readFrom: { enum: ['primary', 'replica'], description: 'redis: where a client reads — the primary (default) or its own node\'s server (a replica: stale reads).' },
+            waitReplicas: { type: 'integer', minimum: 0, description: 'redis: after each write, WAIT for this many replicas (default 0: no WAIT); fewer acks make the write info.' },
+            waitTimeoutMs: { type: 'integer', minimum: 0, description: 'redis: WAIT\'s timeout in ms.' },
+            adapter: {
+              type: 'array',
+              items: { type: 'string', minLength: 1 },
+              minItems: 1,
+              description: 'stdio: the adapter program and its arguments, one per element, e.g. ["python3", "examples/stdio/builtin_adapter.py"] (docs/stdio.md).',
+            },
+            system: {
+              enum: [...STDIO_SYSTEMS],
+              description: 'stdio: what the adapters talk to — "builtin" (default: faultline runs its built-in store in target.mode and tells each adapter its node\'s socket) or "none" (a system you run; kill, pause and network faults need faultline to run it).',
+            },
           },
         },
       },
@@ -122,6 +145,7 @@ export const testConfigSchema = {
         },
       },
     },
+    cluster: { type: 'string', minLength: 1, description: 'A cluster file (schemas/cluster.schema.json): the nodes are remote hosts reached over SSH, and the file names the target (docs/remote.md).' },
     quiesce: { type: 'number', minimum: 0, default: 2, description: 'Seconds between healing and the final phase.' },
     store: { type: 'string', minLength: 1, default: 'store' },
     checkTimeout: { type: 'number', exclusiveMinimum: 0, default: 120, description: 'Seconds the checkers may take.' },
@@ -166,15 +190,47 @@ export function resolveConfig(raw: unknown, source = 'config', text?: string): T
   }
   const c = data as unknown as TestConfig;
   c.seed ??= Math.floor(Math.random() * 2 ** 32);
-  if (c.target.type === 'builtin') c.target.mode ??= getWorkload(c.workload.name).modes[0] as ModeName;
-  else if (c.target.mode !== undefined) throw new InputError(`${source}: "target.mode" is for the built-in store; ${c.target.type} has no modes`);
+  checkTargetOptions(c.target, source);
+  if (runsBuiltinStore(c.target)) c.target.mode ??= getWorkload(c.workload.name).modes[0] as ModeName;
+  else if (c.target.mode !== undefined) throw new InputError(`${source}: "target.mode" is for the built-in store; ${c.target.type}${c.target.type === 'stdio' ? ' with "system": "none"' : ''} has no modes`);
+  c.target.nodes ??= c.target.type === 'postgres' ? 1 : 3;
+  if (c.target.type === 'postgres' && c.target.nodes !== 1) throw new InputError(`${source}: "target.nodes" must be 1 for postgres (faultline runs one PostgreSQL server), got ${c.target.nodes}`);
   c.name ??= `${c.workload.name}-${c.target.type === 'builtin' ? c.target.mode : c.target.type}`;
   const networkFaults = c.nemesis.faults.filter((f) => NETWORK_FAULTS.includes(f));
+  if (networkFaults.length > 0 && (c.target.type === 'postgres' || (c.target.type === 'stdio' && !runsBuiltinStore(c.target)))) {
+    throw new InputError(`${source}: ${networkFaults.join(', ')} cannot act on ${c.target.type === 'postgres' ? 'postgres: it is one server, with no network between nodes' : 'a stdio target whose system faultline does not run ("system": "none")'}`);
+  }
   if (c.target.network === 'local' && networkFaults.length > 0) {
     throw new InputError(`${source}: ${networkFaults.join(', ')} needs the nodes in network namespaces, but "target.network" is "local" (use "netns" or leave it out)`);
   }
   c.target.network ??= networkFaults.length > 0 ? 'netns' : 'local';
   return c;
+}
+
+/** Options that belong to one target type, named so a misplaced one is not silently ignored. */
+const OPTIONS_OF: Record<string, TargetType[]> = {
+  isolation: ['postgres'],
+  readFrom: ['redis'],
+  waitReplicas: ['redis'],
+  waitTimeoutMs: ['redis'],
+  adapter: ['stdio'],
+  system: ['stdio'],
+  electionTimeoutMs: ['etcd'],
+  heartbeatMs: ['etcd'],
+};
+
+function checkTargetOptions(t: TargetConfig, source: string): void {
+  for (const [name, types] of Object.entries(OPTIONS_OF)) {
+    if (t.options[name] !== undefined && !types.includes(t.type)) throw new InputError(`${source}: "target.options.${name}" is for ${types.join(', ')}, not ${t.type}`);
+  }
+  if (t.type === 'stdio' && t.options.adapter === undefined) {
+    throw new InputError(`${source}: target stdio needs "target.options.adapter", the adapter program's argv (e.g. --adapter 'python3 examples/stdio/builtin_adapter.py'; docs/stdio.md)`);
+  }
+}
+
+/** Whether faultline runs its built-in store for this target: builtin itself, or under stdio adapters. */
+export function runsBuiltinStore(t: Pick<TargetConfig, 'type' | 'options'>): boolean {
+  return t.type === 'builtin' || (t.type === 'stdio' && t.options.system !== 'none');
 }
 
 /** A JSON config file's object and text (for line numbers), unvalidated; errors name the file and line. */

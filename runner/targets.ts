@@ -43,6 +43,7 @@ export function createTarget(config: Omit<TargetConfig, 'network'>, dir: string,
     const peers = etcdPeerProxies(network);
     return { target: withSetupAround(etcd, () => peers.start(), () => peers.close()), peerDelay: peers };
   }
+  if (config.type !== 'builtin') throw new Error(`target ${config.type} is not wired into the runner yet`);
   const mode = config.mode!;
   if (!network) return { target: createBuiltinTarget({ mode, nodes: config.nodes, options: config.options, dir }) };
   const nodes = network.hosts.map((h) => h.node);

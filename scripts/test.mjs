@@ -20,10 +20,16 @@ const SYSTEM_PACKAGES = [
   ['etcdctl', 'etcd-client'],
   ['sshd', 'openssh-server'], // the ssh control's real test
   ['ssh', 'openssh-client'],
+  ['/usr/lib/postgresql/*/bin/postgres', 'postgresql'], // the postgres target (Debian keeps the server off PATH)
+  ['redis-server', 'redis-server'], // the redis target
+  ['redis-sentinel', 'redis-sentinel'],
+  ['python3', 'python3'], // the stdio target's example adapter
 ];
 
+/** A command on PATH, or (starting with /) an executable path where * matches any one folder name. */
 async function have(command) {
-  return (await execa('sh', ['-c', 'command -v "$1"', 'sh', command], { reject: false })).exitCode === 0;
+  const script = command.startsWith('/') ? 'for f in $1; do [ -x "$f" ] && exit 0; done; exit 1' : 'command -v "$1"';
+  return (await execa('sh', ['-c', script, 'sh', command], { reject: false })).exitCode === 0;
 }
 
 async function ensureSystemPackages() {

@@ -20,6 +20,25 @@ describe('test config', () => {
     expect(() => resolveConfig({ workload: { name: 'nope' } })).toThrow(/unknown workload/);
   });
 
+  it('resolves the real targets: postgres is one server, stdio needs an adapter and runs the built-in store unless told not to', () => {
+    const pg = resolveConfig({ target: { type: 'postgres', options: { isolation: 'read-committed' } }, workload: { name: 'list-append' } });
+    expect(pg.target).toMatchObject({ type: 'postgres', nodes: 1, network: 'local', options: { isolation: 'read-committed' } });
+    expect(pg.target.mode).toBeUndefined();
+    expect(pg.name).toBe('list-append-postgres');
+    expect(() => resolveConfig({ target: { type: 'postgres', nodes: 3 } }, 'flags')).toThrow(/^flags: "target\.nodes" must be 1 for postgres/);
+    expect(() => resolveConfig({ target: { type: 'postgres' }, nemesis: { faults: ['partition'] } }, 'flags')).toThrow(/partition cannot act on postgres/);
+    expect(() => resolveConfig({ target: { type: 'postgres', options: { isolation: 'snapshot' } } }, 'flags')).toThrow(/"target\.options\.isolation" must be one of "read-committed"/);
+    expect(resolveConfig({ target: { type: 'redis', options: { readFrom: 'replica', waitReplicas: 1 } } }).target).toMatchObject({ nodes: 3, options: { readFrom: 'replica', waitReplicas: 1 } });
+    expect(() => resolveConfig({ target: { type: 'etcd', options: { readFrom: 'replica' } } }, 'f.json')).toThrow(/^f\.json: "target\.options\.readFrom" is for redis, not etcd$/);
+    expect(() => resolveConfig({ target: { type: 'stdio' } }, 'flags')).toThrow(/^flags: target stdio needs "target\.options\.adapter"/);
+    const stdio = resolveConfig({ target: { type: 'stdio', options: { adapter: ['python3', 'a.py'] } } });
+    expect(stdio.target.mode).toBe('leader-follower-sync');
+    const own = resolveConfig({ target: { type: 'stdio', options: { adapter: ['./a'], system: 'none' } } });
+    expect(own.target.mode).toBeUndefined();
+    expect(() => resolveConfig({ target: { type: 'stdio', options: { adapter: ['./a'], system: 'none' } }, nemesis: { faults: ['partition'] } }, 'flags')).toThrow(/does not run/);
+    expect(() => resolveConfig({ target: { type: 'redis', mode: 'crdt' } }, 'flags')).toThrow(/"target\.mode" is for the built-in store; redis has no modes/);
+  });
+
   it('names the file, the line and the field of the first mistake', () => {
     const text = '{\n  "concurrency": 4,\n  "target": {\n    "mode": "bogus"\n  }\n}\n';
     expect(() => resolveConfig(JSON.parse(text), 'my.json', text)).toThrow(/^my\.json:4: "target\.mode" must be one of "leader-follower-sync".*got "bogus"$/);
