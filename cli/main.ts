@@ -194,6 +194,30 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
       },
     )
     .command(
+      'cluster <action> [dir]',
+      'keep a local cluster running to poke at by hand: up, status, down',
+      (y) =>
+        y
+          .positional('action', { type: 'string', choices: ['up', 'down', 'status', 'hold'], describe: 'up: start it in the background; status: where its nodes are; down: stop it' })
+          .positional('dir', { type: 'string', hidden: true })
+          .option('target', { type: 'string', describe: 'builtin (default), etcd, postgres or redis' })
+          .option('mode', { type: 'string', describe: `builtin replication mode: ${MODES.join(', ')}` })
+          .option('nodes', { type: 'number', describe: 'cluster size (default 3; postgres 1)' })
+          .option('network', { type: 'string', choices: ['local', 'netns'], describe: 'netns: each node in its own network namespace (default local)' })
+          .option('workload', { type: 'string', describe: 'the workload whose data layout the nodes use (default register)' })
+          .option('isolation', { type: 'string', describe: 'postgres: the isolation level its clients use' })
+          .option('name', { type: 'string', describe: 'the cluster\'s name, to run several (default: the target)' })
+          .option('store', { type: 'string', describe: 'its folder is STORE/clusters/NAME (default ./store)' })
+          .example('faultline cluster up --target etcd', 'a 3-member etcd cluster; prints each member\'s socket and logs')
+          .example('faultline cluster status --target etcd', 'is it up, and where')
+          .example('faultline cluster down --target etcd', 'stop it (logs and data stay in the folder)')
+          .epilogue('Exit codes: 0 done, 3 it would not start (or, for status, nothing is up).'),
+      async (a) => {
+        const { runCluster } = await import('./cluster.js');
+        code = await runCluster({ ...(a as unknown as TestArgs), action: a.action as string, dir: a.dir as string | undefined, name: a.name as string | undefined }, io);
+      },
+    )
+    .command(
       'convert <input>',
       'convert a history to JSONL or Jepsen EDN',
       (y) =>
@@ -207,7 +231,7 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
         code = await runConvert({ input: a.input as string, to: a.to, format: a.format, output: a.output }, io);
       },
     )
-    .demandCommand(1, 'name a command: test, check, analyze, report, heal or convert (faultline --help lists them)')
+    .demandCommand(1, 'name a command: test, check, analyze, report, heal, cluster or convert (faultline --help lists them)')
     .strict()
     .exitProcess(false)
     .fail((msg, err) => {

@@ -17,7 +17,6 @@ import { clockFault } from '../nemesis/clock.js';
 import { diskFault } from '../nemesis/disk.js';
 import { LINK_FAULT_NAMES, linkFaults, type LinkFaultName } from '../nemesis/link.js';
 import type { PeerDelay } from '../nemesis/proxied-peers.js';
-import { etcdAvailable } from '../targets/etcd/index.js';
 import { findLeftovers, healLeftovers } from '../nemesis/heal.js';
 import type { Fault } from '../nemesis/types.js';
 import type { Target } from '../targets/types.js';
@@ -33,7 +32,7 @@ import { Driver } from './driver.js';
 import { Progress, type ProgressOptions } from './progress.js';
 import { Recorder } from './recorder.js';
 import { abandonRunDir, createRunDir, RUN_FILES } from './store.js';
-import { createTarget } from './targets.js';
+import { checkTargetAvailable, createTarget } from './targets.js';
 import { checkRun, writeRunOutputs } from './analyze.js';
 
 export type ExitCode = 0 | 1 | 2 | 3;
@@ -157,10 +156,7 @@ export async function run(config: TestConfig, options: RunOptions = {}): Promise
     const why = await networkAvailable();
     if (why !== true) throw new InputError(`"target.network" is "netns" (nodes in network namespaces${config.nemesis.faults.length > 0 ? `, for ${config.nemesis.faults.join(', ')}` : ''}), but ${why}`);
   }
-  if (config.target.type === 'etcd' && options.target === undefined) {
-    const why = await etcdAvailable();
-    if (why !== true) throw new InputError(why);
-  }
+  if (options.target === undefined) await checkTargetAvailable(config);
   const runId = useNetwork ? newRunId() : undefined;
   if (runId !== undefined) liveNetworks.add(runId);
   // The network and everything made with it come before the main try: torn down here if that fails.
@@ -189,7 +185,7 @@ export async function run(config: TestConfig, options: RunOptions = {}): Promise
     log(`store: ${dir}`);
     if (options.target) target = options.target;
     else {
-      const made = createTarget({ ...config.target, options: targetOptions }, dir, network, {
+      const made = await createTarget({ ...config.target, options: targetOptions }, dir, network, {
         delayProxies: config.nemesis.faults.includes('delay') && network !== undefined,
       });
       target = made.target;

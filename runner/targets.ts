@@ -5,10 +5,17 @@ import { join } from 'node:path';
 import type { Network } from '../control/network.js';
 import { etcdPeerProxies } from '../nemesis/etcd-peer-proxies.js';
 import { proxiedPeers, type PeerDelay } from '../nemesis/proxied-peers.js';
-import { createEtcdTarget } from '../targets/etcd/index.js';
+import { InputError } from '../histories/errors.js';
+import { createEtcdTarget, etcdAvailable } from '../targets/etcd/index.js';
 import { createBuiltinTarget } from '../targets/builtin/target.js';
 import type { Target } from '../targets/types.js';
-import type { TargetConfig } from './config.js';
+import type { TargetConfig, TestConfig } from './config.js';
+
+/** Fails before anything starts when the config's target cannot run on this machine, saying why. */
+export async function checkTargetAvailable(config: Pick<TestConfig, 'target'>): Promise<void> {
+  const why = config.target.type === 'etcd' ? await etcdAvailable() : true;
+  if (why !== true) throw new InputError(why);
+}
 
 /** The port every built-in node's peer listener uses on its own namespace address. */
 export const BUILTIN_PEER_PORT = 7000;
@@ -27,7 +34,7 @@ export interface RunTarget {
  * `delayProxies`, the peer links (built-in store or etcd, in namespaces) go through faultline's
  * delay proxy (the delay fault's mechanism where the kernel has no netem).
  */
-export function createTarget(config: Omit<TargetConfig, 'network'>, dir: string, network?: Network, options: { delayProxies?: boolean } = {}): RunTarget {
+export async function createTarget(config: Omit<TargetConfig, 'network'>, dir: string, network?: Network, options: { delayProxies?: boolean } = {}): Promise<RunTarget> {
   if (config.type === 'etcd') {
     const etcd = createEtcdTarget({
       network,

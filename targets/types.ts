@@ -48,6 +48,11 @@ export interface Target {
   primaries?(): Promise<string[]>;
   /** Paths of this node's log files. */
   logs(node: string): string[];
+  /**
+   * Where a person or another program reaches this node's client interface once it is up, e.g. a
+   * unix socket path (`faultline cluster status` prints it; the stdio target hands it to adapters).
+   */
+  address?(node: string): string;
   /** A new, unopened client for `node`. */
   client(node: string): Client;
 }

@@ -184,6 +184,12 @@ export class BuiltinTarget implements Target {
     return this.spec(node).client;
   }
 
+  /** A person's view of clientAddress: a unix socket path, or host:port. */
+  address(node: string): string {
+    const a = this.clientAddress(node);
+    return a.startsWith('unix:') ? a.slice('unix:'.length) : a.replace(/^tcp:/, '');
+  }
+
   /** The pid of the node's process, if it is running. */
   pid(node: string): number | undefined {
     return this.running.get(node)?.pid;

@@ -155,6 +155,10 @@ export class EtcdTarget implements Target {
   }
 
   /** The member's client socket (after setup). */
+  address(node: string): string {
+    return this.socketPath(node);
+  }
+
   socketPath(node: string): string {
     this.place(node);
     if (this.sockets === undefined) throw new Error(`etcd target: ${node} has no socket yet (call setup first)`);

@@ -28,7 +28,7 @@ export function useEtcdCluster(prefix: string, options: { delayProxies?: boolean
   beforeAll(async () => {
     for (const why of [await etcdAvailable(), await networkAvailable()]) if (why !== true) throw new Error(`these tests need etcd in namespaces: ${why}`);
     cluster.network = await createNetwork(['n1', 'n2', 'n3'], { runId });
-    const made = createTarget({ type: 'etcd', nodes: 3, options: { workload: 'register' } }, join(root, 'run'), cluster.network, { delayProxies: options.delayProxies });
+    const made = await createTarget({ type: 'etcd', nodes: 3, options: { workload: 'register' } }, join(root, 'run'), cluster.network, { delayProxies: options.delayProxies });
     cluster.target = made.target as EtcdTarget;
     cluster.peers = made.peerDelay as EtcdPeerProxies | undefined;
     await cluster.target.setup();
