@@ -8,6 +8,7 @@ import { SHAPE_NAMES, type ShapeName } from '../nemesis/grudge.js';
 import { MODE_NAMES, type ModeName } from '../targets/builtin/mode.js';
 import { getWorkload } from '../workloads/index.js';
 import { jsonValueLines, lineOfPointer } from './json-lines.js';
+import { readClusterFile } from '../targets/remote/cluster-file.js';
 
 export const FAULT_NAMES = ['kill', 'pause', 'partition', 'delay', 'loss', 'bandwidth', 'duplicate', 'reorder', 'corrupt', 'clock', 'disk'] as const;
 export type FaultName = (typeof FAULT_NAMES)[number];
@@ -73,8 +74,7 @@ export const testConfigSchema = {
       properties: {
         type: {
           enum: [...TARGET_TYPES],
-          default: 'builtin',
-          description: 'The system under test: the built-in store, etcd (Debian\'s etcd-server), postgres (Debian\'s PostgreSQL), redis (redis-server with Sentinel), or stdio (any system behind a JSON-lines adapter program: docs/stdio.md).',
+          description: 'Default builtin, or the cluster file\'s target. The system under test: the built-in store, etcd (Debian\'s etcd-server), postgres (Debian\'s PostgreSQL), redis (redis-server with Sentinel), or stdio (any system behind a JSON-lines adapter program: docs/stdio.md).',
         },
         mode: { enum: [...MODE_NAMES], description: 'builtin (and stdio over the built-in store): the replication mode. Default: the workload\'s natural one (leader-follower-sync for register).' },
         nodes: { type: 'integer', minimum: 1, maximum: 32, description: 'Cluster size. Default 3; postgres: 1 (one server).' },
@@ -96,13 +96,16 @@ export const testConfigSchema = {
             isolation: { enum: ['read-committed', 'repeatable-read', 'serializable'], description: 'postgres: the isolation level of every transaction (default serializable).' },
             readFrom: { enum: ['primary', 'replica'], description: 'redis: where a client reads — the primary (default) or its own node\'s server (a replica: stale reads).' },
             waitReplicas: { type: 'integer', minimum: 0, description: 'redis: after each write, WAIT for this many replicas (default 0: no WAIT); fewer acks make the write info.' },
-            waitTimeoutMs: { type: 'integer', minimum: 0, description: 'redis: WAIT\'s timeout in ms.' },
+            waitTimeoutMs: { type: 'integer', minimum: 1, description: 'redis: WAIT\'s timeout in ms (default 1000; 0 would wait forever).' },
+            downAfterMs: { type: 'integer', minimum: 1, description: 'redis: Sentinel\'s down-after-milliseconds (default 1000).' },
+            failoverTimeoutMs: { type: 'integer', minimum: 1, description: 'redis: Sentinel\'s failover-timeout (default 3000).' },
             adapter: {
               type: 'array',
               items: { type: 'string', minLength: 1 },
               minItems: 1,
               description: 'stdio: the adapter program and its arguments, one per element, e.g. ["python3", "examples/stdio/builtin_adapter.py"] (docs/stdio.md).',
             },
+            restartLimit: { type: 'integer', minimum: 0, description: 'stdio: adapter exits in a row on one node (no reply in between) before the run fails (default 5).' },
             system: {
               enum: [...STDIO_SYSTEMS],
               description: 'stdio: what the adapters talk to — "builtin" (default: faultline runs its built-in store in target.mode and tells each adapter its node\'s socket) or "none" (a system you run; kill, pause and network faults need faultline to run it).',
@@ -190,6 +193,8 @@ export function resolveConfig(raw: unknown, source = 'config', text?: string): T
   }
   const c = data as unknown as TestConfig;
   c.seed ??= Math.floor(Math.random() * 2 ** 32);
+  if (c.cluster !== undefined) fromClusterFile(c, source);
+  c.target.type ??= 'builtin';
   checkTargetOptions(c.target, source);
   if (runsBuiltinStore(c.target)) c.target.mode ??= getWorkload(c.workload.name).modes[0] as ModeName;
   else if (c.target.mode !== undefined) throw new InputError(`${source}: "target.mode" is for the built-in store; ${c.target.type}${c.target.type === 'stdio' ? ' with "system": "none"' : ''} has no modes`);
@@ -200,11 +205,27 @@ export function resolveConfig(raw: unknown, source = 'config', text?: string): T
   if (networkFaults.length > 0 && (c.target.type === 'postgres' || (c.target.type === 'stdio' && !runsBuiltinStore(c.target)))) {
     throw new InputError(`${source}: ${networkFaults.join(', ')} cannot act on ${c.target.type === 'postgres' ? 'postgres: it is one server, with no network between nodes' : 'a stdio target whose system faultline does not run ("system": "none")'}`);
   }
-  if (c.target.network === 'local' && networkFaults.length > 0) {
+  if (c.target.network === 'local' && networkFaults.length > 0 && c.cluster === undefined) {
     throw new InputError(`${source}: ${networkFaults.join(', ')} needs the nodes in network namespaces, but "target.network" is "local" (use "netns" or leave it out)`);
   }
   c.target.network ??= networkFaults.length > 0 ? 'netns' : 'local';
   return c;
+}
+
+/** A remote cluster (docs/remote.md): its file names the target and the nodes; faultline makes no namespaces. */
+function fromClusterFile(c: TestConfig, source: string): void {
+  const spec = readClusterFile(c.cluster!);
+  const t = c.target as Partial<TargetConfig> & { options: Record<string, unknown> };
+  if (t.type !== undefined && t.type !== spec.target) throw new InputError(`${source}: "target.type" is ${t.type}, but the cluster file ${c.cluster} runs ${spec.target}`);
+  if (t.nodes !== undefined && t.nodes !== spec.nodes.length) throw new InputError(`${source}: "target.nodes" is ${t.nodes}, but the cluster file ${c.cluster} names ${spec.nodes.length} nodes`);
+  if (t.network === 'netns') throw new InputError(`${source}: "target.network" "netns" puts local nodes in namespaces; a cluster file's nodes are remote hosts`);
+  const own = Object.keys(t.options ?? {});
+  if (own.length > 0) throw new InputError(`${source}: "target.options.${own[0]}" does not apply to a cluster file's nodes: the file says how they run (its "etcd" section, commands, ports)`);
+  const unsupported = c.nemesis.faults.filter((f) => NETWORK_FAULTS.includes(f) && f !== 'partition');
+  if (unsupported.length > 0) throw new InputError(`${source}: ${unsupported.join(', ')} not available on remote clusters yet (partition, kill and pause are)`);
+  t.type = spec.target;
+  t.nodes = spec.nodes.length;
+  t.network = 'local';
 }
 
 /** Options that belong to one target type, named so a misplaced one is not silently ignored. */
@@ -213,8 +234,11 @@ const OPTIONS_OF: Record<string, TargetType[]> = {
   readFrom: ['redis'],
   waitReplicas: ['redis'],
   waitTimeoutMs: ['redis'],
+  downAfterMs: ['redis'],
+  failoverTimeoutMs: ['redis'],
   adapter: ['stdio'],
   system: ['stdio'],
+  restartLimit: ['stdio'],
   electionTimeoutMs: ['etcd'],
   heartbeatMs: ['etcd'],
 };

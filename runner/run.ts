@@ -33,6 +33,9 @@ import { Progress, type ProgressOptions } from './progress.js';
 import { Recorder } from './recorder.js';
 import { abandonRunDir, createRunDir, RUN_FILES } from './store.js';
 import { checkTargetAvailable, createTarget } from './targets.js';
+import { readClusterFile } from '../targets/remote/cluster-file.js';
+import type { RemoteCluster } from '../targets/remote/cluster.js';
+import type { Control } from '../control/types.js';
 import { checkRun, writeRunOutputs } from './analyze.js';
 
 export type ExitCode = 0 | 1 | 2 | 3;
@@ -70,7 +73,14 @@ export function exitCodeOfValidity(v: Validity): ExitCode {
 }
 
 function resolveNodes(config: TestConfig): string[] {
+  if (config.cluster !== undefined) return readClusterFile(config.cluster).nodes.map((n) => n.name);
   return Array.from({ length: config.target.nodes }, (_, i) => `n${i + 1}`);
+}
+
+/** Where partitions act: the run's namespaces, or a remote cluster's hosts (rules over ssh). */
+interface FaultHosts {
+  runId: string;
+  hosts: readonly { node: string; ip: string; control: Control }[];
 }
 
 function resolveWorkload(config: TestConfig): { workload: Workload; options: WorkloadOptions } {
@@ -79,18 +89,20 @@ function resolveWorkload(config: TestConfig): { workload: Workload; options: Wor
   return { workload, options: { ...own, nodes: resolveNodes(config), concurrency: config.concurrency } };
 }
 
-function faultsFor(config: TestConfig, target: Target, network: Network | undefined, peerDelay: PeerDelay | undefined): Fault[] {
+function faultsFor(config: TestConfig, target: Target, network: Network | undefined, peerDelay: PeerDelay | undefined, remote?: FaultHosts): Fault[] {
   const needsNetwork = (name: string): Network => {
+    if (remote) throw new InputError(`the ${name} fault is not available on remote clusters yet (partition, kill and pause are)`);
     if (!network) throw new InputError(`the ${name} fault needs the nodes in network namespaces ("target.network": "netns")`);
     return network;
   };
+  const partitionHosts = (): FaultHosts => remote ?? needsNetwork('partition');
   const all: Record<FaultName, () => Fault> = {
     kill: () => killFault(target),
     pause: () => pauseFault(target),
     partition: () =>
       partitionFault({
-        runId: needsNetwork('partition').runId,
-        hosts: needsNetwork('partition').hosts,
+        runId: partitionHosts().runId,
+        hosts: partitionHosts().hosts,
         primaries: target.primaries ? () => target.primaries!() : undefined,
         // Its own stream: shapes named by hand must not shift the schedule's choices.
         random: new Random((config.seed ^ 0x5eed) >>> 0),
@@ -156,7 +168,8 @@ export async function run(config: TestConfig, options: RunOptions = {}): Promise
     const why = await networkAvailable();
     if (why !== true) throw new InputError(`"target.network" is "netns" (nodes in network namespaces${config.nemesis.faults.length > 0 ? `, for ${config.nemesis.faults.join(', ')}` : ''}), but ${why}`);
   }
-  if (options.target === undefined) await checkTargetAvailable(config);
+  // A remote cluster's hosts install what they need themselves (the cluster file's install command).
+  if (options.target === undefined && config.cluster === undefined) await checkTargetAvailable(config);
   const runId = useNetwork ? newRunId() : undefined;
   if (runId !== undefined) liveNetworks.add(runId);
   // The network and everything made with it come before the main try: torn down here if that fails.
@@ -165,6 +178,8 @@ export async function run(config: TestConfig, options: RunOptions = {}): Promise
   let nemesis: Nemesis;
   let faults: Fault[] = [];
   let peerDelay: PeerDelay | undefined;
+  let remote: RemoteCluster | undefined;
+  let remoteRunId: string | undefined;
   let dir: string;
   let madeDir: string | undefined;
   let recorder: Recorder;
@@ -177,26 +192,34 @@ export async function run(config: TestConfig, options: RunOptions = {}): Promise
     }
     dir = createRunDir(config.store, config.name);
     madeDir = dir;
+    // Tags the partition rules a remote cluster's hosts get (recorded in test.json for whoever heals them).
+    if (config.cluster !== undefined && options.target === undefined) remoteRunId = newRunId();
     writeFileSync(
       join(dir, RUN_FILES.test),
       // `faultline` holds what the run derived (not config): loading test.json again ignores it.
-      JSON.stringify({ ...config, workload: { name: workload.name, options: strip(wopts) }, faultline: { version: options.version, targetOptions, runId } }, null, 2) + '\n',
+      JSON.stringify({ ...config, workload: { name: workload.name, options: strip(wopts) }, faultline: { version: options.version, targetOptions, runId, ...(remoteRunId ? { remoteRunId } : {}) } }, null, 2) + '\n',
     );
     log(`store: ${dir}`);
     if (options.target) target = options.target;
-    else {
+    else if (config.cluster !== undefined) {
+      const { createRemoteCluster } = await import('../targets/remote/index.js');
+      log(`remote cluster ${config.cluster}: run ${remoteRunId}, ${resolveNodes(config).length} hosts over ssh`);
+      remote = createRemoteCluster(readClusterFile(config.cluster), { dir, workload: targetOptions.workload as string | undefined, runId: remoteRunId! });
+      target = remote.target;
+    } else {
       const made = await createTarget({ ...config.target, options: targetOptions }, dir, network, {
         delayProxies: config.nemesis.faults.includes('delay') && network !== undefined,
       });
       target = made.target;
       peerDelay = made.peerDelay;
     }
-    faults = faultsFor(config, target, network, peerDelay);
+    faults = faultsFor(config, target, network, peerDelay, remote && { runId: remoteRunId!, hosts: remote.hosts });
     await checkFaults(faults);
     nemesis = new Nemesis(faults);
     recorder = new Recorder(join(dir, RUN_FILES.history));
   } catch (e) {
     for (const f of faults) (f as Fault & { close?: () => void }).close?.();
+    await remote?.close().catch((t: Error) => log(`remote cluster close failed: ${t.message}`));
     await network?.teardown().catch((t: Error) => log(`network teardown failed: ${t.message}`));
     if (runId !== undefined) liveNetworks.delete(runId);
     // Nothing ran: the run folder would only be a dead end for `store/latest`.
@@ -275,6 +298,10 @@ export async function run(config: TestConfig, options: RunOptions = {}): Promise
     await driver.close();
     await target.teardown().catch((e: Error) => {
       failure ??= `teardown failed: ${e.message}`;
+    });
+    // The ssh masters and forwarded sockets of a remote cluster (its nodes went down with teardown).
+    await remote?.close().catch((e: Error) => {
+      failure ??= `remote cluster close failed: ${e.message}`;
     });
     await network?.teardown().catch((e: Error) => {
       failure ??= `network teardown failed: ${e.message}`;

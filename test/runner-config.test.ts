@@ -1,4 +1,6 @@
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { resolveConfig, testConfigSchema } from '../runner/config.js';
 import { jsonValueLines } from '../runner/json-lines.js';
@@ -37,6 +39,25 @@ describe('test config', () => {
     expect(own.target.mode).toBeUndefined();
     expect(() => resolveConfig({ target: { type: 'stdio', options: { adapter: ['./a'], system: 'none' } }, nemesis: { faults: ['partition'] } }, 'flags')).toThrow(/does not run/);
     expect(() => resolveConfig({ target: { type: 'redis', mode: 'crdt' } }, 'flags')).toThrow(/"target\.mode" is for the built-in store; redis has no modes/);
+  });
+
+  it('takes the target and the nodes from a cluster file, and refuses what a remote cluster cannot do', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'faultline-config-'));
+    try {
+      writeFileSync(join(dir, 'key'), 'not really a key\n');
+      const file = join(dir, 'cluster.json');
+      const node = (i: number) => ({ name: `db${i}`, host: `10.0.0.${i}`, user: 'root', key: join(dir, 'key') });
+      writeFileSync(file, JSON.stringify({ target: 'etcd', nodes: [node(1), node(2), node(3), node(4)] }, null, 2));
+      const c = resolveConfig({ cluster: file, nemesis: { faults: ['partition', 'kill'] } }, 'flags');
+      expect(c.target).toMatchObject({ type: 'etcd', nodes: 4, network: 'local' });
+      expect(c.name).toBe('register-etcd');
+      expect(() => resolveConfig({ cluster: file, target: { type: 'redis' } }, 'flags')).toThrow(/^flags: "target\.type" is redis, but the cluster file .* runs etcd$/);
+      expect(() => resolveConfig({ cluster: file, target: { nodes: 3 } }, 'flags')).toThrow(/names 4 nodes$/);
+      expect(() => resolveConfig({ cluster: file, nemesis: { faults: ['delay'] } }, 'flags')).toThrow(/^flags: delay not available on remote clusters yet/);
+      expect(() => resolveConfig({ cluster: join(dir, 'none.json') }, 'flags')).toThrow(/cannot read cluster file/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('names the file, the line and the field of the first mistake', () => {
