@@ -13,8 +13,26 @@ import type { TargetConfig, TestConfig } from './config.js';
 
 /** Fails before anything starts when the config's target cannot run on this machine, saying why. */
 export async function checkTargetAvailable(config: Pick<TestConfig, 'target'>): Promise<void> {
-  const why = config.target.type === 'etcd' ? await etcdAvailable() : true;
+  const why = await availability(config.target);
   if (why !== true) throw new InputError(why);
+}
+
+async function availability(t: Pick<TargetConfig, 'type' | 'options'>): Promise<true | string> {
+  switch (t.type) {
+    case 'etcd':
+      return etcdAvailable();
+    case 'postgres':
+      return (await import('../targets/postgres/index.js')).postgresAvailable();
+    case 'redis':
+      return (await import('../targets/redis/index.js')).redisAvailable();
+    case 'stdio': {
+      const { findProgram } = await import('../targets/stdio/index.js');
+      const program = (t.options.adapter as string[])[0];
+      return findProgram(program) === undefined ? `the stdio adapter program ${JSON.stringify(program)} was not found (target.options.adapter[0]: a path, or a command on PATH)` : true;
+    }
+    default:
+      return true;
+  }
 }
 
 /** The port every built-in node's peer listener uses on its own namespace address. */
@@ -50,7 +68,39 @@ export async function createTarget(config: Omit<TargetConfig, 'network'>, dir: s
     const peers = etcdPeerProxies(network);
     return { target: withSetupAround(etcd, () => peers.start(), () => peers.close()), peerDelay: peers };
   }
-  if (config.type !== 'builtin') throw new Error(`target ${config.type} is not wired into the runner yet`);
+  if (config.type === 'postgres') {
+    const { createPostgresTarget } = await import('../targets/postgres/index.js');
+    const nodes = Array.from({ length: config.nodes }, (_, i) => `n${i + 1}`);
+    return { target: createPostgresTarget({ dir, nodes, workload: workloadOf(config), isolation: config.options.isolation as 'serializable' | undefined }) };
+  }
+  if (config.type === 'redis') {
+    const { createRedisTarget } = await import('../targets/redis/index.js');
+    const o = config.options;
+    return {
+      target: createRedisTarget({
+        dir,
+        network,
+        nodes: config.nodes,
+        workload: workloadOf(config),
+        readFrom: o.readFrom as 'primary' | 'replica' | undefined,
+        waitReplicas: o.waitReplicas as number | undefined,
+        waitTimeoutMs: o.waitTimeoutMs as number | undefined,
+        downAfterMs: o.downAfterMs as number | undefined,
+        failoverTimeoutMs: o.failoverTimeoutMs as number | undefined,
+      }),
+    };
+  }
+  if (config.type === 'stdio') {
+    const { createStdioTarget } = await import('../targets/stdio/index.js');
+    const adapter = config.options.adapter as string[];
+    const nodes = Array.from({ length: config.nodes }, (_, i) => `n${i + 1}`);
+    if (config.options.system === 'none') return { target: createStdioTarget({ dir, adapter, nodes, workload: workloadOf(config), restartLimit: config.options.restartLimit as number | undefined }) };
+    // The adapters talk to the built-in store, which faultline runs (and faults) as usual.
+    const { adapter: _a, system: _s, restartLimit: _r, ...builtinOptions } = config.options;
+    const inner = await createTarget({ ...config, type: 'builtin', options: builtinOptions }, dir, network, options);
+    const target = createStdioTarget({ dir, adapter, inner: inner.target, workload: workloadOf(config), restartLimit: config.options.restartLimit as number | undefined });
+    return { target, peerDelay: inner.peerDelay };
+  }
   const mode = config.mode!;
   if (!network) return { target: createBuiltinTarget({ mode, nodes: config.nodes, options: config.options, dir }) };
   const nodes = network.hosts.map((h) => h.node);
@@ -86,6 +136,10 @@ export async function createTarget(config: Omit<TargetConfig, 'network'>, dir: s
     },
   );
   return { target, peerDelay: peers };
+}
+
+function workloadOf(config: Pick<TargetConfig, 'options'>): string | undefined {
+  return typeof config.options.workload === 'string' ? config.options.workload : undefined;
 }
 
 /**
