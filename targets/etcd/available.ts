@@ -1,7 +1,7 @@
 // Whether the etcd target can run here: an etcd binary of version 3.4 or later (the v3 JSON
 // gateway lives at /v3/ from 3.4 on; Debian's etcd-server package) and the compiled guard.
 import { execa } from 'execa';
-import { guardMainPath } from './member-process.js';
+import { guardMainPath } from '../guard/guarded-process.js';
 
 const MIN_VERSION: readonly number[] = [3, 4];
 

@@ -1,7 +1,8 @@
 // etcd as a Target: one member per node, each in the node's network namespace (control/network.ts)
-// on the node's address, under a guard process that kills it when faultline dies (guard-main.ts).
-// Every member also serves clients on a unix socket in a short temporary directory, which is how
-// clients in the root namespace reach it (they must never send to the test range from there).
+// on the node's address, under a guard process that kills it when faultline dies
+// (targets/guard/guard-main.ts). Every member also serves clients on a unix socket in a short
+// temporary directory, which is how clients in the root namespace reach it (they must never send
+// to the test range from there).
 // Logs go to `<dir>/logs/<node>/etcd.log`, data to `<dir>/data/<node>/`.
 //
 // Without a network, the members run in this namespace and talk to each other over unix sockets
@@ -13,12 +14,12 @@ import { randomBytes } from 'node:crypto';
 import type { Control } from '../../control/types.js';
 import { local } from '../../control/local.js';
 import type { Network } from '../../control/network.js';
+import { guardedCommand, spawnGuarded, type GuardedProcess } from '../guard/guarded-process.js';
 import type { Client, Target } from '../types.js';
 import { EtcdClient } from './client.js';
 import { b64, type MemberListReply, type StatusReply } from './codec.js';
 import { checkTimings, clientSocketName, etcdArgs, type MemberUrls } from './flags.js';
 import { callOnce } from './gateway.js';
-import { guardedCommand, spawnMember, type MemberProcess } from './member-process.js';
 import { dialectFor, type Dialect } from './ops.js';
 
 export interface EtcdTargetOptions {
@@ -56,7 +57,7 @@ interface Placement {
 }
 
 interface Member {
-  proc: MemberProcess;
+  proc: GuardedProcess;
   paused: boolean;
 }
 
@@ -357,9 +358,9 @@ export class EtcdTarget implements Target {
     const peer = this.place(node).urls.peerUrl;
     if (peer.startsWith('unix://')) rmSync(join(this.sockets!, peer.slice('unix://'.length)), { force: true });
     const log = this.logs(node)[0];
-    let proc: MemberProcess;
+    let proc: GuardedProcess;
     try {
-      proc = await spawnMember({ argv: this.memberCommand(node, state), cwd: this.sockets!, log, timeoutMs: this.startTimeoutMs });
+      proc = await spawnGuarded({ argv: this.memberCommand(node, state), cwd: this.sockets!, log, timeoutMs: this.startTimeoutMs });
     } catch (e) {
       throw new Error(`etcd target: could not start ${node}: ${(e as Error).message}; the end of ${log}:\n${tail(log, LOG_TAIL_LINES)}`);
     }

@@ -4,7 +4,7 @@
 import { accessSync, constants, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import { guardMainPath } from '../etcd/member-process.js';
+import { guardMainPath } from '../guard/guarded-process.js';
 
 export const POSTGRES_LIB = '/usr/lib/postgresql';
 /** The account Debian's postgresql-common creates; the server runs as it when we are root. */

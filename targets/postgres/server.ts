@@ -1,12 +1,13 @@
 // One PostgreSQL server: its data directory (initdb), the postmaster run under faultline's guard
-// (targets/etcd/guard-main.ts: it SIGKILLs the postmaster when faultline dies, and the backends
-// notice their postmaster is gone and exit), and the signals kill, pause and resume send to the
-// postmaster and every child it has. No TCP at all: the server listens on a unix socket only.
+// (targets/guard/guard-main.ts with --kill-tree: when faultline dies it SIGKILLs the postmaster and
+// every backend — running backends would notice their postmaster is gone and exit, but paused ones
+// notice nothing), and the signals kill, pause and resume send to the postmaster and every child
+// it has. No TCP at all: the server listens on a unix socket only.
 import { appendFileSync, chmodSync, chownSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { execa } from 'execa';
 import pg from 'pg';
-import { guardedCommand, spawnMember, type MemberProcess } from '../etcd/member-process.js';
+import { guardedCommand, spawnGuarded, type GuardedProcess } from '../guard/guarded-process.js';
 import type { RunAs } from './available.js';
 import { childrenOf, readStat, running, signal } from './process-tree.js';
 
@@ -92,7 +93,7 @@ export function ownedDir(path: string, runAs: RunAs | undefined): void {
 }
 
 export class PostgresServer {
-  private proc: MemberProcess | undefined;
+  private proc: GuardedProcess | undefined;
   private paused = false;
 
   constructor(private readonly o: ServerOptions) {}
@@ -128,9 +129,9 @@ export class PostgresServer {
     this.paused = false;
     const socket = join(this.o.socketDir, `.s.PGSQL.${SERVER_PORT}`);
     // A killed server leaves its socket; PostgreSQL replaces it, but the guard removes both when it can.
-    const argv = guardedCommand(asAccount(serverArgs(this.o), this.o.runAs), [socket, `${socket}.lock`]);
+    const argv = guardedCommand(asAccount(serverArgs(this.o), this.o.runAs), [socket, `${socket}.lock`], { killTree: true });
     try {
-      this.proc = await spawnMember({ argv, cwd: this.o.socketDir, log: this.o.log, timeoutMs: this.o.startTimeoutMs });
+      this.proc = await spawnGuarded({ argv, cwd: this.o.socketDir, log: this.o.log, timeoutMs: this.o.startTimeoutMs });
     } catch (e) {
       throw new Error(`could not start PostgreSQL: ${(e as Error).message}; the end of ${this.o.log}:\n${tail(this.o.log)}`);
     }
@@ -241,7 +242,7 @@ export class PostgresServer {
     }
   }
 
-  private async waitExited(proc: MemberProcess): Promise<void> {
+  private async waitExited(proc: GuardedProcess): Promise<void> {
     const timer = setTimeout(() => proc.killGuard(), SIGNAL_WAIT_MS);
     await proc.exited;
     clearTimeout(timer);

@@ -1,7 +1,7 @@
 // Whether the redis target can run here: redis-server and redis-sentinel of version 7 or later
 // (Debian's redis-server and redis-sentinel packages) and the compiled guard.
 import { execa } from 'execa';
-import { guardMainPath } from '../etcd/member-process.js';
+import { guardMainPath } from '../guard/guarded-process.js';
 
 const MIN_MAJOR = 7;
 

@@ -7,7 +7,7 @@
 // faultline's clients (in the root namespace) reach them. Addresses Sentinel reports (ip:port) are
 // mapped back to nodes, and so to their sockets; they are never dialled.
 //
-// Every process runs under the etcd target's guard (targets/etcd/guard-main.ts), so it dies when
+// Every process runs under faultline's guard (targets/guard/guard-main.ts), so it dies when
 // faultline does. Kill, pause and resume act on the node's redis-server only; its Sentinel stays
 // up, as a Sentinel on another machine would.
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -18,7 +18,7 @@ import { randomBytes } from 'node:crypto';
 import type { Control } from '../../control/types.js';
 import { local } from '../../control/local.js';
 import type { Network } from '../../control/network.js';
-import { guardedCommand, spawnMember, type MemberProcess } from '../etcd/member-process.js';
+import { guardedCommand, spawnGuarded, type GuardedProcess } from '../guard/guarded-process.js';
 import type { Client, Target } from '../types.js';
 import { RedisClient, type RedisCluster } from './client.js';
 import { callOnce, type CallOptions } from './connection.js';
@@ -61,7 +61,7 @@ interface Placement {
 }
 
 interface Running {
-  proc: MemberProcess;
+  proc: GuardedProcess;
   paused: boolean;
 }
 
@@ -448,9 +448,9 @@ export class RedisTarget implements Target, RedisCluster {
   }
 
   private async spawnInto(into: Map<string, Running>, node: string, argv: string[], log: string, what: string): Promise<void> {
-    let proc: MemberProcess;
+    let proc: GuardedProcess;
     try {
-      proc = await spawnMember({ argv, cwd: this.sockets!, log, timeoutMs: this.startTimeoutMs });
+      proc = await spawnGuarded({ argv, cwd: this.sockets!, log, timeoutMs: this.startTimeoutMs });
     } catch (e) {
       throw new Error(`redis target: could not start ${what} on ${node}: ${(e as Error).message}; the end of ${log}:\n${tail(log, LOG_TAIL_LINES)}`);
     }
