@@ -3,6 +3,7 @@
 // network from under a test that is still running. /run is cleared at boot, like the namespaces.
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { readStat } from './proc.js';
 
 export const OWNER_DIR = '/run/faultline';
 
@@ -18,14 +19,7 @@ function ownerFile(runId: string): string {
 
 /** The start time of `pid` from /proc, or undefined when it does not run. */
 export function processStart(pid: number): string | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // The command name (field 2) may hold spaces and parentheses: count fields after the last ')'.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return fields[19]; // field 22 overall
-  } catch {
-    return undefined;
-  }
+  return readStat(pid)?.start;
 }
 
 /** Records this process as the owner of `runId`. */

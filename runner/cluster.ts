@@ -10,6 +10,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createNetwork, newRunId, type Network } from '../control/network.js';
 import { processStart } from '../control/run-owner.js';
+import { running } from '../control/proc.js';
 import { InputError } from '../histories/errors.js';
 import type { Target } from '../targets/types.js';
 import { getWorkload } from '../workloads/index.js';
@@ -58,17 +59,8 @@ export function readClusterState(dir: string): ClusterState | undefined {
 /** Whether the holder recorded in `state` still runs (same pid and start time). */
 export function holderAlive(state: Pick<ClusterState, 'pid' | 'start'>): boolean {
   const now = processStart(state.pid);
-  return now !== undefined && now === state.start && !isZombie(state.pid);
-}
-
-/** A killed holder whose new parent does not reap it stays a zombie: dead all the same. */
-function isZombie(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return /^[ZX]/.test(stat.slice(stat.lastIndexOf(')') + 2));
-  } catch {
-    return true;
-  }
+  // A killed holder whose new parent does not reap it stays a zombie: dead all the same.
+  return now !== undefined && now === state.start && running(state.pid);
 }
 
 function writeState(dir: string, state: ClusterState): void {

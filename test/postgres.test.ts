@@ -14,7 +14,7 @@ import { findBinDir } from '../targets/postgres/available.js';
 import { PostgresClient } from '../targets/postgres/client.js';
 import { createPostgresTarget, ISOLATION_LEVELS } from '../targets/postgres/index.js';
 import { describeServerError, GaveUp, NotCommitted, verdictOf } from '../targets/postgres/outcome.js';
-import { childrenOf, parseStat, readStat } from '../targets/postgres/process-tree.js';
+import { childrenOf, parseStat, readStat } from '../control/proc.js';
 import { asAccount, blockedAncestor, serverArgs } from '../targets/postgres/server.js';
 import { beginStatement, createTablesSql, isReadOnly, microOpStatement, parseMicroOps, readResult, tableIndex, TABLE_COUNT } from '../targets/postgres/sql.js';
 
@@ -98,9 +98,11 @@ describe('outcomes of a failed attempt', () => {
 
 describe('/proc', () => {
   it('parses a stat line whose command holds spaces and parentheses', () => {
-    expect(parseStat('4242 (postgres: a (b) c) S 17 4242 4242 0 -1')).toEqual({ pid: 4242, state: 'S', ppid: 17 });
+    const fields = '4242 4242 0 -1 4194560 100 0 0 0 1 2 0 0 20 0 1 0 987654 1000 10'; // … field 22 is the start time
+    expect(parseStat(`4242 (postgres: a (b) c) S 17 ${fields}`)).toEqual({ pid: 4242, state: 'S', ppid: 17, start: '987654' });
     expect(parseStat('garbage')).toBeUndefined();
     expect(readStat(process.pid)?.ppid).toBe(process.ppid);
+    expect(readStat(process.pid)?.start).toMatch(/^\d+$/);
   });
 
   it('finds the children of a process', async () => {

@@ -2,13 +2,15 @@
 // each with a pipe on stdin so it exits when this process dies, its output appended to
 // `<dir>/logs/<node>/node.log` and its state in `<dir>/data/<node>/`. Clients and peers reach
 // nodes on unix sockets in a short temporary directory (default) or on loopback TCP ports.
-import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import type { Client, Target } from '../types.js';
+import { logTail } from '../common/log-tail.js';
+import { nodeNames } from '../common/node-names.js';
 import { MAX_SOCKET_PATH_BYTES, parseAddress } from './address.js';
 import { BuiltinClient } from './client.js';
 import { requestOnce } from './http-json.js';
@@ -64,7 +66,6 @@ export interface BuiltinTargetOptions {
   clientTimeoutMs?: number;
 }
 
-const NODE_NAME = /^[A-Za-z0-9_.-]{1,64}$/;
 const DEFAULT_START_TIMEOUT_MS = 10_000;
 const LOG_TAIL_LINES = 15;
 
@@ -95,17 +96,6 @@ export function nodeMainPath(): string {
   return found;
 }
 
-function nodeNames(nodes: BuiltinTargetOptions['nodes']): string[] {
-  if (nodes === undefined) return ['n1', 'n2', 'n3'];
-  if (typeof nodes === 'number') {
-    if (!Number.isInteger(nodes) || nodes < 1 || nodes > 64) throw new Error(`builtin target: nodes must be an integer from 1 to 64, got ${nodes}`);
-    return Array.from({ length: nodes }, (_, i) => `n${i + 1}`);
-  }
-  if (nodes.length === 0) throw new Error('builtin target: nodes must name at least one node');
-  for (const n of nodes) if (!NODE_NAME.test(n)) throw new Error(`builtin target: node name ${JSON.stringify(n)} must be 1-64 letters, digits, _ . or -`);
-  if (new Set(nodes).size !== nodes.length) throw new Error('builtin target: node names must be distinct');
-  return [...nodes];
-}
 
 /** A short directory for unix sockets (their paths must stay under ~100 bytes). */
 function socketDir(): string {
@@ -132,14 +122,6 @@ async function freeTcpPorts(host: string, count: number): Promise<number[]> {
   }
 }
 
-function tail(file: string, lines: number): string {
-  try {
-    const all = readFileSync(file, 'utf8').trimEnd().split('\n');
-    return all.slice(-lines).join('\n');
-  } catch {
-    return '(no log)';
-  }
-}
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
@@ -161,7 +143,7 @@ export class BuiltinTarget implements Target {
     if (!(MODE_NAMES as readonly string[]).includes(config.mode)) throw new Error(`builtin target: unknown mode ${JSON.stringify(config.mode)} (known: ${MODE_NAMES.join(', ')})`);
     if (typeof config.dir !== 'string' || config.dir === '') throw new Error('builtin target: dir (the run\'s store dir) is required');
     this.mode = config.mode;
-    this.nodes = nodeNames(config.nodes);
+    this.nodes = nodeNames(config.nodes, 'builtin', { max: 64 });
     this.options = config.options ?? {};
     this.dir = resolve(config.dir);
   }
@@ -388,7 +370,7 @@ export class BuiltinTarget implements Target {
     const r = this.running.get(node);
     for (;;) {
       if (!r || r.done) {
-        throw new Error(`builtin target: node ${node} exited${r?.ending ? ` (${r.ending})` : ''} before it came up; the end of ${log}:\n${tail(log, LOG_TAIL_LINES)}`);
+        throw new Error(`builtin target: node ${node} exited${r?.ending ? ` (${r.ending})` : ''} before it came up; the end of ${log}:\n${logTail(log, LOG_TAIL_LINES)}`);
       }
       try {
         const res = await requestOnce(address, 'GET', '/status', undefined, { timeoutMs: 500 });
@@ -397,7 +379,7 @@ export class BuiltinTarget implements Target {
         // Not listening yet.
       }
       if (Date.now() > deadline) {
-        throw new Error(`builtin target: node ${node} did not answer on ${this.spec(node).client} within ${limit} ms; the end of ${log}:\n${tail(log, LOG_TAIL_LINES)}`);
+        throw new Error(`builtin target: node ${node} did not answer on ${this.spec(node).client} within ${limit} ms; the end of ${log}:\n${logTail(log, LOG_TAIL_LINES)}`);
       }
       await sleep(25);
     }

@@ -7,19 +7,22 @@
 //
 // Without a network, the members run in this namespace and talk to each other over unix sockets
 // too: kills and pauses work, partitions and link faults do not.
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { Control } from '../../control/types.js';
+import { logTail } from '../common/log-tail.js';
+import { NODE_NAME, nodeNames } from '../common/node-names.js';
 import { local } from '../../control/local.js';
 import type { Network } from '../../control/network.js';
-import { guardedCommand, spawnGuarded, type GuardedProcess } from '../guard/guarded-process.js';
+import { guardedCommand, killGuarded, setStopped, spawnGuarded, type GuardedProcess } from '../guard/guarded-process.js';
 import type { Client, Target } from '../types.js';
 import { EtcdClient } from './client.js';
 import { b64, type MemberListReply, type StatusReply } from './codec.js';
 import { checkTimings, clientSocketName, etcdArgs, type MemberUrls } from './flags.js';
 import { callOnce } from './gateway.js';
+import { etcdLeaders, memberStatus } from './leaders.js';
 import { dialectFor, type Dialect } from './ops.js';
 
 export interface EtcdTargetOptions {
@@ -61,7 +64,6 @@ interface Member {
   paused: boolean;
 }
 
-const NODE_NAME = /^[A-Za-z0-9_.-]{1,32}$/;
 const DEFAULT_ELECTION_TIMEOUT_MS = 500;
 const DEFAULT_HEARTBEAT_MS = 50;
 const DEFAULT_START_TIMEOUT_MS = 15_000;
@@ -70,43 +72,18 @@ const PROBE_TIMEOUT_MS = 1000;
 const MEMBER_CHANGE_TIMEOUT_MS = 5000;
 /** How long a membership change waits for etcd to call the cluster healthy (it wants 5 s of it). */
 const MEMBER_CHANGE_WAIT_MS = 15_000;
-const STOP_TIMEOUT_MS = 5000;
 const LOG_TAIL_LINES = 15;
 const MAX_SOCKET_PATH_BYTES = 100;
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
-function tail(file: string, lines: number): string {
-  try {
-    return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
-  } catch {
-    return '(no log)';
-  }
-}
 
-/** The process's state letter (/proc/PID/stat field 3: R, S, T, Z, …); undefined where unknown. */
-function processState(pid: number): string | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2)[0];
-  } catch {
-    return undefined;
-  }
-}
 
-function nodeNames(nodes: EtcdTargetOptions['nodes']): string[] {
-  if (nodes === undefined) return ['n1', 'n2', 'n3'];
-  if (typeof nodes === 'number') {
-    if (!Number.isInteger(nodes) || nodes < 1 || nodes > 15) throw new Error(`etcd target: nodes must be an integer from 1 to 15, got ${nodes}`);
-    return Array.from({ length: nodes }, (_, i) => `n${i + 1}`);
-  }
-  return [...nodes];
-}
 
 function placements(o: EtcdTargetOptions): Placement[] {
   const list: Placement[] = o.network
     ? o.network.hosts.map((h) => ({ node: h.node, control: h.control, urls: { name: h.node, peerUrl: `http://${h.ip}:2380`, clientUrls: [`http://${h.ip}:2379`] } }))
-    : nodeNames(o.nodes).map((n) => ({ node: n, control: local, urls: { name: n, peerUrl: `unix://${n}.peer:2380`, clientUrls: [] } }));
+    : nodeNames(o.nodes, 'etcd', { max: 15 }).map((n) => ({ node: n, control: local, urls: { name: n, peerUrl: `unix://${n}.peer:2380`, clientUrls: [] } }));
   if (list.length === 0) throw new Error('etcd target: no nodes');
   for (const p of list) if (!NODE_NAME.test(p.node)) throw new Error(`etcd target: node name ${JSON.stringify(p.node)} must be 1-32 letters, digits, _ . or -`);
   if (new Set(list.map((p) => p.node)).size !== list.length) throw new Error('etcd target: node names must be distinct');
@@ -254,17 +231,15 @@ export class EtcdTarget implements Target {
   /** SIGSTOPs the member's etcd; resolves once the kernel shows it stopped (state T). */
   async pause(node: string): Promise<void> {
     const m = this.running(node, 'pause');
-    process.kill(m.proc.pid, 'SIGSTOP');
     m.paused = true;
-    await this.waitState(node, m, true);
+    await setStopped(m.proc, true, `etcd target: ${node}`);
   }
 
   /** SIGCONTs the member's etcd; resolves once it is no longer stopped. */
   async resume(node: string): Promise<void> {
     const m = this.running(node, 'resume');
-    process.kill(m.proc.pid, 'SIGCONT');
     m.paused = false;
-    await this.waitState(node, m, false);
+    await setStopped(m.proc, false, `etcd target: ${node}`);
   }
 
   /**
@@ -273,26 +248,13 @@ export class EtcdTarget implements Target {
    * for an election timeout: every leader some member reports is listed, the most reported first.
    */
   async primaries(): Promise<string[]> {
-    const asked = this.nodes.filter((n) => this.pid(n) !== undefined && !this.isPaused(n));
-    const statuses = await Promise.all(asked.map((n) => this.status(n).catch(() => undefined)));
-    const votes = new Map<string, number>();
-    for (const s of statuses) if (s?.leader && s.leader !== '0') votes.set(s.leader, (votes.get(s.leader) ?? 0) + 1);
-    if (votes.size === 0) return [];
-    const names = new Map<string, string>();
-    for (let i = 0; i < asked.length && names.size === 0; i++) {
-      if (statuses[i] === undefined) continue;
-      const list = await callOnce<MemberListReply>(this.socketPath(asked[i]), '/v3/cluster/member/list', {}, { timeoutMs: PROBE_TIMEOUT_MS }).catch(() => undefined);
-      for (const m of list?.members ?? []) if (m.ID && m.name) names.set(m.ID, m.name);
-    }
-    return [...votes]
-      .sort((a, b) => b[1] - a[1])
-      .map(([id]) => names.get(id))
-      .filter((n): n is string => n !== undefined);
+    return etcdLeaders(this.nodes.filter((n) => this.pid(n) !== undefined && !this.isPaused(n)), (n) => this.socketPath(n));
   }
+
 
   /** The member's own view: its leader, raft index and term (etcd's maintenance status). */
   status(node: string): Promise<StatusReply> {
-    return callOnce<StatusReply>(this.socketPath(node), '/v3/maintenance/status', {}, { timeoutMs: PROBE_TIMEOUT_MS });
+    return memberStatus(this.socketPath(node));
   }
 
   client(node: string): Client {
@@ -362,7 +324,7 @@ export class EtcdTarget implements Target {
     try {
       proc = await spawnGuarded({ argv: this.memberCommand(node, state), cwd: this.sockets!, log, timeoutMs: this.startTimeoutMs });
     } catch (e) {
-      throw new Error(`etcd target: could not start ${node}: ${(e as Error).message}; the end of ${log}:\n${tail(log, LOG_TAIL_LINES)}`);
+      throw new Error(`etcd target: could not start ${node}: ${(e as Error).message}; the end of ${log}:\n${logTail(log, LOG_TAIL_LINES)}`);
     }
     const m: Member = { proc, paused: false };
     this.members.set(node, m);
@@ -381,7 +343,7 @@ export class EtcdTarget implements Target {
     for (;;) {
       if (!m || m.proc.isDone()) {
         const how = m?.proc.ending();
-        throw new Error(`etcd target: ${node} exited${how ? ` (${how})` : ''} before it served clients; the end of ${log}:\n${tail(log, LOG_TAIL_LINES)}`);
+        throw new Error(`etcd target: ${node} exited${how ? ` (${how})` : ''} before it served clients; the end of ${log}:\n${logTail(log, LOG_TAIL_LINES)}`);
       }
       try {
         const s = await callOnce<StatusReply>(socket, '/v3/maintenance/status', {}, { timeoutMs: PROBE_TIMEOUT_MS });
@@ -396,7 +358,7 @@ export class EtcdTarget implements Target {
       }
       if (Date.now() > deadline) {
         if (!healthy) return;
-        throw new Error(`etcd target: ${node} was not healthy within ${limitMs} ms (last: ${last}); the end of ${log}:\n${tail(log, LOG_TAIL_LINES)}`);
+        throw new Error(`etcd target: ${node} was not healthy within ${limitMs} ms (last: ${last}); the end of ${log}:\n${logTail(log, LOG_TAIL_LINES)}`);
       }
       await sleep(50);
     }
@@ -406,30 +368,11 @@ export class EtcdTarget implements Target {
    * Signals take effect asynchronously: every thread of etcd must stop (or go on) before the
    * kernel shows the process stopped. Waits for that, where /proc tells.
    */
-  private async waitState(node: string, m: Member, stopped: boolean): Promise<void> {
-    const deadline = Date.now() + STOP_TIMEOUT_MS;
-    for (;;) {
-      const state = processState(m.proc.pid);
-      if (state === undefined || m.proc.isDone() || (state === 'T') === stopped) return;
-      if (Date.now() > deadline) throw new Error(`etcd target: ${node} (pid ${m.proc.pid}) is still in state ${state} ${STOP_TIMEOUT_MS} ms after SIG${stopped ? 'STOP' : 'CONT'}`);
-      await sleep(2);
-    }
-  }
-
   /** SIGKILLs the member's etcd (paused or not) and waits for its guard to exit. */
   private async stop(node: string): Promise<void> {
     const m = this.members.get(node);
     if (!m) return;
-    if (!m.proc.isDone()) {
-      try {
-        process.kill(m.proc.pid, 'SIGKILL');
-      } catch {
-        // Already gone.
-      }
-    }
-    const timer = setTimeout(() => m.proc.killGuard(), STOP_TIMEOUT_MS);
-    await m.proc.exited;
-    clearTimeout(timer);
+    await killGuarded(m.proc);
     if (this.members.get(node) === m) this.members.delete(node);
   }
 }

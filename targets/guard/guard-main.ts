@@ -22,7 +22,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { rmdirSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { watchParent } from '../parent-watch.js';
-import { descendantsOf } from './process-table.js';
+import { descendantsOf } from '../../control/proc.js';
 
 interface GuardArgs {
   parent: number | undefined;

@@ -6,6 +6,7 @@ import { closeSync, existsSync, openSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
+import { processState } from '../../control/proc.js';
 
 const GUARD_MAIN = 'guard-main.js';
 
@@ -147,4 +148,36 @@ export async function spawnGuarded(s: SpawnGuarded): Promise<GuardedProcess> {
       }
     },
   };
+}
+
+const SETTLE_TIMEOUT_MS = 5000;
+
+/**
+ * SIGSTOPs (`stopped`) or SIGCONTs the guarded program and resolves once the kernel shows it
+ * stopped (state T) or not — a multithreaded program does not stop at once. `what` names it in the
+ * error when it does not settle within 5 s.
+ */
+export async function setStopped(proc: GuardedProcess, stopped: boolean, what: string): Promise<void> {
+  process.kill(proc.pid, stopped ? 'SIGSTOP' : 'SIGCONT');
+  const deadline = Date.now() + SETTLE_TIMEOUT_MS;
+  for (;;) {
+    const state = processState(proc.pid);
+    if (state === undefined || proc.isDone() || (state === 'T') === stopped) return;
+    if (Date.now() > deadline) throw new Error(`${what} (pid ${proc.pid}) is still in state ${state} ${SETTLE_TIMEOUT_MS} ms after SIG${stopped ? 'STOP' : 'CONT'}`);
+    await new Promise<void>((r) => setTimeout(r, 2));
+  }
+}
+
+/** SIGKILLs the guarded program (paused or not) and waits for its guard to exit (killing the guard after 5 s). */
+export async function killGuarded(proc: GuardedProcess): Promise<void> {
+  if (!proc.isDone()) {
+    try {
+      process.kill(proc.pid, 'SIGKILL');
+    } catch {
+      // Already gone.
+    }
+  }
+  const timer = setTimeout(() => proc.killGuard(), SETTLE_TIMEOUT_MS);
+  await proc.exited;
+  clearTimeout(timer);
 }

@@ -9,7 +9,7 @@ import { execa } from 'execa';
 import pg from 'pg';
 import { guardedCommand, spawnGuarded, type GuardedProcess } from '../guard/guarded-process.js';
 import type { RunAs } from './available.js';
-import { childrenOf, readStat, running, signal } from './process-tree.js';
+import { childrenOf, readStat, running, signal } from '../../control/proc.js';
 
 export const SERVER_PORT = 5432;
 export const SUPERUSER = 'postgres';

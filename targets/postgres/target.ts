@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { InputError } from '../../histories/errors.js';
 import type { Client, Target } from '../types.js';
+import { nodeNames } from '../common/node-names.js';
 import { findBinDir, serverAccount, type RunAs } from './available.js';
 import { PostgresClient } from './client.js';
 import { blockedAncestor, DATABASE, ownedDir, PostgresServer, SERVER_PORT, SUPERUSER } from './server.js';
@@ -26,16 +27,8 @@ export interface PostgresTargetOptions {
   clientTimeoutMs?: number;
 }
 
-const NODE_NAME = /^[A-Za-z0-9_.-]{1,32}$/;
 const START_TIMEOUT_MS = 60_000;
 
-function checkNodes(nodes: readonly string[] | undefined): string[] {
-  const list = nodes === undefined ? ['n1'] : [...nodes];
-  if (list.length === 0) throw new InputError('postgres target: nodes must name at least one node');
-  for (const n of list) if (!NODE_NAME.test(n)) throw new InputError(`postgres target: node name ${JSON.stringify(n)} must be 1-32 letters, digits, _ . or -`);
-  if (new Set(list).size !== list.length) throw new InputError('postgres target: node names must be distinct');
-  return list;
-}
 
 export class PostgresTarget implements Target {
   readonly nodes: readonly string[];
@@ -49,7 +42,7 @@ export class PostgresTarget implements Target {
   constructor(private readonly o: PostgresTargetOptions) {
     if (typeof o.dir !== 'string' || o.dir === '') throw new Error("postgres target: dir (the run's store dir) is required");
     this.dir = resolve(o.dir);
-    this.nodes = checkNodes(o.nodes);
+    this.nodes = nodeNames(o.nodes ?? ['n1'], 'postgres', { max: 32, error: (m) => new InputError(m) });
     const isolation = o.isolation ?? 'serializable';
     if (!isIsolation(isolation)) throw new InputError(`postgres target: isolation must be one of ${ISOLATION_LEVELS.join(', ')}, got ${JSON.stringify(isolation)}`);
     this.isolation = isolation;

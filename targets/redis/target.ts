@@ -10,7 +10,7 @@
 // Every process runs under faultline's guard (targets/guard/guard-main.ts), so it dies when
 // faultline does. Kill, pause and resume act on the node's redis-server only; its Sentinel stays
 // up, as a Sentinel on another machine would.
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -18,8 +18,10 @@ import { randomBytes } from 'node:crypto';
 import type { Control } from '../../control/types.js';
 import { local } from '../../control/local.js';
 import type { Network } from '../../control/network.js';
-import { guardedCommand, spawnGuarded, type GuardedProcess } from '../guard/guarded-process.js';
+import { guardedCommand, killGuarded, setStopped, spawnGuarded, type GuardedProcess } from '../guard/guarded-process.js';
 import type { Client, Target } from '../types.js';
+import { logTail } from '../common/log-tail.js';
+import { NODE_NAME, nodeNames } from '../common/node-names.js';
 import { RedisClient, type RedisCluster } from './client.js';
 import { callOnce, type CallOptions } from './connection.js';
 import { majority, MASTER_NAME, sentinelConfig, serverArgs, type Address } from './flags.js';
@@ -75,7 +77,6 @@ export interface Replication {
   offset?: number;
 }
 
-const NODE_NAME = /^[A-Za-z0-9_.-]{1,32}$/;
 const SERVER_PORT = 6379;
 const SENTINEL_PORT = 26379;
 const DEFAULT_DOWN_AFTER_MS = 1000;
@@ -83,43 +84,18 @@ const DEFAULT_FAILOVER_TIMEOUT_MS = 3000;
 const DEFAULT_START_TIMEOUT_MS = 20_000;
 const RESTART_WAIT_MS = 5000;
 const PROBE_TIMEOUT_MS = 500;
-const STOP_TIMEOUT_MS = 5000;
 const LOG_TAIL_LINES = 15;
 const MAX_SOCKET_PATH_BYTES = 100;
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
-function tail(file: string, lines: number): string {
-  try {
-    return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
-  } catch {
-    return '(no log)';
-  }
-}
 
-/** The process's state letter (/proc/PID/stat field 3: R, S, T, Z, …); undefined where unknown. */
-function processState(pid: number): string | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2)[0];
-  } catch {
-    return undefined;
-  }
-}
 
-function nodeNames(nodes: RedisTargetOptions['nodes']): string[] {
-  if (nodes === undefined) return ['n1', 'n2', 'n3'];
-  if (typeof nodes === 'number') {
-    if (!Number.isInteger(nodes) || nodes < 1 || nodes > 15) throw new Error(`redis target: nodes must be an integer from 1 to 15, got ${nodes}`);
-    return Array.from({ length: nodes }, (_, i) => `n${i + 1}`);
-  }
-  return [...nodes];
-}
 
 function placements(o: RedisTargetOptions): Placement[] {
   const list: Placement[] = o.network
     ? o.network.hosts.map((h) => ({ node: h.node, control: h.control, ip: h.ip, port: SERVER_PORT, sentinelPort: SENTINEL_PORT }))
-    : nodeNames(o.nodes).map((n) => ({ node: n, control: local, ip: '127.0.0.1', port: 0, sentinelPort: 0 }));
+    : nodeNames(o.nodes, 'redis', { max: 15 }).map((n) => ({ node: n, control: local, ip: '127.0.0.1', port: 0, sentinelPort: 0 }));
   if (list.length === 0) throw new Error('redis target: no nodes');
   for (const p of list) if (!NODE_NAME.test(p.node)) throw new Error(`redis target: node name ${JSON.stringify(p.node)} must be 1-32 letters, digits, _ . or -`);
   if (new Set(list.map((p) => p.node)).size !== list.length) throw new Error('redis target: node names must be distinct');
@@ -302,17 +278,15 @@ export class RedisTarget implements Target, RedisCluster {
   /** SIGSTOPs the node's redis-server; resolves once the kernel shows it stopped. */
   async pause(node: string): Promise<void> {
     const r = this.running(node, 'pause');
-    process.kill(r.proc.pid, 'SIGSTOP');
     r.paused = true;
-    await this.waitState(node, r, true);
+    await setStopped(r.proc, true, `redis target: redis-server on ${node}`);
   }
 
   /** SIGCONTs the node's redis-server; resolves once it is no longer stopped. */
   async resume(node: string): Promise<void> {
     const r = this.running(node, 'resume');
-    process.kill(r.proc.pid, 'SIGCONT');
     r.paused = false;
-    await this.waitState(node, r, false);
+    await setStopped(r.proc, false, `redis target: redis-server on ${node}`);
   }
 
   /**
@@ -452,7 +426,7 @@ export class RedisTarget implements Target, RedisCluster {
     try {
       proc = await spawnGuarded({ argv, cwd: this.sockets!, log, timeoutMs: this.startTimeoutMs });
     } catch (e) {
-      throw new Error(`redis target: could not start ${what} on ${node}: ${(e as Error).message}; the end of ${log}:\n${tail(log, LOG_TAIL_LINES)}`);
+      throw new Error(`redis target: could not start ${what} on ${node}: ${(e as Error).message}; the end of ${log}:\n${logTail(log, LOG_TAIL_LINES)}`);
     }
     const r: Running = { proc, paused: false };
     into.set(node, r);
@@ -469,14 +443,14 @@ export class RedisTarget implements Target, RedisCluster {
     for (;;) {
       if (!r || r.proc.isDone()) {
         const how = r?.proc.ending();
-        throw new Error(`redis target: redis-server on ${node} exited${how ? ` (${how})` : ''} before it served clients; the end of ${this.logs(node)[0]}:\n${tail(this.logs(node)[0], LOG_TAIL_LINES)}`);
+        throw new Error(`redis target: redis-server on ${node} exited${how ? ` (${how})` : ''} before it served clients; the end of ${this.logs(node)[0]}:\n${logTail(this.logs(node)[0], LOG_TAIL_LINES)}`);
       }
       try {
         if ((await callOnce(this.socketPath(node), ['PING'], { timeoutMs: PROBE_TIMEOUT_MS })) === 'PONG') return;
       } catch (e) {
         last = (e as Error).message;
       }
-      if (Date.now() > deadline) throw new Error(`redis target: redis-server on ${node} did not answer PING within ${limitMs} ms (last: ${last}); the end of ${this.logs(node)[0]}:\n${tail(this.logs(node)[0], LOG_TAIL_LINES)}`);
+      if (Date.now() > deadline) throw new Error(`redis target: redis-server on ${node} did not answer PING within ${limitMs} ms (last: ${last}); the end of ${this.logs(node)[0]}:\n${logTail(this.logs(node)[0], LOG_TAIL_LINES)}`);
       await sleep(20);
     }
   }
@@ -492,7 +466,7 @@ export class RedisTarget implements Target, RedisCluster {
       } catch (e) {
         last = (e as Error).message;
       }
-      if (Date.now() > deadline) throw new Error(`redis target: ${node} did not replicate ${primary} within ${this.startTimeoutMs} ms (last: ${last}); the end of ${this.logs(node)[0]}:\n${tail(this.logs(node)[0], LOG_TAIL_LINES)}`);
+      if (Date.now() > deadline) throw new Error(`redis target: ${node} did not replicate ${primary} within ${this.startTimeoutMs} ms (last: ${last}); the end of ${this.logs(node)[0]}:\n${logTail(this.logs(node)[0], LOG_TAIL_LINES)}`);
       await sleep(50);
     }
   }
@@ -504,7 +478,7 @@ export class RedisTarget implements Target, RedisCluster {
     let last = 'no answer yet';
     for (;;) {
       const r = this.sentinels.get(node);
-      if (!r || r.proc.isDone()) throw new Error(`redis target: the Sentinel on ${node} exited; the end of ${this.logs(node)[1]}:\n${tail(this.logs(node)[1], LOG_TAIL_LINES)}`);
+      if (!r || r.proc.isDone()) throw new Error(`redis target: the Sentinel on ${node} exited; the end of ${this.logs(node)[1]}:\n${logTail(this.logs(node)[1], LOG_TAIL_LINES)}`);
       try {
         const m = fieldMap(await callOnce(this.sentinelSocketPath(node), ['SENTINEL', 'MASTER', MASTER_NAME], { timeoutMs: PROBE_TIMEOUT_MS }));
         const replicas = Number(m.get('num-slaves'));
@@ -514,36 +488,17 @@ export class RedisTarget implements Target, RedisCluster {
       } catch (e) {
         last = (e as Error).message;
       }
-      if (Date.now() > deadline) throw new Error(`redis target: the Sentinel on ${node} did not see the whole cluster within ${this.startTimeoutMs} ms (last: ${last}); the end of ${this.logs(node)[1]}:\n${tail(this.logs(node)[1], LOG_TAIL_LINES)}`);
+      if (Date.now() > deadline) throw new Error(`redis target: the Sentinel on ${node} did not see the whole cluster within ${this.startTimeoutMs} ms (last: ${last}); the end of ${this.logs(node)[1]}:\n${logTail(this.logs(node)[1], LOG_TAIL_LINES)}`);
       await sleep(100);
     }
   }
 
   /** Signals take effect asynchronously: waits until /proc shows the process stopped (or not). */
-  private async waitState(node: string, r: Running, stopped: boolean): Promise<void> {
-    const deadline = Date.now() + STOP_TIMEOUT_MS;
-    for (;;) {
-      const state = processState(r.proc.pid);
-      if (state === undefined || r.proc.isDone() || (state === 'T') === stopped) return;
-      if (Date.now() > deadline) throw new Error(`redis target: redis-server on ${node} (pid ${r.proc.pid}) is still in state ${state} ${STOP_TIMEOUT_MS} ms after SIG${stopped ? 'STOP' : 'CONT'}`);
-      await sleep(2);
-    }
-  }
-
   /** SIGKILLs the process (paused or not) and waits for its guard to exit. */
   private async stop(from: Map<string, Running>, node: string): Promise<void> {
     const r = from.get(node);
     if (!r) return;
-    if (!r.proc.isDone()) {
-      try {
-        process.kill(r.proc.pid, 'SIGKILL');
-      } catch {
-        // Already gone.
-      }
-    }
-    const timer = setTimeout(() => r.proc.killGuard(), STOP_TIMEOUT_MS);
-    await r.proc.exited;
-    clearTimeout(timer);
+    await killGuarded(r.proc);
     if (from.get(node) === r) from.delete(node);
   }
 }

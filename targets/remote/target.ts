@@ -9,8 +9,9 @@ import { runTag } from '../../control/network.js';
 import type { SshControl } from '../../control/ssh.js';
 import { fanOut } from '../../control/types.js';
 import { EtcdClient } from '../etcd/client.js';
-import { b64, type MemberListReply, type StatusReply } from '../etcd/codec.js';
+import { b64, type StatusReply } from '../etcd/codec.js';
 import { callOnce } from '../etcd/gateway.js';
+import { etcdLeaders, memberStatus } from '../etcd/leaders.js';
 import { dialectFor, type Dialect } from '../etcd/ops.js';
 import type { Op } from '../../histories/op.js';
 import type { Client, InvokeOptions, Target } from '../types.js';
@@ -258,26 +259,13 @@ export class RemoteEtcdTarget implements Target {
    * socket, ids named by the member list); every leader some member reports, the most reported first.
    */
   async primaries(): Promise<string[]> {
-    const asked = this.nodes.filter((n) => !this.killed.has(n) && !this.paused.has(n));
-    const statuses = await Promise.all(asked.map((n) => this.status(n).catch(() => undefined)));
-    const votes = new Map<string, number>();
-    for (const s of statuses) if (s?.leader && s.leader !== '0') votes.set(s.leader, (votes.get(s.leader) ?? 0) + 1);
-    if (votes.size === 0) return [];
-    const names = new Map<string, string>();
-    for (let i = 0; i < asked.length && names.size === 0; i++) {
-      if (statuses[i] === undefined) continue;
-      const list = await callOnce<MemberListReply>(this.socketPath(asked[i]), '/v3/cluster/member/list', {}, { timeoutMs: PROBE_TIMEOUT_MS }).catch(() => undefined);
-      for (const m of list?.members ?? []) if (m.ID && m.name) names.set(m.ID, m.name);
-    }
-    return [...votes]
-      .sort((a, b) => b[1] - a[1])
-      .map(([id]) => names.get(id))
-      .filter((n): n is string => n !== undefined);
+    return etcdLeaders(this.nodes.filter((n) => !this.killed.has(n) && !this.paused.has(n)), (n) => this.socketPath(n), PROBE_TIMEOUT_MS);
   }
+
 
   /** The member's own view: its leader, raft index and term. */
   status(node: string): Promise<StatusReply> {
-    return callOnce<StatusReply>(this.socketPath(node), '/v3/maintenance/status', {}, { timeoutMs: PROBE_TIMEOUT_MS });
+    return memberStatus(this.socketPath(node), PROBE_TIMEOUT_MS);
   }
 
   /** A client of `node`'s member through its forwarded socket; while the node is killed, its ops fail unsent. */

@@ -8,6 +8,7 @@ import { accessSync, constants, existsSync, mkdirSync, readdirSync, statSync } f
 import { delimiter, join, resolve } from 'node:path';
 import { InputError } from '../../histories/errors.js';
 import type { Client, Target } from '../types.js';
+import { nodeNames } from '../common/node-names.js';
 import { StdioClient, DEFAULT_CLOSE_GRACE_MS } from './client.js';
 import { NodeAdapters, type NodeAdapterStats } from './node-adapters.js';
 
@@ -32,7 +33,6 @@ export interface StdioTargetOptions {
 }
 
 export const DEFAULT_RESTART_LIMIT = 5;
-const NODE_NAME = /^[A-Za-z0-9_.-]{1,64}$/;
 
 /** Where `program` would be run from (PATH lookup, as execvp does), or undefined when nowhere. */
 export function findProgram(program: string): string | undefined {
@@ -62,13 +62,6 @@ function checkOptions(o: StdioTargetOptions): void {
   if (limit !== undefined && (!Number.isInteger(limit) || limit < 0)) throw new InputError(`stdio target: restartLimit must be an integer >= 0, got ${limit}`);
 }
 
-function nodeNames(o: StdioTargetOptions): string[] {
-  const nodes = o.inner ? [...o.inner.nodes] : o.nodes ? [...o.nodes] : ['n1', 'n2', 'n3'];
-  if (nodes.length === 0) throw new InputError('stdio target: nodes must name at least one node');
-  for (const n of nodes) if (!NODE_NAME.test(n)) throw new InputError(`stdio target: node name ${JSON.stringify(n)} must be 1-64 letters, digits, _ . or -`);
-  if (new Set(nodes).size !== nodes.length) throw new InputError('stdio target: node names must be distinct');
-  return nodes;
-}
 
 export class StdioTarget implements Target {
   readonly nodes: readonly string[];
@@ -88,7 +81,7 @@ export class StdioTarget implements Target {
   constructor(private readonly o: StdioTargetOptions) {
     checkOptions(o);
     this.dir = resolve(o.dir);
-    this.nodes = nodeNames(o);
+    this.nodes = nodeNames(o.inner ? o.inner.nodes : o.nodes, 'stdio', { max: 64, error: (m) => new InputError(m) });
     const inner = o.inner as (Target & { setClockOffset?: unknown; dataDir?: unknown }) | undefined;
     if (inner?.primaries) this.primaries = () => inner.primaries!();
     if (typeof inner?.setClockOffset === 'function') this.setClockOffset = (inner.setClockOffset as (n: string, ms: number) => Promise<void>).bind(inner);

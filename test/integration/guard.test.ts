@@ -10,7 +10,7 @@ import { join, resolve } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { guardedProgram, guardMainPath, spawnGuarded } from '../../targets/guard/guarded-process.js';
 import { postgresAvailable } from '../../targets/postgres/available.js';
-import { readStat, running } from '../../targets/postgres/process-tree.js';
+import { readStat, running } from '../../control/proc.js';
 
 const root = mkdtempSync(join(tmpdir(), 'fl-grd-'));
 // The postgres server runs as the postgres account, which must be able to enter the run folder.

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Op } from '../../histories/op.js';
 import { postgresAvailable } from '../../targets/postgres/available.js';
 import { PostgresClient } from '../../targets/postgres/client.js';
-import { readStat, running } from '../../targets/postgres/process-tree.js';
+import { readStat, running } from '../../control/proc.js';
 import { microOpStatement } from '../../targets/postgres/sql.js';
 import { createPostgresTarget, type PostgresTarget } from '../../targets/postgres/target.js';
 
