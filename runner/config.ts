@@ -149,7 +149,11 @@ export const testConfigSchema = {
       },
     },
     cluster: { type: 'string', minLength: 1, description: 'A cluster file (schemas/cluster.schema.json): the nodes are remote hosts reached over SSH, and the file names the target (docs/remote.md).' },
-    quiesce: { type: 'number', minimum: 0, default: 2, description: 'Seconds between healing and the final phase.' },
+    quiesce: {
+      type: 'number',
+      minimum: 0,
+      description: 'Seconds between healing and the final phase. Default 2; redis with faults 12 (Sentinel demotes a returning old primary 8-10 s after it is back).',
+    },
     store: { type: 'string', minLength: 1, default: 'store' },
     checkTimeout: { type: 'number', exclusiveMinimum: 0, default: 120, description: 'Seconds the checkers may take.' },
   },
@@ -199,6 +203,9 @@ export function resolveConfig(raw: unknown, source = 'config', text?: string): T
   if (runsBuiltinStore(c.target)) c.target.mode ??= getWorkload(c.workload.name).modes[0] as ModeName;
   else if (c.target.mode !== undefined) throw new InputError(`${source}: "target.mode" is for the built-in store; ${c.target.type}${c.target.type === 'stdio' ? ' with "system": "none"' : ''} has no modes`);
   c.target.nodes ??= c.target.type === 'postgres' ? 1 : 3;
+  // Until Sentinel reconfigures a returning old primary, it still serves its own data: final reads
+  // taken earlier would disagree for that reason alone.
+  c.quiesce ??= c.target.type === 'redis' && c.nemesis.faults.length > 0 ? 12 : 2;
   if (c.target.type === 'postgres' && c.target.nodes !== 1) throw new InputError(`${source}: "target.nodes" must be 1 for postgres (faultline runs one PostgreSQL server), got ${c.target.nodes}`);
   c.name ??= `${c.workload.name}-${c.target.type === 'builtin' ? c.target.mode : c.target.type}`;
   const networkFaults = c.nemesis.faults.filter((f) => NETWORK_FAULTS.includes(f));

@@ -31,6 +31,10 @@ describe('test config', () => {
     expect(() => resolveConfig({ target: { type: 'postgres' }, nemesis: { faults: ['partition'] } }, 'flags')).toThrow(/partition cannot act on postgres/);
     expect(() => resolveConfig({ target: { type: 'postgres', options: { isolation: 'snapshot' } } }, 'flags')).toThrow(/"target\.options\.isolation" must be one of "read-committed"/);
     expect(resolveConfig({ target: { type: 'redis', options: { readFrom: 'replica', waitReplicas: 1 } } }).target).toMatchObject({ nodes: 3, options: { readFrom: 'replica', waitReplicas: 1 } });
+    expect(resolveConfig({ target: { type: 'redis' } }).quiesce).toBe(2);
+    expect(resolveConfig({ target: { type: 'redis' }, nemesis: { faults: ['pause'] } }).quiesce).toBe(12);
+    expect(resolveConfig({ target: { type: 'redis' }, nemesis: { faults: ['pause'] }, quiesce: 3 }).quiesce).toBe(3);
+    expect(resolveConfig({ nemesis: { faults: ['pause'] } }).quiesce).toBe(2);
     expect(() => resolveConfig({ target: { type: 'etcd', options: { readFrom: 'replica' } } }, 'f.json')).toThrow(/^f\.json: "target\.options\.readFrom" is for redis, not etcd$/);
     expect(() => resolveConfig({ target: { type: 'stdio' } }, 'flags')).toThrow(/^flags: target stdio needs "target\.options\.adapter"/);
     const stdio = resolveConfig({ target: { type: 'stdio', options: { adapter: ['python3', 'a.py'] } } });
