@@ -18,8 +18,9 @@ export interface ClusterArgs extends TestArgs {
 const TRY: Record<string, (address: string) => string> = {
   builtin: (a) => `curl -s --unix-socket ${a} -X POST http://node/op -d '{"f":"write","value":1}'   (and GET http://node/status)`,
   etcd: (a) => `etcdctl --endpoints unix://${a} put k v   (then: get k, endpoint status -w table)`,
-  redis: (a) => `redis-cli -s ${a} info replication`,
-  postgres: (a) => `psql -h ${a.replace(/\/[^/]*$/, '')} -U postgres   (socket ${a})`,
+  redis: (a) => `redis-cli -s ${a} info replication   (its Sentinel: redis-cli -s ${a.replace(/\.sock$/, '.sentinel.sock')} sentinel masters)`,
+  // psql takes the socket's folder as its host; \dt lists the tables a test writes (append_0…2, register_0…2).
+  postgres: (a) => `psql -h ${a.replace(/\/[^/]*$/, '')} -U postgres -c '\\dt'   (without -c: a psql prompt)`,
 };
 
 function show(path: string): string {

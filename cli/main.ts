@@ -105,7 +105,7 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
           .option('mode', { type: 'string', describe: `builtin replication mode: ${MODES.join(', ')} (default leader-follower-sync)` })
           .option('workload', { type: 'string', describe: `what the clients do: ${WORKLOAD_NAMES.join(', ')} (default register)` })
           .option('option', { type: 'string', describe: 'a workload option KEY=VALUE (JSON when it parses), e.g. --option keys=5; repeatable' })
-          .option('nodes', { type: 'number', describe: 'cluster size (default 3)' })
+          .option('nodes', { type: 'number', describe: 'cluster size (default 3; postgres: 1)' })
           .option('concurrency', { type: 'number', describe: 'client threads (default 10)' })
           .option('time-limit', { type: 'number', describe: 'seconds of the main phase (default 30)' })
           .option('rate', { type: 'number', describe: 'client ops per second in all (default 100; 0 = unlimited)' })
@@ -127,7 +127,7 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
           .example('faultline test --mode leader-follower-async --time-limit 10', 'see stale follower reads found')
           .example('faultline test --workload set --mode multi-leader-lww --nemesis pause', 'lost updates under pauses')
           .example('faultline test --target postgres --workload list-append --isolation read-committed', 'isolation anomalies in a real PostgreSQL')
-          .example('faultline test --target redis --read-from replica', 'stale replica reads in Redis')
+          .example('faultline test --target redis --read-from replica --nemesis partition --partitions isolate-one', 'stale replica reads in Redis')
           .example('faultline test --target stdio --adapter \'python3 examples/stdio/builtin_adapter.py\'', 'the built-in store through a Python adapter')
           .epilogue('Exit codes: 0 valid, 1 invalid, 2 unknown, 3 the run or its config failed (over several runs: 3, then 1, then 2).'),
       async (a) => {
@@ -194,15 +194,14 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
       },
     )
     .command(
-      'cluster <action> [dir]',
+      'cluster <action>',
       'keep a local cluster running to poke at by hand: up, status, down',
       (y) =>
         y
-          .positional('action', { type: 'string', choices: ['up', 'down', 'status', 'hold'], describe: 'up: start it in the background; status: where its nodes are; down: stop it' })
-          .positional('dir', { type: 'string', hidden: true })
+          .positional('action', { type: 'string', choices: ['up', 'down', 'status'], describe: 'up: start it in the background; status: where its nodes are; down: stop it' })
           .option('target', { type: 'string', describe: 'builtin (default), etcd, postgres or redis' })
           .option('mode', { type: 'string', describe: `builtin replication mode: ${MODES.join(', ')}` })
-          .option('nodes', { type: 'number', describe: 'cluster size (default 3; postgres 1)' })
+          .option('nodes', { type: 'number', describe: 'cluster size (default 3; postgres: 1)' })
           .option('network', { type: 'string', choices: ['local', 'netns'], describe: 'netns: each node in its own network namespace (default local)' })
           .option('workload', { type: 'string', describe: 'the workload whose data layout the nodes use (default register)' })
           .option('isolation', { type: 'string', describe: 'postgres: the isolation level its clients use' })
@@ -214,7 +213,16 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
           .epilogue('Exit codes: 0 done, 3 it would not start (or, for status, nothing is up).'),
       async (a) => {
         const { runCluster } = await import('./cluster.js');
-        code = await runCluster({ ...(a as unknown as TestArgs), action: a.action as string, dir: a.dir as string | undefined, name: a.name as string | undefined }, io);
+        code = await runCluster({ ...(a as unknown as TestArgs), action: a.action as string, name: a.name as string | undefined }, io);
+      },
+    )
+    .command(
+      'cluster-hold <dir>',
+      false, // hidden: the background process `cluster up` starts
+      (y) => y.positional('dir', { type: 'string', demandOption: true }),
+      async (a) => {
+        const { runCluster } = await import('./cluster.js');
+        code = await runCluster({ action: 'hold', dir: a.dir as string }, io);
       },
     )
     .command(

@@ -109,15 +109,53 @@ function failingCheckers(results: Record<string, unknown>): string[] {
   return out;
 }
 
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
+}
+
+/** A duration in ms for a summary line: sub-0.1 ms lags print as such, not as a puzzling "0.0". */
+function ms(x: number): string {
+  return x < 0.1 ? '<0.1 ms' : x < 10 ? `${x.toFixed(1)} ms` : `${Math.round(x)} ms`;
+}
+
+/** Transactional checkers (list-append, rw-register): how many of each anomaly, and which models they rule out. */
+function anomalyLines(results: Record<string, unknown>): string[] {
+  const out: string[] = [];
+  for (const [name, r] of Object.entries(results)) {
+    if (r === null || typeof r !== 'object') continue;
+    const res = r as { anomalyCounts?: Record<string, number>; not?: string[]; alsoNot?: string[] };
+    const counts = Object.entries(res.anomalyCounts ?? {});
+    if (counts.length === 0) continue;
+    const rules = res.not?.length ? ` · not ${res.not.join(', ')}${res.alsoNot?.length ? ` (nor ${plural(res.alsoNot.length, 'stronger model')}: alsoNot in results.json)` : ''}` : '';
+    out.push(`  ${name} anomalies: ${counts.map(([a, n]) => `${a} ×${n}`).join(', ')}${rules}`);
+  }
+  return out;
+}
+
+/** A run where some kind of op never once succeeded: its verdict rests on nothing (e.g. a workload the target does not serve). */
+function neverOkLine(stats: unknown): string | undefined {
+  const s = stats as { count?: number; ok?: number; fail?: number; info?: number; neverOk?: string[] } | undefined;
+  if (!s || typeof s.count !== 'number' || s.count === 0) return undefined;
+  if (s.ok === 0) return `  no op succeeded (${s.fail} fail, ${s.info} info): the verdict checked nothing; the errors are in history.jsonl`;
+  if (s.neverOk?.length) return `  never ok: ${s.neverOk.join(', ')} (the errors are in history.jsonl)`;
+  return undefined;
+}
+
 function summaryLines(o: RunOutcome): string[] {
   const r = o.results;
   const where = relative(process.cwd(), join(o.dir, RUN_FILES.report)) || join(o.dir, RUN_FILES.report);
   const lines = [`${r.test}: ${verdictWord(r.valid)} · ${r.invocations} ops · seed ${r.seed} · report ${where}`];
   if (r.error !== undefined) lines.push(`  the run ended early: ${r.error}`);
   if (r.valid !== true) lines.push(...failingCheckers(r));
-  const st = r.staleness as { stale?: number; reads?: number; versionsBehind?: { max: number }; lagMs?: { p50: number; max: number } } | undefined;
-  if (st && typeof st.stale === 'number' && st.stale > 0 && st.lagMs && st.versionsBehind) {
-    lines.push(`  staleness: ${st.stale} of ${st.reads} reads stale, up to ${st.versionsBehind.max} versions behind; lag p50 ${st.lagMs.p50.toFixed(1)} ms, max ${st.lagMs.max.toFixed(1)} ms`);
+  lines.push(...anomalyLines(r));
+  const never = neverOkLine(r.stats);
+  if (never !== undefined) lines.push(never);
+  const st = r.staleness as { stale?: number; reads?: number; versionsBehind?: { max: number }; supersededMs?: { count: number; p50: number; max: number } } | undefined;
+  if (st && typeof st.stale === 'number' && st.stale > 0 && st.versionsBehind) {
+    // supersededMs (how long the value read had been out of date) is the replication lag; lagMs only
+    // measures back to the newest write, which stays tiny whenever writes are frequent.
+    const sup = st.supersededMs && st.supersededMs.count > 0 ? `; out of date by p50 ${ms(st.supersededMs.p50)}, max ${ms(st.supersededMs.max)}` : '';
+    lines.push(`  staleness: ${st.stale} of ${st.reads} reads stale, up to ${plural(st.versionsBehind.max, 'version')} behind${sup}`);
   }
   return lines;
 }

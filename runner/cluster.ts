@@ -1,5 +1,5 @@
 // `faultline cluster up|down|status`: a local cluster of any target kept running for people to
-// poke at by hand. `up` starts a detached holder process (`faultline cluster hold`) that sets the
+// poke at by hand. `up` starts a detached holder process (`faultline cluster-hold`) that sets the
 // cluster up, writes state.json and waits; `down` asks the holder to tear everything down; status
 // reads state.json. Nodes watch the holder (their parent), so a holder that dies takes them along.
 // Everything lives in one folder per cluster: STORE/clusters/<name>/ (state.json, config.json,
@@ -97,7 +97,7 @@ export async function clusterUp(config: TestConfig, dir: string, options: { time
   const log = openSync(join(dir, CLUSTER_FILES.log), 'a');
   let child;
   try {
-    child = spawn(process.execPath, [cliPath(), 'cluster', 'hold', dir], { detached: true, stdio: ['ignore', log, log] });
+    child = spawn(process.execPath, [cliPath(), 'cluster-hold', dir], { detached: true, stdio: ['ignore', log, log] });
   } finally {
     closeSync(log);
   }
@@ -144,7 +144,7 @@ export async function clusterDown(dir: string, options: { timeoutMs?: number } =
 
 /**
  * The holder: sets the cluster up, records its state, waits for SIGTERM/SIGINT, tears down. Runs
- * as its own process (`faultline cluster hold DIR`), started by clusterUp.
+ * as its own process (`faultline cluster-hold DIR`), started by clusterUp.
  */
 export async function holdCluster(dir: string): Promise<void> {
   const config = JSON.parse(readFileSync(join(dir, CLUSTER_FILES.config), 'utf8')) as TestConfig;

@@ -119,7 +119,7 @@ export const testConfigSchema = {
       additionalProperties: false,
       default: {},
       properties: {
-        name: { type: 'string', default: 'register' },
+        name: { type: 'string', minLength: 1, description: 'Default register; postgres: list-append.' },
         options: { type: 'object', default: {}, description: 'Workload options (docs/workloads.md).' },
       },
     },
@@ -200,6 +200,11 @@ export function resolveConfig(raw: unknown, source = 'config', text?: string): T
   if (c.cluster !== undefined) fromClusterFile(c, source);
   c.target.type ??= 'builtin';
   checkTargetOptions(c.target, source);
+  c.workload.name ??= c.target.type === 'postgres' ? 'list-append' : 'register';
+  const served = WORKLOADS_OF[c.target.type];
+  if (served && !served.includes(c.workload.name)) {
+    throw new InputError(`${source}: "workload.name" must be one of ${served.map((w) => JSON.stringify(w)).join(', ')} for ${c.target.type}, got ${JSON.stringify(c.workload.name)}`);
+  }
   if (runsBuiltinStore(c.target)) c.target.mode ??= getWorkload(c.workload.name).modes[0] as ModeName;
   else if (c.target.mode !== undefined) throw new InputError(`${source}: "target.mode" is for the built-in store; ${c.target.type}${c.target.type === 'stdio' ? ' with "system": "none"' : ''} has no modes`);
   c.target.nodes ??= c.target.type === 'postgres' ? 1 : 3;
@@ -207,7 +212,9 @@ export function resolveConfig(raw: unknown, source = 'config', text?: string): T
   // taken earlier would disagree for that reason alone.
   c.quiesce ??= c.target.type === 'redis' && c.nemesis.faults.length > 0 ? 12 : 2;
   if (c.target.type === 'postgres' && c.target.nodes !== 1) throw new InputError(`${source}: "target.nodes" must be 1 for postgres (faultline runs one PostgreSQL server), got ${c.target.nodes}`);
-  c.name ??= `${c.workload.name}-${c.target.type === 'builtin' ? c.target.mode : c.target.type}`;
+  // Runs at different isolation levels are different tests: each gets its own store folder.
+  const variant = c.target.type === 'builtin' ? c.target.mode : c.target.type === 'postgres' ? `postgres-${String(c.target.options.isolation ?? 'serializable')}` : c.target.type;
+  c.name ??= `${c.workload.name}-${variant}`;
   const networkFaults = c.nemesis.faults.filter((f) => NETWORK_FAULTS.includes(f));
   if (networkFaults.length > 0 && (c.target.type === 'postgres' || (c.target.type === 'stdio' && !runsBuiltinStore(c.target)))) {
     throw new InputError(`${source}: ${networkFaults.join(', ')} cannot act on ${c.target.type === 'postgres' ? 'postgres: it is one server, with no network between nodes' : 'a stdio target whose system faultline does not run ("system": "none")'}`);
@@ -234,6 +241,12 @@ function fromClusterFile(c: TestConfig, source: string): void {
   t.nodes = spec.nodes.length;
   t.network = 'local';
 }
+
+/** The workloads a target's client serves; any other would fail every op and still read as valid. */
+const WORKLOADS_OF: Partial<Record<TargetType, string[]>> = {
+  postgres: ['list-append', 'rw-register'],
+  redis: ['register', 'set', 'counter'],
+};
 
 /** Options that belong to one target type, named so a misplaced one is not silently ignored. */
 const OPTIONS_OF: Record<string, TargetType[]> = {

@@ -121,6 +121,27 @@ export class Driver {
     }
   }
 
+  /**
+   * Opens a client on every thread that has none, before ops need them: a client that starts a
+   * process (a stdio adapter) or connects slowly then does so before the clock of the main phase
+   * runs. One that fails to open is dropped; the thread's first op opens it again (and records why).
+   */
+  async openClients(): Promise<void> {
+    await Promise.all(
+      this.clients.map(async (existing, t) => {
+        if (existing !== undefined) return;
+        const client = this.o.client(this.o.nodeOf(t));
+        this.clients[t] = client;
+        try {
+          await client.open();
+        } catch {
+          if (this.clients[t] === client) this.clients[t] = undefined;
+          await client.close().catch(() => {});
+        }
+      }),
+    );
+  }
+
   /** Closes every client. */
   async close(): Promise<void> {
     clearInterval(this.sweep);

@@ -257,9 +257,11 @@ export async function run(config: TestConfig, options: RunOptions = {}): Promise
   if (options.signal?.aborted) onAbort();
   options.signal?.addEventListener('abort', onAbort, { once: true });
   try {
-    log(`starting ${target.nodes.length} ${config.target.type === 'builtin' ? config.target.mode : config.target.type} nodes`);
+    const kind = config.target.type === 'builtin' ? config.target.mode : config.target.type;
+    log(config.target.type === 'postgres' ? `starting the postgres server` : `starting ${target.nodes.length} ${kind} node${target.nodes.length === 1 ? '' : 's'}`);
     await target.setup();
     if (driver.isStopped) throw new Error('interrupted');
+    await driver.openClients();
     progress?.start();
     for (const op of workload.setup?.(wopts) ?? []) await driver.runPhase(clients(op));
 

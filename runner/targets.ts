@@ -1,5 +1,5 @@
 // The target a config names: the built-in store or etcd; real systems plug in here.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Network } from '../control/network.js';
@@ -28,7 +28,9 @@ async function availability(t: Pick<TargetConfig, 'type' | 'options'>): Promise<
     case 'stdio': {
       const { findProgram } = await import('../targets/stdio/index.js');
       const program = (t.options.adapter as string[])[0];
-      return findProgram(program) === undefined ? `the stdio adapter program ${JSON.stringify(program)} was not found (target.options.adapter[0]: a path, or a command on PATH)` : true;
+      if (findProgram(program) !== undefined) return true;
+      if (program.includes('/') && existsSync(program)) return `the stdio adapter program ${JSON.stringify(program)} is not an executable file (chmod +x it, or name its interpreter first, e.g. --adapter 'python3 ${program}')`;
+      return `the stdio adapter program ${JSON.stringify(program)} was not found (target.options.adapter[0]: a path, or a command on PATH)`;
     }
     default:
       return true;

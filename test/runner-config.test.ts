@@ -26,7 +26,11 @@ describe('test config', () => {
     const pg = resolveConfig({ target: { type: 'postgres', options: { isolation: 'read-committed' } }, workload: { name: 'list-append' } });
     expect(pg.target).toMatchObject({ type: 'postgres', nodes: 1, network: 'local', options: { isolation: 'read-committed' } });
     expect(pg.target.mode).toBeUndefined();
-    expect(pg.name).toBe('list-append-postgres');
+    expect(pg.name).toBe('list-append-postgres-read-committed');
+    // postgres serves only the transactional workloads, list-append by default; redis its three.
+    expect(resolveConfig({ target: { type: 'postgres' } }).workload.name).toBe('list-append');
+    expect(() => resolveConfig({ target: { type: 'postgres' }, workload: { name: 'register' } }, 'flags')).toThrow(/^flags: "workload\.name" must be one of "list-append", "rw-register" for postgres, got "register"$/);
+    expect(() => resolveConfig({ target: { type: 'redis' }, workload: { name: 'list-append' } }, 'flags')).toThrow(/for redis, got "list-append"$/);
     expect(() => resolveConfig({ target: { type: 'postgres', nodes: 3 } }, 'flags')).toThrow(/^flags: "target\.nodes" must be 1 for postgres/);
     expect(() => resolveConfig({ target: { type: 'postgres' }, nemesis: { faults: ['partition'] } }, 'flags')).toThrow(/partition cannot act on postgres/);
     expect(() => resolveConfig({ target: { type: 'postgres', options: { isolation: 'snapshot' } } }, 'flags')).toThrow(/"target\.options\.isolation" must be one of "read-committed"/);

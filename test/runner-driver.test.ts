@@ -114,6 +114,16 @@ describe('Driver', () => {
     expect(recorder.ops.filter((o) => o.type === 'invoke')).toHaveLength(recorder.ops.filter((o) => o.type !== 'invoke').length);
   });
 
+  it('openClients opens a client per thread before any op, and the ops use them', async () => {
+    const { driver, recorder, opened } = setup(() => ({ type: 'ok' }), { concurrency: 4 });
+    await driver.openClients();
+    expect(opened).toEqual(['n1', 'n2', 'n1', 'n2']);
+    await driver.runPhase(clients(reads(8)));
+    await driver.close();
+    expect(opened).toHaveLength(4); // no thread opened another
+    expect(new History(recorder.ops).invocationCount).toBe(8);
+  });
+
   it('a client op that outlives the timeout completes as info and its late answer is dropped', async () => {
     let n = 0;
     const { driver, recorder } = setup(() => (++n === 1 ? 'hang' : { type: 'ok' }), { timeoutMs: 50 });

@@ -190,7 +190,10 @@ export class PostgresServer {
     if (!proc.isDone()) {
       if (this.paused) await this.resume().catch(() => {});
       signal(proc.pid, 'SIGINT');
-      const stopped = await Promise.race([proc.exited.then(() => true), sleep(STOP_WAIT_MS).then(() => false)]);
+      // The timer is cleared once the server is gone: left running it would hold the process 10 s longer.
+      let timer: NodeJS.Timeout | undefined;
+      const stopped = await Promise.race([proc.exited.then(() => true), new Promise<boolean>((r) => (timer = setTimeout(() => r(false), STOP_WAIT_MS)))]);
+      clearTimeout(timer);
       if (!stopped) await this.kill();
     }
     await this.waitExited(proc);
