@@ -23,6 +23,7 @@ const SYSTEM_PACKAGES = [
   ['/usr/lib/postgresql/*/bin/postgres', 'postgresql'], // the postgres target (Debian keeps the server off PATH)
   ['redis-server', 'redis-server'], // the redis target
   ['redis-sentinel', 'redis-sentinel'],
+  ['redis-cli', 'redis-tools'], // the CLI test pokes a cluster up by hand
   ['python3', 'python3'], // the stdio target's example adapter
 ];
 
