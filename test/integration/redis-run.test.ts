@@ -30,8 +30,10 @@ function noLeftovers(o: RunOutcome): void {
 
 const base = { store, concurrency: 6, rate: 200, opTimeout: 2, seed: 11 };
 
-describe('faultline test --target redis', () => {
-  it('register, replica reads, the primary partitioned away: stale reads, not linearizable', async () => {
+// Concurrent: each run has its own cluster and namespaces, and most of a run is waiting (failovers,
+// the 12 s quiesce), so on 2 cores they overlap well.
+describe.concurrent('faultline test --target redis', () => {
+  it('register, replica reads, the primary partitioned away: stale reads, not linearizable', async ({ expect }) => {
     const o = await run(
       resolveConfig({
         ...base,
@@ -51,7 +53,7 @@ describe('faultline test --target redis', () => {
     noLeftovers(o);
   });
 
-  it('set, the primary partitioned away while clients write to it: set-full reports the acknowledged adds lost', async () => {
+  it('set, the primary partitioned away while clients write to it: set-full reports the acknowledged adds lost', async ({ expect }) => {
     const o = await run(
       resolveConfig({
         ...base,
@@ -70,7 +72,7 @@ describe('faultline test --target redis', () => {
     noLeftovers(o);
   });
 
-  it('register, primary reads, no faults: linearizable (exit 0)', async () => {
+  it('register, primary reads, no faults: linearizable (exit 0)', async ({ expect }) => {
     const o = await run(
       resolveConfig({ ...base, target: { type: 'redis', nodes: 3 }, workload: { name: 'register', options: { keys: 3 } }, timeLimit: 5, quiesce: 0 }),
     );
@@ -78,7 +80,7 @@ describe('faultline test --target redis', () => {
     expect(o.results.invocations).toBeGreaterThan(300);
   });
 
-  it('counter with kills and pauses: the run completes, heals and checks (the verdict is printed)', async () => {
+  it('counter with kills and pauses: the run completes, heals and checks (the verdict is printed)', async ({ expect }) => {
     const o = await run(
       resolveConfig({
         ...base,
