@@ -1,6 +1,6 @@
 // Who leads an etcd cluster, as its members see it: each member's maintenance status names the
 // leader's id; the member list turns ids into names. Used by the local and the remote etcd target.
-import type { MemberListReply, StatusReply } from './codec.js';
+import { b64, type MemberListReply, type StatusReply } from './codec.js';
 import { callOnce } from './gateway.js';
 
 const PROBE_TIMEOUT_MS = 1000;
@@ -29,4 +29,20 @@ export async function etcdLeaders(asked: readonly string[], socketOf: (node: str
     .sort((a, b) => b[1] - a[1])
     .map(([id]) => names.get(id))
     .filter((n): n is string => n !== undefined);
+}
+
+/**
+ * Whether the member behind `socketPath` serves: undefined when it answers (with `healthy`, when it
+ * also knows a leader and a linearizable read succeeds), else why not.
+ */
+export async function whyNotServing(socketPath: string, healthy: boolean, timeoutMs = PROBE_TIMEOUT_MS): Promise<string | undefined> {
+  try {
+    const s = await memberStatus(socketPath, timeoutMs);
+    if (!healthy) return undefined;
+    if (!s.leader || s.leader === '0') return 'it knows no leader';
+    await callOnce(socketPath, '/v3/kv/range', { key: b64('health') }, { timeoutMs });
+    return undefined;
+  } catch (e) {
+    return (e as Error).message;
+  }
 }

@@ -19,10 +19,10 @@ import type { Network } from '../../control/network.js';
 import { guardedCommand, killGuarded, setStopped, spawnGuarded, type GuardedProcess } from '../guard/guarded-process.js';
 import type { Client, Target } from '../types.js';
 import { EtcdClient } from './client.js';
-import { b64, type MemberListReply, type StatusReply } from './codec.js';
+import { type MemberListReply, type StatusReply } from './codec.js';
 import { checkTimings, clientSocketName, etcdArgs, type MemberUrls } from './flags.js';
 import { callOnce } from './gateway.js';
-import { etcdLeaders, memberStatus } from './leaders.js';
+import { etcdLeaders, memberStatus, whyNotServing } from './leaders.js';
 import { dialectFor, type Dialect } from './ops.js';
 
 export interface EtcdTargetOptions {
@@ -345,17 +345,9 @@ export class EtcdTarget implements Target {
         const how = m?.proc.ending();
         throw new Error(`etcd target: ${node} exited${how ? ` (${how})` : ''} before it served clients; the end of ${log}:\n${logTail(log, LOG_TAIL_LINES)}`);
       }
-      try {
-        const s = await callOnce<StatusReply>(socket, '/v3/maintenance/status', {}, { timeoutMs: PROBE_TIMEOUT_MS });
-        if (!healthy) return;
-        if (s.leader && s.leader !== '0') {
-          await callOnce(socket, '/v3/kv/range', { key: b64('health') }, { timeoutMs: PROBE_TIMEOUT_MS });
-          return;
-        }
-        last = 'it knows no leader';
-      } catch (e) {
-        last = (e as Error).message;
-      }
+      const why = await whyNotServing(socket, healthy, PROBE_TIMEOUT_MS);
+      if (why === undefined) return;
+      last = why;
       if (Date.now() > deadline) {
         if (!healthy) return;
         throw new Error(`etcd target: ${node} was not healthy within ${limitMs} ms (last: ${last}); the end of ${log}:\n${logTail(log, LOG_TAIL_LINES)}`);

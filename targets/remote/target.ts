@@ -9,9 +9,8 @@ import { runTag } from '../../control/network.js';
 import type { SshControl } from '../../control/ssh.js';
 import { fanOut } from '../../control/types.js';
 import { EtcdClient } from '../etcd/client.js';
-import { b64, type StatusReply } from '../etcd/codec.js';
-import { callOnce } from '../etcd/gateway.js';
-import { etcdLeaders, memberStatus } from '../etcd/leaders.js';
+import type { StatusReply } from '../etcd/codec.js';
+import { etcdLeaders, memberStatus, whyNotServing } from '../etcd/leaders.js';
 import { dialectFor, type Dialect } from '../etcd/ops.js';
 import type { Op } from '../../histories/op.js';
 import type { Client, InvokeOptions, Target } from '../types.js';
@@ -311,17 +310,9 @@ export class RemoteEtcdTarget implements Target {
     const socket = this.socketPath(node);
     let last = 'no answer yet';
     for (;;) {
-      try {
-        const s = await callOnce<StatusReply>(socket, '/v3/maintenance/status', {}, { timeoutMs: PROBE_TIMEOUT_MS });
-        if (!healthy) return;
-        if (s.leader && s.leader !== '0') {
-          await callOnce(socket, '/v3/kv/range', { key: b64('health') }, { timeoutMs: PROBE_TIMEOUT_MS });
-          return;
-        }
-        last = 'it knows no leader';
-      } catch (e) {
-        last = (e as Error).message;
-      }
+      const why = await whyNotServing(socket, healthy, PROBE_TIMEOUT_MS);
+      if (why === undefined) return;
+      last = why;
       if (Date.now() > deadline) {
         if (!healthy) return;
         throw new Error(`${node} was not healthy within ${limitMs} ms (last: ${last}); the end of its log:\n${await this.logTail(node)}`);
