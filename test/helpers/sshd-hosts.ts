@@ -11,6 +11,25 @@ import { join } from 'node:path';
 import { run } from '../../control/local.js';
 import type { Network } from '../../control/network.js';
 
+/** A test sshd's config: keys only, root by key, no PAM, files from the test's temp folder. */
+export function sshdConfig(o: { listen: string; hostKey: string; pidFile: string; authorizedKeys: string }): string {
+  return [
+    `ListenAddress ${o.listen}`,
+    `HostKey ${o.hostKey}`,
+    `PidFile ${o.pidFile}`,
+    `AuthorizedKeysFile ${o.authorizedKeys}`,
+    'PermitRootLogin prohibit-password',
+    'PubkeyAuthentication yes',
+    'PasswordAuthentication no',
+    'KbdInteractiveAuthentication no',
+    'UsePAM no',
+    // The generated files live under the world-writable temp directory, which StrictModes refuses.
+    'StrictModes no',
+    'LogLevel ERROR',
+    '',
+  ].join('\n');
+}
+
 export interface SshdHosts {
   /** The client's private key (authorized on every host). */
   key: string;
@@ -65,21 +84,7 @@ export async function startSshdHosts(network: Network, dir: string): Promise<Ssh
         const config = path(`sshd_config.${h.node}`);
         writeFileSync(
           config,
-          [
-            `ListenAddress ${h.ip}:22`,
-            `HostKey ${path('host_key')}`,
-            `PidFile ${path(`sshd.${h.node}.pid`)}`,
-            `AuthorizedKeysFile ${path('authorized_keys')}`,
-            'PermitRootLogin prohibit-password',
-            'PubkeyAuthentication yes',
-            'PasswordAuthentication no',
-            'KbdInteractiveAuthentication no',
-            'UsePAM no',
-            // The generated files live under the world-writable temp directory, which StrictModes refuses.
-            'StrictModes no',
-            'LogLevel ERROR',
-            '',
-          ].join('\n'),
+          sshdConfig({ listen: `${h.ip}:22`, hostKey: path('host_key'), pidFile: path(`sshd.${h.node}.pid`), authorizedKeys: path('authorized_keys') }),
         );
         const argv = ['ip', 'netns', 'exec', h.ns, 'sh', '-c', 'mount --bind "$1" "$2" && shift 2 && exec "$@"', 'sh', path('home'), userInfo().homedir, SSHD, '-D', '-e', '-f', config];
         const proc = execa(argv[0], argv.slice(1), { reject: false, stdin: 'ignore' });

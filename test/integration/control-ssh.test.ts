@@ -14,6 +14,7 @@ import { run } from '../../control/local.js';
 import { netns } from '../../control/netns.js';
 import { ssh, type SshControl, type SshHost } from '../../control/ssh.js';
 import { fanOut } from '../../control/types.js';
+import { sshdConfig } from '../helpers/sshd-hosts.js';
 
 const runId = `s${randomBytes(3).toString('hex')}`;
 const SERVER_NS = `fl-${runId}-ssh`;
@@ -96,21 +97,7 @@ async function setUp(): Promise<void> {
   writeFileSync(path('known_hosts'), `${SERVER_IP},sshnode ${hostKey}\n`);
   writeFileSync(
     path('sshd_config'),
-    [
-      `ListenAddress ${SERVER_IP}:22`,
-      `HostKey ${path('host_key')}`,
-      `PidFile ${path('sshd.pid')}`,
-      `AuthorizedKeysFile ${path('authorized_keys')}`,
-      'PermitRootLogin prohibit-password',
-      'PubkeyAuthentication yes',
-      'PasswordAuthentication no',
-      'KbdInteractiveAuthentication no',
-      'UsePAM no',
-      // The generated files live under the world-writable temp directory, which StrictModes refuses.
-      'StrictModes no',
-      'LogLevel ERROR',
-      '',
-    ].join('\n'),
+    sshdConfig({ listen: `${SERVER_IP}:22`, hostKey: path('host_key'), pidFile: path('sshd.pid'), authorizedKeys: path('authorized_keys') }),
   );
   // sshd's privilege-separated child chroots here; Debian's service normally creates it.
   if (!existsSync(PRIVSEP_DIR)) {
