@@ -13,6 +13,8 @@ import { InputError } from '../histories/errors.js';
 import { TargetFailed, type Client } from '../targets/types.js';
 import { createStdioTarget, guardedArgv, type StdioTarget, type StdioTargetOptions } from '../targets/stdio/index.js';
 import { python } from './fixtures/stdio/python.js';
+import { running } from '../control/proc.js';
+import { until } from './helpers/wait.js';
 
 const PY = python();
 const FIXTURE = 'test/fixtures/stdio/fixture_adapter.py';
@@ -26,7 +28,7 @@ afterEach(async () => {
   const all = targets.splice(0);
   await Promise.all(all.map((t) => t.teardown()));
   // Nothing outlives its target.
-  for (const t of all) for (const n of t.nodes) for (const pid of t.stats(n).pids) expect(alive(pid), `adapter pid ${pid} of ${n}`).toBe(false);
+  for (const t of all) for (const n of t.nodes) for (const pid of t.stats(n).pids) expect(running(pid), `adapter pid ${pid} of ${n}`).toBe(false);
 });
 
 async function target(fixtureArgs: string[], o: Partial<StdioTargetOptions> = {}): Promise<StdioTarget> {
@@ -41,24 +43,6 @@ function op(f: string, value: unknown = null, key?: unknown): Op {
   const o: Op = { index: index++, type: 'invoke', process: 0, f, value, node: 'n1' };
   if (key !== undefined) o.key = key;
   return o;
-}
-
-/** True while the process exists and is not a zombie. */
-function alive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
-  } catch {
-    return false;
-  }
-}
-
-async function until(what: string, pred: () => boolean, ms = 10_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!pred()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }
 
 async function rejection(p: Promise<unknown>): Promise<Error> {
@@ -134,7 +118,7 @@ describe('stdio client: the contract broken', () => {
     expect(e).toBeInstanceOf(TargetFailed);
     expect(e.message).toBe(`stdio adapter n1#1 (${PY} ${FIXTURE} --emit-after 3 hello): stdout line 3: not JSON: "hello"`);
     // The adapter is gone and the client stays failed.
-    await until('the broken adapter to be killed', () => alive(t.stats('n1').pids[0]) === false);
+    await until('the broken adapter to be killed', () => running(t.stats('n1').pids[0]) === false);
     expect((await rejection(c.invoke(op('read')))).message).toBe(e.message);
     expect(readFileSync(t.logs('n1')[0], 'utf8')).toContain(e.message);
   });
@@ -245,14 +229,14 @@ describe('stdio target: lifecycle', () => {
     await Promise.all([a.open(), b.open(), c.open()]);
     expect(t.stats('n1').pids).toHaveLength(2);
     await a.close();
-    expect(alive(t.stats('n1').pids[0])).toBe(false);
+    expect(running(t.stats('n1').pids[0])).toBe(false);
     const d = t.client('n1');
     await d.open();
     expect(existsSync(join(root, `run-${runs}`, 'logs', 'n1', 'adapter-3.log'))).toBe(false);
     expect(t.logs('n1').map((p) => p.split('/').at(-1))).toEqual(['adapter-1.log', 'adapter-2.log']);
     expect(t.logs('n2').map((p) => p.split('/').at(-1))).toEqual(['adapter-1.log']);
     await t.teardown();
-    for (const n of ['n1', 'n2']) for (const pid of t.stats(n).pids) expect(alive(pid)).toBe(false);
+    for (const n of ['n1', 'n2']) for (const pid of t.stats(n).pids) expect(running(pid)).toBe(false);
     await expect(d.invoke(op('read'))).rejects.toThrow();
   });
 
@@ -262,7 +246,7 @@ describe('stdio target: lifecycle', () => {
     await c.invoke(op('write', 1));
     const pid = t.stats('n1').pids[0];
     await c.close();
-    expect(alive(pid)).toBe(false);
+    expect(running(pid)).toBe(false);
     expect(readFileSync(t.logs('n1')[0], 'utf8')).toMatch(/adapter ended \(signal SIGKILL\)/);
   });
 
@@ -276,10 +260,10 @@ describe('stdio target: lifecycle', () => {
     const pid = await new Promise<number>((res) => parent.stdout!.once('data', (d: Buffer) => res(Number(d.toString().trim()))));
     // The stand-in keeps the adapter's stdin open, so only the parent-death signal can end it.
     await new Promise((r) => setTimeout(r, 200));
-    expect(alive(pid)).toBe(true);
+    expect(running(pid)).toBe(true);
     parent.kill('SIGKILL');
     await parent;
-    await until(`adapter ${pid} to die with its parent`, () => !alive(pid));
+    await until(`adapter ${pid} to die with its parent`, () => !running(pid));
   });
 });
 

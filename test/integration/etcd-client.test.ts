@@ -13,6 +13,8 @@ import { etcdAvailable } from '../../targets/etcd/available.js';
 import { EtcdClient } from '../../targets/etcd/client.js';
 import { dialectFor } from '../../targets/etcd/ops.js';
 import { createEtcdTarget, type EtcdTarget } from '../../targets/etcd/target.js';
+import { running } from '../../control/proc.js';
+import { until } from '../helpers/wait.js';
 
 const root = mkdtempSync(join(tmpdir(), 'fl-etcd-client-'));
 let t: EtcdTarget;
@@ -46,24 +48,6 @@ async function withClients<T>(workload: string | undefined, fn: (c: EtcdClient[]
     return await fn(cs);
   } finally {
     await Promise.all(cs.map((c) => c.close()));
-  }
-}
-
-/** True while the process exists and is not a zombie. */
-function alive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
-  } catch {
-    return false;
-  }
-}
-
-async function until(what: string, fn: () => boolean, ms = 10_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!fn()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
   }
 }
 
@@ -197,7 +181,7 @@ describe('etcd client outcomes', () => {
     const pid = t.pid(node)!;
     expect(readFileSync(`/proc/${pid}/comm`, 'utf8').trim()).toBe('etcd');
     await t.kill(node);
-    expect(alive(pid)).toBe(false);
+    expect(running(pid)).toBe(false);
     expect(t.pid(node)).toBeUndefined();
     const c = clientFor(node, 'register', 2000);
     expect(await c.invoke(inv('write', 200))).toMatchObject({ type: 'fail', error: expect.stringMatching(/ENOENT|ECONNREFUSED/) });
@@ -242,10 +226,10 @@ setInterval(() => {}, 1000);
       });
       void owner.then((r) => rej(new Error(`the owner exited early: ${String(r.stderr)}`)));
     });
-    expect(pids.every((p) => alive(p))).toBe(true);
+    expect(pids.every((p) => running(p))).toBe(true);
     owner.kill('SIGKILL');
     await owner;
-    await until('the orphaned etcd members to die', () => pids.every((p) => !alive(p)));
+    await until('the orphaned etcd members to die', () => pids.every((p) => !running(p)));
     // Their guards remove the sockets and, the last one out, the socket directory.
     await until(`${dirname(sockets)} to be removed`, () => !existsSync(dirname(sockets)));
   });

@@ -11,6 +11,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { guardedProgram, guardMainPath, spawnGuarded } from '../../targets/guard/guarded-process.js';
 import { postgresAvailable } from '../../targets/postgres/available.js';
 import { readStat, running } from '../../control/proc.js';
+import { until } from '../helpers/wait.js';
 
 const root = mkdtempSync(join(tmpdir(), 'fl-grd-'));
 // The postgres server runs as the postgres account, which must be able to enter the run folder.
@@ -34,14 +35,6 @@ afterEach(() => {
 afterAll(() => {
   rmSync(root, { recursive: true, force: true });
 });
-
-async function until(what: string, fn: () => boolean, ms = 10_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!fn()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 /** Living descendants of `pid`, by the parent pid in /proc/N/stat. */
 function descendants(pid: number): number[] {

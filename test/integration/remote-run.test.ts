@@ -12,6 +12,8 @@ import { createNetwork, networkAvailable, type Network } from '../../control/net
 import { resolveConfig } from '../../runner/config.js';
 import { run } from '../../runner/run.js';
 import { startSshdHosts, type SshdHosts } from '../helpers/sshd-hosts.js';
+import { running } from '../../control/proc.js';
+import { until } from '../helpers/wait.js';
 
 const runId = `rr${Math.floor(Math.random() * 36 ** 4).toString(36).padStart(4, '0')}`;
 const root = mkdtempSync('/tmp/fl-rr-');
@@ -20,15 +22,6 @@ let network: Network | undefined;
 let sshd: SshdHosts | undefined;
 let clusterFile = '';
 
-function alive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
-  } catch {
-    return false;
-  }
-}
-
 /** comm of every live process in `namespaces`. */
 function commsIn(namespaces: readonly string[]): string[] {
   const inodes = new Set(namespaces.map((ns) => `net:[${statSync(`/run/netns/${ns}`).ino}]`));
@@ -36,20 +29,12 @@ function commsIn(namespaces: readonly string[]): string[] {
   for (const e of readdirSync('/proc')) {
     if (!/^\d+$/.test(e)) continue;
     try {
-      if (inodes.has(readlinkSync(`/proc/${e}/ns/net`)) && alive(Number(e))) found.push(readFileSync(`/proc/${e}/comm`, 'utf8').trim());
+      if (inodes.has(readlinkSync(`/proc/${e}/ns/net`)) && running(Number(e))) found.push(readFileSync(`/proc/${e}/comm`, 'utf8').trim());
     } catch {
       // exited meanwhile
     }
   }
   return found.sort();
-}
-
-async function until(what: string, fn: () => boolean, ms = 5000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!fn()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 /** What a finished run must have left: a valid verdict with both faults, logs home, nothing on the hosts. */

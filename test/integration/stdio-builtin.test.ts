@@ -15,6 +15,7 @@ import { run, type RunOutcome } from '../../runner/run.js';
 import { createBuiltinTarget } from '../../targets/builtin/target.js';
 import { createStdioTarget, type StdioTarget } from '../../targets/stdio/index.js';
 import { python } from '../fixtures/stdio/python.js';
+import { running } from '../../control/proc.js';
 
 const PY = python();
 const EXAMPLE = [PY, 'examples/stdio/builtin_adapter.py'];
@@ -47,17 +48,8 @@ async function runWith(target: StdioTarget, config: Record<string, unknown> = {}
     { target },
   );
   // No adapter outlives the run.
-  for (const n of target.nodes) for (const pid of target.stats(n).pids) expect(alive(pid), `adapter ${pid} of ${n}`).toBe(false);
+  for (const n of target.nodes) for (const pid of target.stats(n).pids) expect(running(pid), `adapter ${pid} of ${n}`).toBe(false);
   return o;
-}
-
-function alive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
-  } catch {
-    return false;
-  }
 }
 
 function sub(o: { [k: string]: unknown }, name: string): Result {
