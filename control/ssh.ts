@@ -40,6 +40,14 @@ export type SshControl = Control & {
   masterRunning(): Promise<boolean>;
   /** Stops the ControlMaster connection and removes a control directory this created. Idempotent. */
   close(): Promise<void>;
+  /**
+   * Has the master listen on the local unix socket `socket` and carry each connection to `to` as
+   * the host sees it (`ssh -O forward -L`): how a local client reaches a port it must not dial
+   * itself. The master must be up (any exec brings it up).
+   */
+  forward(socket: string, to: { ip: string; port: number }, opts?: ExecOptions): Promise<void>;
+  /** Cancels a forward (`ssh -O cancel`); a master already gone took its forwards along. */
+  cancelForward(socket: string, to: { ip: string; port: number }, opts?: ExecOptions): Promise<void>;
 };
 
 const DEFAULT_TIMEOUT_MS = 10_000;
@@ -131,9 +139,23 @@ export function ssh(config: SshHost): SshControl {
     }
   }
 
+  async function forward(socket: string, to: { ip: string; port: number }, opts: ExecOptions = {}): Promise<void> {
+    const shown = `ssh -O forward ${socket} to ${to.ip}:${to.port}`;
+    if (closed) throw new CallError(where, shown, 'the connection was closed');
+    const r = await invoke(['-O', 'forward', '-L', `${socket}:${to.ip}:${to.port}`], undefined, shown, opts);
+    if (r.exitCode !== 0) throw new CallError(where, shown, r.stderr.trim().split('\n').at(-1) || `exit code ${r.exitCode}`);
+  }
+
+  async function cancelForward(socket: string, to: { ip: string; port: number }, opts: ExecOptions = {}): Promise<void> {
+    // Exit 255 when the master is gone already: then the forward is too.
+    await invoke(['-O', 'cancel', '-L', `${socket}:${to.ip}:${to.port}`], undefined, 'ssh -O cancel', { timeoutMs: 5_000, ...opts });
+  }
+
   return {
     where,
     exec,
+    forward,
+    cancelForward,
     wrap: (command) => {
       if (command.length === 0) throw new Error(`${where}: empty command`);
       return via.wrap(sshArgv([], quoteArgv(command)));

@@ -155,7 +155,7 @@ describe('placeholders', () => {
 
   it('each node gets its own values; commands are argvs with them filled', () => {
     const spec = parseClusterFile(text({ workDir: '/srv/fl/{runId}/{node}/' }), join(dir, 'c.json'));
-    const control = { where: 'fake', exec: async () => ({ stdout: '', stderr: '', exitCode: 0 }), wrap: (c: readonly string[]) => [...c], masterRunning: async () => true, close: async () => {} } as SshControl;
+    const control = { where: 'fake', exec: async () => ({ stdout: '', stderr: '', exitCode: 0 }), wrap: (c: readonly string[]) => [...c], masterRunning: async () => true, close: async () => {}, forward: async () => {}, cancelForward: async () => {} } as SshControl;
     const hosts = spec.nodes.map((n) => ({ node: n.name, ip: n.ip, host: n.host, control }));
     const t = new RemoteEtcdTarget({ spec, hosts, dir: join(dir, 'run'), socketDir: '/tmp/s', runId: 'ab12', workload: 'register' });
     expect(t.values('n3', 'new')).toEqual({

@@ -169,7 +169,7 @@ export class RemoteEtcdTarget implements Target {
       // What a run that died may have left: its member and its data.
       await step('clean', () => this.onEvery(async (n) => (await this.run(n, 'stop'), await this.run(n, 'clean'))));
       await step('lifelines', () => this.onEvery(async (n) => this.lifelines.set(n, await armLifeline(this.host(n).control, this.lossCommand(n)))));
-      await step('forwards', () => this.onEvery(async (n) => this.forwards.set(n, await forwardToSocket(this.host(n).control, this.host(n).host, this.socketPath(n), { ip: this.host(n).ip, port: this.spec.ports.client }))));
+      await step('forwards', () => this.onEvery(async (n) => this.forwards.set(n, await forwardToSocket(this.host(n).control, this.socketPath(n), { ip: this.host(n).ip, port: this.spec.ports.client }))));
       await step('start', () => this.onEvery((n) => this.run(n, 'start', 'new')));
       await step('ready', () => Promise.all(this.nodes.map((n) => this.waitServing(n, true, timeouts.ready * 1000))));
     } catch (e) {

@@ -10,6 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, rmdirSync, mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
+import { connect } from 'node:net';
 import { run } from '../../control/local.js';
 import { netns } from '../../control/netns.js';
 import { ssh, type SshControl, type SshHost } from '../../control/ssh.js';
@@ -323,6 +324,30 @@ describe('ssh control against a real sshd in a network namespace', () => {
       await node.exec(['iptables', '-D', ...probe]);
     }
     expect((await run(['ip', 'netns', 'exec', SERVER_NS, 'iptables', '-S'])).stdout).not.toContain(`${TAG}-probe`);
+  });
+
+  it('forward makes a port the host sees reachable as a local unix socket, and cancelForward takes it away', async () => {
+    const socket = path('fwd.sock');
+    await node.forward(socket, { ip: SERVER_IP, port: 22 });
+    // The root namespace reaches the server's sshd through the socket only: it reads its banner.
+    const banner = await new Promise<string>((resolve, reject) => {
+      const c = connect({ path: socket });
+      c.once('data', (d: Buffer) => {
+        resolve(d.toString());
+        c.destroy();
+      });
+      c.once('error', reject);
+    });
+    expect(banner).toMatch(/^SSH-2\.0-OpenSSH/);
+    await node.cancelForward(socket, { ip: SERVER_IP, port: 22 });
+    await expect(
+      new Promise((resolve, reject) => {
+        const c = connect({ path: socket });
+        c.once('connect', () => resolve(c.destroy()));
+        c.once('error', reject);
+      }),
+    ).rejects.toThrow();
+    await expect(node.forward(path('no/such/dir.sock'), { ip: SERVER_IP, port: 22 })).rejects.toThrow(/ssh .*forward/);
   });
 
   it('wrap gives an argv that runs a command there, for processes the caller spawns itself', async () => {
