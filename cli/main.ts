@@ -180,17 +180,19 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
     )
     .command(
       'heal',
-      'remove what crashed runs left behind: fl-<runid>-* namespaces, faultline:<runid> iptables rules, stopped nodes (needs root)',
+      'remove what crashed runs left behind: fl-<runid>-* namespaces, faultline:<runid> iptables rules, stopped nodes (needs root); with --cluster, on remote hosts over ssh',
       (y) =>
         y
           .option('dry-run', { type: 'boolean', default: false, describe: 'list what would be removed, remove nothing' })
-          .option('run', { type: 'string', describe: "only this run's leftovers (the id in test.json's faultline.runId and in every name)" })
-          .option('force', { type: 'boolean', default: false, describe: 'also runs whose faultline process is still running' })
+          .option('run', { type: 'string', describe: "only this run's leftovers (the id in test.json's faultline.runId, or faultline.remoteRunId with --cluster)" })
+          .option('force', { type: 'boolean', default: false, describe: 'also runs whose faultline process (remote: lifeline) is still running' })
+          .option('cluster', { type: 'string', describe: "heal the hosts of this cluster file over ssh instead: partition rules, and a node faultline started that still runs" })
           .example('faultline heal --dry-run', 'list leftovers of dead runs')
-          .epilogue('Runs whose faultline process is alive are left alone. Exit codes: 0 healed (or nothing to heal), 3 something could not be removed.'),
+          .example('faultline heal --cluster cluster.json --dry-run', 'list what dead remote runs left on the hosts')
+          .epilogue('Runs whose faultline process is alive are left alone. Exit codes: 0 healed (or nothing to heal), 3 something could not be removed (or a host was unreachable).'),
       async (a) => {
         const { runHeal } = await import('./heal.js');
-        code = await runHeal({ dryRun: a.dryRun, run: a.run, force: a.force }, io);
+        code = await runHeal({ dryRun: a.dryRun, run: a.run, force: a.force, cluster: a.cluster }, io);
       },
     )
     .command(

@@ -1,0 +1,363 @@
+// `faultline heal --cluster FILE`: what a remote run that died left on its hosts, found and removed
+// over ssh. A node's lifeline normally heals it when faultline dies; this is for when it could not
+// (the host was unreachable then, the lifeline's stop failed, a session was killed). Two things are
+// faultline's there: iptables rules tagged faultline:<runid> (the partition chain and its hook), and
+// the node process whose pid file sits in the node's workDir.
+//
+// Conservative by design. A run whose lifeline still waits on a host is alive (some faultline still
+// holds its session), so its rules and node are left alone unless forced. A pid file counts only if
+// the process it names started before the file was written: a pid file survives a reboot (workDir
+// is usually under /var/lib), and after one its number may name any process of the machine.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { netns } from '../../control/netns.js';
+import { ssh } from '../../control/ssh.js';
+import { taggedRules, type TaggedRule } from '../../nemesis/heal.js';
+import type { ClusterSpec } from './cluster-file.js';
+import type { CommandName } from './defaults.js';
+import { lifelineArgv } from './lifeline.js';
+import { placeholdersIn } from './placeholders.js';
+import { PARTITION_CHAIN } from './remnants.js';
+import { reasonOf, RemoteEtcdTarget, type RemoteHost } from './target.js';
+
+const TABLES = ['filter', 'nat', 'mangle'] as const;
+const RUN_ID = /^[a-z0-9]{1,12}$/;
+/** Seconds a process may seem to start after its pid file was written: btime and mtime are whole seconds. */
+const START_SLACK_S = 2;
+
+/** What one host holds of faultline's, as its survey script reports it. */
+export interface HostSurvey {
+  /** false: no iptables on the host, hence no rules of ours. */
+  iptables: boolean;
+  /** Rules tagged faultline:<runid>, with the run. */
+  rules: { runId: string; rule: TaggedRule }[];
+  /** Tables where the partition chain exists. */
+  chains: string[];
+  /** Every rule in the partition chain or jumping to it, tagged or not (the chain goes only once all are removed). */
+  chainRules: string[];
+  /** Runs whose lifeline session still waits on the host, with its pids: a faultline still holds them. */
+  liveRuns: Map<string, number[]>;
+}
+
+/** What a pid file in a workDir names. */
+export type PidFileState =
+  | { kind: 'none' }
+  | { kind: 'unreadable' }
+  | { kind: 'gone'; pid: number }
+  | {
+      kind: 'live';
+      pid: number;
+      /** /proc state letter (T: paused). */
+      state: string;
+      comm: string;
+      /** When the process started and when the pid file was last written, in seconds since the epoch. */
+      startedAt: number;
+      writtenAt: number;
+      /** The run in its etcd --initial-cluster-token faultline-<runid>, when it has one. */
+      runId?: string;
+    };
+
+// $1: the lifeline script (argv[2] of every lifeline session). Prints `noiptables`, or `rule TABLE
+// LINE` for each iptables -S line that mentions faultline; then `lifeline PID TAG` for each tag in
+// the argv of a live lifeline session. Only processes named sh can be lifelines: no other is read.
+const SURVEY = `
+lifeline=$1
+if command -v iptables >/dev/null 2>&1; then
+  for t in ${TABLES.join(' ')}; do
+    iptables -w -t "$t" -S 2>/dev/null | grep -E 'faultline:|${PARTITION_CHAIN}' | sed "s/^/rule $t /"
+  done
+else
+  echo noiptables
+fi
+for d in /proc/[0-9]*; do
+  read -r comm 2>/dev/null <"$d/comm" || continue
+  [ "$comm" = sh ] || continue
+  [ "$(tr '\\0' '\\n' 2>/dev/null <"$d/cmdline" | sed -n 3p)" = "$lifeline" ] || continue
+  tr '\\0' '\\n' 2>/dev/null <"$d/cmdline" | grep -E '^faultline:[a-z0-9]{1,12}$' | sed "s/^/lifeline \${d#/proc/} /"
+done
+exit 0
+`;
+
+// $@: pid files. For the i-th: `pidfile I none|unreadable`, `pidfile I gone PID`, or
+// `pidfile I live PID STATE STARTTICKS BTIME CLK MTIME TOKEN COMM` (TOKEN - when none). Reads only.
+const PID_FILES = `
+btime=0; while read -r k v; do [ "$k" = btime ] && btime=$v; done </proc/stat
+clk=$(getconf CLK_TCK 2>/dev/null) || clk=100
+i=0
+for f in "$@"; do
+  i=$((i+1))
+  [ -e "$f" ] || { echo "pidfile $i none"; continue; }
+  pid=; read -r pid 2>/dev/null <"$f"
+  case $pid in ''|*[!0-9]*) echo "pidfile $i unreadable"; continue;; esac
+  stat=$(cat "/proc/$pid/stat" 2>/dev/null) || { echo "pidfile $i gone $pid"; continue; }
+  set -- \${stat##*) }
+  st=$1; shift 19; start=$1
+  [ "$st" = Z ] && { echo "pidfile $i gone $pid"; continue; }
+  mtime=$(stat -c %Y -- "$f" 2>/dev/null) || mtime=0
+  token=$(tr '\\0' '\\n' 2>/dev/null <"/proc/$pid/cmdline" | sed -n -e '/^--initial-cluster-token$/{n;s/^faultline-//p;q;}' -e 's/^--initial-cluster-token=faultline-//p' | head -n 1)
+  comm=?; read -r comm 2>/dev/null <"/proc/$pid/comm"
+  echo "pidfile $i live $pid $st $start $btime $clk $mtime \${token:--} $comm"
+done
+exit 0
+`;
+
+/** The remote argv that surveys a host (parseSurvey reads its output). */
+export function surveyArgv(): string[] {
+  return ['sh', '-c', SURVEY, 'sh', lifelineArgv([])[2]];
+}
+
+/** The remote argv that reads `pidFiles` (parsePidFiles reads its output). */
+export function pidFilesArgv(pidFiles: readonly string[]): string[] {
+  return ['sh', '-c', PID_FILES, 'sh', ...pidFiles];
+}
+
+export function parseSurvey(text: string): HostSurvey {
+  const survey: HostSurvey = { iptables: true, rules: [], chains: [], chainRules: [], liveRuns: new Map() };
+  for (const line of text.split('\n')) {
+    if (line === 'noiptables') survey.iptables = false;
+    const rule = /^rule (\S+) (.*)$/.exec(line);
+    if (rule) {
+      const [, table, text] = rule;
+      if (text === `-N ${PARTITION_CHAIN}`) survey.chains.push(table);
+      else if (text.startsWith(`-A ${PARTITION_CHAIN} `) || text.endsWith(` -j ${PARTITION_CHAIN}`)) survey.chainRules.push(`${table} ${text}`);
+      survey.rules.push(...taggedRules(table, text));
+    }
+    const lifeline = /^lifeline (\d+) faultline:([a-z0-9]{1,12})$/.exec(line);
+    if (lifeline) {
+      const pids = survey.liveRuns.get(lifeline[2]) ?? [];
+      pids.push(Number(lifeline[1]));
+      survey.liveRuns.set(lifeline[2], pids);
+    }
+  }
+  return survey;
+}
+
+/** The state of each pid file by its position in the argv (0-based); a file the output skips counts as unreadable. */
+export function parsePidFiles(text: string, count: number): PidFileState[] {
+  const states: PidFileState[] = Array.from({ length: count }, () => ({ kind: 'unreadable' }));
+  for (const line of text.split('\n')) {
+    const m = /^pidfile (\d+) (none|unreadable|gone|live)(?: (.*))?$/.exec(line);
+    if (!m) continue;
+    const i = Number(m[1]) - 1;
+    if (i < 0 || i >= count) continue;
+    const rest = (m[3] ?? '').split(' ');
+    if (m[2] === 'none' || m[2] === 'unreadable') states[i] = { kind: m[2] };
+    else if (m[2] === 'gone') states[i] = { kind: 'gone', pid: Number(rest[0]) };
+    else {
+      const [pid, state, startTicks, btime, clk, mtime, token, ...comm] = rest;
+      const nums = [pid, startTicks, btime, clk, mtime].map(Number);
+      if (nums.some((n) => !Number.isInteger(n) || n < 0) || nums[3] === 0) continue; // unreadable
+      states[i] = {
+        kind: 'live',
+        pid: nums[0],
+        state,
+        comm: comm.join(' '),
+        startedAt: nums[2] + Math.floor(nums[1] / nums[3]),
+        writtenAt: nums[4],
+        ...(RUN_ID.test(token) ? { runId: token } : {}),
+      };
+    }
+  }
+  return states;
+}
+
+/** Whether a live pid file's process is the one faultline started: it cannot be older than the file naming it. */
+export function startedByPidFile(p: Extract<PidFileState, { kind: 'live' }>): boolean {
+  return p.startedAt <= p.writtenAt + START_SLACK_S;
+}
+
+export interface RemoteHealOptions {
+  /** Only this run's leftovers. */
+  runId?: string;
+  /** List only. */
+  dryRun?: boolean;
+  /** Also runs whose lifeline still waits on a host. */
+  force?: boolean;
+}
+
+export type HealVerb = 'removed' | 'would remove' | 'left' | 'could not remove' | 'unreachable';
+
+export interface HealLine {
+  verb: HealVerb;
+  node: string;
+  host: string;
+  text: string;
+}
+
+export function formatHealLine(l: HealLine): string {
+  return `${l.verb} ${l.node} (${l.host}): ${l.text}`;
+}
+
+/** A node's pid file to check: where, and the run its workDir belongs to (when workDir uses {runId}). */
+interface PidFileCandidate {
+  workDir: string;
+  pidFile: string;
+  runId?: string;
+}
+
+/** Over ssh to every host of `spec`: lists (dryRun) or removes faultline's leftovers, one line per thing, in node order. */
+export async function healRemoteCluster(spec: ClusterSpec, options: RemoteHealOptions = {}): Promise<HealLine[]> {
+  if (options.runId !== undefined && !RUN_ID.test(options.runId)) throw new Error(`heal: bad run id ${JSON.stringify(options.runId)}`);
+  const controlDir = mkdtempSync(join(Buffer.byteLength(tmpdir()) < 40 ? tmpdir() : '/tmp', 'fl-heal-'));
+  const hosts: RemoteHost[] = [];
+  try {
+    const via = spec.ssh.via === undefined ? undefined : netns(spec.ssh.via);
+    for (const n of spec.nodes) {
+      const control = ssh({
+        host: n.host,
+        user: n.user,
+        port: n.port,
+        identityFile: n.key,
+        knownHostsFile: spec.ssh.knownHosts,
+        strictHostKeyChecking: spec.ssh.strictHostKeyChecking,
+        configFile: spec.ssh.config,
+        connectTimeoutS: spec.ssh.connectTimeout,
+        controlDir,
+        via,
+      });
+      hosts.push({ node: n.name, ip: n.ip, host: n.host, control });
+    }
+    // Placeholders are filled as the run filled them; only {runId} differs between runs.
+    const targets = new Map<string, RemoteEtcdTarget>();
+    const targetFor = (runId: string) => {
+      let t = targets.get(runId);
+      if (!t) targets.set(runId, (t = new RemoteEtcdTarget({ spec, hosts, dir: controlDir, socketDir: controlDir, runId })));
+      return t;
+    };
+    const perHost = await Promise.all(hosts.map((h) => healHost(spec, h, targetFor, options)));
+    return perHost.flat();
+  } finally {
+    await Promise.allSettled(hosts.map((h) => h.control.close()));
+    rmSync(controlDir, { recursive: true, force: true });
+  }
+}
+
+async function healHost(spec: ClusterSpec, h: RemoteHost, targetFor: (runId: string) => RemoteEtcdTarget, o: RemoteHealOptions): Promise<HealLine[]> {
+  const lines: HealLine[] = [];
+  const say = (verb: HealVerb, text: string) => lines.push({ verb, node: h.node, host: h.host, text });
+  const timeoutMs = spec.timeouts.command * 1000;
+  const remote = async (argv: string[], allowFailure = false) => h.control.exec(argv, { timeoutMs, allowFailure });
+  const wanted = (runId: string | undefined) => o.runId === undefined || runId === o.runId;
+
+  let survey: HostSurvey;
+  try {
+    await h.control.exec(['true'], { timeoutMs: (spec.ssh.connectTimeout + 5) * 1000 });
+    survey = parseSurvey((await remote(surveyArgv())).stdout);
+  } catch (e) {
+    say('unreachable', reasonOf(e));
+    return lines;
+  }
+  const live = (runId: string | undefined) => runId !== undefined && survey.liveRuns.has(runId) && !o.force;
+  const liveNote = (runId: string) =>
+    `run ${runId}'s lifeline still waits here (pid ${survey.liveRuns.get(runId)!.join(', ')}): its faultline may still run (--force to heal it anyway)`;
+
+  // Rules: the hook from INPUT first, so traffic stops entering the chain, then the chain's own.
+  const rules = survey.rules.filter((r) => wanted(r.runId)).sort((a, b) => Number(b.rule.text.startsWith('-A INPUT ')) - Number(a.rule.text.startsWith('-A INPUT ')));
+  const leftRuns = new Set<string>();
+  const removedRules = new Set<string>();
+  for (const { runId, rule } of rules) {
+    const shown = `iptables -t ${rule.table} ${rule.text}`;
+    if (live(runId)) {
+      if (!leftRuns.has(runId)) say('left', `run ${runId}'s partition rules: ${liveNote(runId)}`);
+      leftRuns.add(runId);
+      continue;
+    }
+    if (o.dryRun) {
+      say('would remove', shown);
+      removedRules.add(`${rule.table} ${rule.text}`);
+      continue;
+    }
+    const r = await remote(['iptables', '-w', ...rule.deleteArgs], true).catch((e: unknown) => ({ exitCode: -1, stderr: reasonOf(e) }));
+    if (r.exitCode === 0) {
+      say('removed', shown);
+      removedRules.add(`${rule.table} ${rule.text}`);
+    } else say('could not remove', `${shown}: ${r.stderr.trim() || `exit code ${r.exitCode}`}`);
+  }
+  // The chain itself is faultline's by name; it goes once nothing else is in it or jumps to it.
+  for (const table of survey.chains) {
+    const others = survey.chainRules.filter((r) => r.startsWith(`${table} `) && !removedRules.has(r));
+    if (others.length > 0) {
+      if (o.runId === undefined && leftRuns.size === 0) say('left', `chain ${PARTITION_CHAIN} (${table}): ${others.length} rule(s) not tagged by faultline use it`);
+      continue;
+    }
+    const shown = `chain ${PARTITION_CHAIN} (${table})`;
+    if (o.dryRun) {
+      say('would remove', shown);
+      continue;
+    }
+    const r = await remote(['sh', '-c', 'iptables -w -t "$1" -F "$2" && iptables -w -t "$1" -X "$2"', 'sh', table, PARTITION_CHAIN], true).catch((e: unknown) => ({ exitCode: -1, stderr: reasonOf(e) }));
+    if (r.exitCode === 0) say('removed', shown);
+    else say('could not remove', `${shown}: ${r.stderr.trim() || `exit code ${r.exitCode}`}`);
+  }
+
+  // The node: which pid files to read. A workDir with {runId} exists per run: the one asked for, or
+  // those whose rules are still here; otherwise there is one workDir whatever the run.
+  const perRun = placeholdersIn(spec.workDir).includes('runId');
+  const runIds = o.runId !== undefined ? [o.runId] : [...new Set(survey.rules.map((r) => r.runId))].sort();
+  const candidates: PidFileCandidate[] = perRun
+    ? runIds.map((runId) => ({ ...paths(targetFor(runId), h.node), runId }))
+    : [paths(targetFor(o.runId ?? 'x'), h.node)];
+  if (candidates.length === 0) return lines;
+  let states: PidFileState[];
+  try {
+    states = parsePidFiles((await remote(pidFilesArgv(candidates.map((c) => c.pidFile)))).stdout, candidates.length);
+  } catch (e) {
+    say('could not remove', `the node's pid file: cannot read it: ${reasonOf(e)}`);
+    return lines;
+  }
+  for (const [i, c] of candidates.entries()) {
+    const s = states[i];
+    if (s.kind === 'none') continue;
+    if (s.kind === 'unreadable') {
+      say('left', `${c.pidFile}: not a pid file faultline wrote (no pid in it)`);
+      continue;
+    }
+    if (s.kind === 'gone') {
+      say('left', `${c.pidFile} names pid ${s.pid}, which no longer runs (the next run's setup cleans ${c.workDir})`);
+      continue;
+    }
+    const what = `${s.comm} pid ${s.pid}${s.state === 'T' ? ' (paused)' : ''} from ${c.pidFile}`;
+    if (!startedByPidFile(s)) {
+      say('left', `${what}: started after the pid file was written, so not the process faultline started`);
+      continue;
+    }
+    const runId = c.runId ?? s.runId;
+    if (o.runId !== undefined && runId !== o.runId) {
+      say('left', `${what}: ${runId === undefined ? `cannot tell it is run ${o.runId}'s (heal without --run to stop it)` : `run ${runId}'s, not ${o.runId}'s`}`);
+      continue;
+    }
+    if (live(runId)) {
+      say('left', `${what}: ${liveNote(runId!)}`);
+      continue;
+    }
+    if (runId === undefined && survey.liveRuns.size > 0 && !o.force) {
+      say('left', `${what}: run ${[...survey.liveRuns.keys()].join(', ')} is alive here and this may be its node (--force to stop it anyway)`);
+      continue;
+    }
+    const needsRun = (['stop', 'clean'] as CommandName[]).some((n) => spec.commands[n].some((a) => placeholdersIn(a).includes('runId')));
+    if (needsRun && runId === undefined) {
+      say('left', `${what}: its stop or clean command uses {runId}, which is unknown here (give --run)`);
+      continue;
+    }
+    const target = targetFor(runId ?? o.runId ?? 'x');
+    const shown = `${what}${runId !== undefined ? ` (run ${runId})` : ''}: stop, then clean ${c.workDir}`;
+    if (o.dryRun) {
+      say('would remove', shown);
+      continue;
+    }
+    try {
+      await remote(target.command(h.node, 'stop'));
+      await remote(target.command(h.node, 'clean'));
+      say('removed', shown);
+    } catch (e) {
+      say('could not remove', `${shown}: ${reasonOf(e)}`);
+    }
+  }
+  return lines;
+}
+
+function paths(t: RemoteEtcdTarget, node: string): PidFileCandidate {
+  const v = t.values(node);
+  return { workDir: v.workDir, pidFile: v.pidFile };
+}
