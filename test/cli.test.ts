@@ -1,14 +1,15 @@
 import { execa } from 'execa';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync, existsSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../cli/main.js';
 import { registerChecker } from '../checker/registry.js';
 import { corpusDir, repoRoot } from './helpers/corpus.js';
 
 const bin = join(repoRoot, 'bin', 'faultline.js');
 const tmp = mkdtempSync(join(tmpdir(), 'faultline-cli-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 const good = join(tmp, 'good.jsonl');
 const bad = join(tmp, 'bad.jsonl');
 const etcd = join(corpusDir, 'porcupine/test_data/jepsen/etcd_000.log');

@@ -1,10 +1,10 @@
 // Property tests: random well-formed histories survive every writer and reader; random corruptions
 // of them are read or refused with one clear located line, never an uncaught exception.
 import fc from 'fast-check';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { main } from '../cli/main.js';
 import { InputError } from '../histories/errors.js';
 import { History } from '../histories/history.js';
@@ -15,6 +15,7 @@ import { formatHistoryJsonl, formatOpJsonl } from '../histories/write-jsonl.js';
 import { wellFormedHistory } from './helpers/arbitrary.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'faultline-props-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 let fileNo = 0;
 function tmpFile(ext: string, content: string | Uint8Array): string {
   const p = join(tmp, `h${fileNo++}${ext}`);

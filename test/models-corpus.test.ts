@@ -2,7 +2,7 @@
 // as a user runs them: expected verdict and exit code.
 import { describe, expect, it } from 'vitest';
 import { runCheck } from '../cli/check.js';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { corpusDir, repoRoot, verdictsMore } from './helpers/corpus.js';
@@ -57,6 +57,7 @@ describe('data-structure corpus rows get their verdicts through the CLI', () => 
     expect(await run('cc')).toBe(0);
     expect(await run('ccv')).toBe(1);
     expect(await run('cm')).toBe(1);
+    rmSync(dir, { recursive: true, force: true });
   });
 
   it('a checker given a history with none of its ops says unknown (exit 2), not valid', async () => {

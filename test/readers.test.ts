@@ -1,13 +1,14 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { HistoryError } from '../histories/errors.js';
 import { parseHistory, readHistoryFile } from '../histories/read.js';
 import { detectFormat } from '../histories/formats.js';
 import { corpusDir } from './helpers/corpus.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'faultline-readers-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 function file(name: string, text: string | Buffer): string {
   const p = join(tmp, name);
   writeFileSync(p, text);
