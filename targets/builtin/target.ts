@@ -2,13 +2,13 @@
 // each with a pipe on stdin so it exits when this process dies, its output appended to
 // `<dir>/logs/<node>/node.log` and its state in `<dir>/data/<node>/`. Clients and peers reach
 // nodes on unix sockets in a short temporary directory (default) or on loopback TCP ports.
-import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, rmSync } from 'node:fs';
 import net from 'node:net';
-import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import type { Client, Target } from '../types.js';
+import { shortSocketDir } from '../common/socket-dir.js';
 import { logTail } from '../common/log-tail.js';
 import { nodeNames } from '../common/node-names.js';
 import { MAX_SOCKET_PATH_BYTES, parseAddress } from './address.js';
@@ -99,8 +99,7 @@ export function nodeMainPath(): string {
 
 /** A short directory for unix sockets (their paths must stay under ~100 bytes). */
 function socketDir(): string {
-  const base = Buffer.byteLength(tmpdir()) < 40 ? tmpdir() : '/tmp';
-  return mkdtempSync(join(base, 'faultline-'));
+  return shortSocketDir('faultline-');
 }
 
 async function freeTcpPorts(host: string, count: number): Promise<number[]> {

@@ -7,8 +7,7 @@
 //
 // Without a network, the members run in this namespace and talk to each other over unix sockets
 // too: kills and pauses work, partitions and link faults do not.
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { Control } from '../../control/types.js';
@@ -18,6 +17,7 @@ import { local } from '../../control/local.js';
 import type { Network } from '../../control/network.js';
 import { guardedCommand, killGuarded, setStopped, spawnGuarded, type GuardedProcess } from '../guard/guarded-process.js';
 import type { Client, Target } from '../types.js';
+import { shortSocketDir } from '../common/socket-dir.js';
 import { EtcdClient } from './client.js';
 import { type MemberListReply, type StatusReply } from './codec.js';
 import { checkTimings, clientSocketName, etcdArgs, type MemberUrls } from './flags.js';
@@ -92,8 +92,7 @@ function placements(o: EtcdTargetOptions): Placement[] {
 
 /** A short directory for the members' unix sockets (their paths must stay under ~100 bytes). */
 function socketDir(runId: string): string {
-  const base = Buffer.byteLength(tmpdir()) < 40 ? tmpdir() : '/tmp';
-  return mkdtempSync(join(base, `fl-${runId}-etcd-`));
+  return shortSocketDir(`fl-${runId}-etcd-`);
 }
 
 export class EtcdTarget implements Target {

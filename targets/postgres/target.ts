@@ -3,11 +3,11 @@
 // `<dir>/data/<first node>/`, the log to `<dir>/logs/<first node>/postgres.log`, the socket to a
 // short temporary directory. The server is started by faultline (never as a system service), runs
 // as the postgres account when we are root, and listens on no TCP port.
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { InputError } from '../../histories/errors.js';
 import type { Client, Target } from '../types.js';
+import { shortSocketDir } from '../common/socket-dir.js';
 import { nodeNames } from '../common/node-names.js';
 import { findBinDir, serverAccount, type RunAs } from './available.js';
 import { PostgresClient } from './client.js';
@@ -103,8 +103,7 @@ export class PostgresTarget implements Target {
       mkdirSync(join(this.dir, 'data'), { recursive: true });
       mkdirSync(join(this.dir, 'logs', this.home), { recursive: true });
       this.reachable(account);
-      const base = Buffer.byteLength(tmpdir()) < 40 ? tmpdir() : '/tmp';
-      this.sockets = mkdtempSync(join(base, 'fl-pg-'));
+      this.sockets = shortSocketDir('fl-pg-');
       ownedDir(this.sockets, account);
       this.server = new PostgresServer({
         binDir,

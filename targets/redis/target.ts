@@ -10,9 +10,8 @@
 // Every process runs under faultline's guard (targets/guard/guard-main.ts), so it dies when
 // faultline does. Kill, pause and resume act on the node's redis-server only; its Sentinel stays
 // up, as a Sentinel on another machine would.
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
-import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { Control } from '../../control/types.js';
@@ -20,6 +19,7 @@ import { local } from '../../control/local.js';
 import type { Network } from '../../control/network.js';
 import { guardedCommand, killGuarded, setStopped, spawnGuarded, type GuardedProcess } from '../guard/guarded-process.js';
 import type { Client, Target } from '../types.js';
+import { shortSocketDir } from '../common/socket-dir.js';
 import { logTail } from '../common/log-tail.js';
 import { NODE_NAME, nodeNames } from '../common/node-names.js';
 import { RedisClient, type RedisCluster } from './client.js';
@@ -221,8 +221,7 @@ export class RedisTarget implements Target, RedisCluster {
           p.sentinelPort = ports[2 * i + 1];
         });
       }
-      const base = Buffer.byteLength(tmpdir()) < 40 ? tmpdir() : '/tmp';
-      this.sockets = mkdtempSync(join(base, `fl-${this.runId}-redis-`));
+      this.sockets = shortSocketDir(`fl-${this.runId}-redis-`);
       for (const n of this.nodes) {
         for (const path of [this.socketPath(n), this.sentinelSocketPath(n)]) {
           if (Buffer.byteLength(path) >= MAX_SOCKET_PATH_BYTES) throw new Error(`redis target: socket path ${path} is too long (limit ${MAX_SOCKET_PATH_BYTES} bytes); set TMPDIR to a shorter directory`);

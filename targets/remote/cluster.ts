@@ -2,14 +2,14 @@
 // command a session on it), the target that runs the nodes through them, and close(), which ends
 // the masters. The runner injects faults through `hosts`: partitions are iptables rules each
 // host's control installs (nemesis/partition.ts), tagged with the run id.
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { runTag } from '../../control/network.js';
 import { netns } from '../../control/netns.js';
 import { ssh, type SshControl } from '../../control/ssh.js';
 import type { Control } from '../../control/types.js';
 import type { Target } from '../types.js';
+import { shortSocketDir } from '../common/socket-dir.js';
 import type { ClusterSpec } from './cluster-file.js';
 import { removeRemnantsArgv } from './remnants.js';
 import { reasonOf, RemoteEtcdTarget, type RemoteHost } from './target.js';
@@ -37,8 +37,30 @@ export interface RemoteClusterOptions {
 
 /** A folder for the ssh control sockets and forwarded client sockets, short enough for unix socket paths. */
 function socketRoot(runId: string): string {
-  const base = Buffer.byteLength(tmpdir()) < 40 ? tmpdir() : '/tmp';
-  return mkdtempSync(join(base, `fl-${runId}-r-`));
+  return shortSocketDir(`fl-${runId}-r-`);
+}
+
+/**
+ * One ssh control per node of the cluster file, with its ssh options, their ControlMasters'
+ * sockets in `controlDir` (not connected yet: the first command connects).
+ */
+export function sshHosts(spec: ClusterSpec, controlDir: string): RemoteHost[] {
+  const via = spec.ssh.via === undefined ? undefined : netns(spec.ssh.via);
+  return spec.nodes.map((n) => {
+    const control: SshControl = ssh({
+      host: n.host,
+      user: n.user,
+      port: n.port,
+      identityFile: n.key,
+      knownHostsFile: spec.ssh.knownHosts,
+      strictHostKeyChecking: spec.ssh.strictHostKeyChecking,
+      configFile: spec.ssh.config,
+      connectTimeoutS: spec.ssh.connectTimeout,
+      controlDir,
+      via,
+    });
+    return { node: n.name, ip: n.ip, host: n.host, control };
+  });
 }
 
 export function createRemoteCluster(spec: ClusterSpec, o: RemoteClusterOptions): RemoteCluster & { target: RemoteEtcdTarget } {
@@ -50,22 +72,7 @@ export function createRemoteCluster(spec: ClusterSpec, o: RemoteClusterOptions):
   try {
     mkdirSync(controlDir, { mode: 0o700 });
     mkdirSync(socketDir, { mode: 0o700 });
-    const via = spec.ssh.via === undefined ? undefined : netns(spec.ssh.via);
-    for (const n of spec.nodes) {
-      const control: SshControl = ssh({
-        host: n.host,
-        user: n.user,
-        port: n.port,
-        identityFile: n.key,
-        knownHostsFile: spec.ssh.knownHosts,
-        strictHostKeyChecking: spec.ssh.strictHostKeyChecking,
-        configFile: spec.ssh.config,
-        connectTimeoutS: spec.ssh.connectTimeout,
-        controlDir,
-        via,
-      });
-      hosts.push({ node: n.name, ip: n.ip, host: n.host, control });
-    }
+    hosts.push(...sshHosts(spec, controlDir));
   } catch (e) {
     rmSync(root, { recursive: true, force: true });
     throw e;

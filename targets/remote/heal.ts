@@ -8,13 +8,12 @@
 // holds its session), so its rules and node are left alone unless forced. A pid file counts only if
 // the process it names started before the file was written: a pid file survives a reboot (workDir
 // is usually under /var/lib), and after one its number may name any process of the machine.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { netns } from '../../control/netns.js';
-import { ssh } from '../../control/ssh.js';
 import { taggedRules, type TaggedRule } from '../../nemesis/heal.js';
 import type { ClusterSpec } from './cluster-file.js';
+import { sshHosts } from './cluster.js';
+import { shortSocketDir } from '../common/socket-dir.js';
 import type { CommandName } from './defaults.js';
 import { lifelineArgv } from './lifeline.js';
 import { placeholdersIn } from './placeholders.js';
@@ -199,25 +198,10 @@ interface PidFileCandidate {
 /** Over ssh to every host of `spec`: lists (dryRun) or removes faultline's leftovers, one line per thing, in node order. */
 export async function healRemoteCluster(spec: ClusterSpec, options: RemoteHealOptions = {}): Promise<HealLine[]> {
   if (options.runId !== undefined && !RUN_ID.test(options.runId)) throw new Error(`heal: bad run id ${JSON.stringify(options.runId)}`);
-  const controlDir = mkdtempSync(join(Buffer.byteLength(tmpdir()) < 40 ? tmpdir() : '/tmp', 'fl-heal-'));
+  const controlDir = shortSocketDir('fl-heal-');
   const hosts: RemoteHost[] = [];
   try {
-    const via = spec.ssh.via === undefined ? undefined : netns(spec.ssh.via);
-    for (const n of spec.nodes) {
-      const control = ssh({
-        host: n.host,
-        user: n.user,
-        port: n.port,
-        identityFile: n.key,
-        knownHostsFile: spec.ssh.knownHosts,
-        strictHostKeyChecking: spec.ssh.strictHostKeyChecking,
-        configFile: spec.ssh.config,
-        connectTimeoutS: spec.ssh.connectTimeout,
-        controlDir,
-        via,
-      });
-      hosts.push({ node: n.name, ip: n.ip, host: n.host, control });
-    }
+    hosts.push(...sshHosts(spec, controlDir));
     // Placeholders are filled as the run filled them; only {runId} differs between runs.
     const targets = new Map<string, RemoteEtcdTarget>();
     const targetFor = (runId: string) => {
