@@ -100,7 +100,7 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
           .option('read-from', { type: 'string', describe: 'redis: primary (default) or replica (each client reads its own node: stale reads)' })
           .option('wait-replicas', { type: 'number', describe: 'redis: WAIT for this many replicas after each write (default 0)' })
           .option('adapter', { type: 'string', describe: 'stdio: the adapter command, split on spaces (no shell), e.g. \'python3 examples/stdio/builtin_adapter.py\'' })
-          .option('system', { type: 'string', describe: 'stdio: what adapters talk to — builtin (default: faultline runs its store) or none (yours)' })
+          .option('system', { type: 'string', describe: 'a system description (docs/systems.md) or etcd, redis, postgres: faultline runs that system, a network namespace per node; with --target stdio: builtin (faultline runs its store) or none (yours)' })
           .option('cluster', { type: 'string', describe: 'a cluster file (schemas/cluster.schema.json): run against remote hosts over SSH' })
           .option('mode', { type: 'string', describe: `builtin replication mode: ${MODES.join(', ')} (default leader-follower-sync)` })
           .option('workload', { type: 'string', describe: `what the clients do: ${WORKLOAD_NAMES.join(', ')} (default register)` })

@@ -79,7 +79,9 @@ export function configFromArgs(args: TestArgs): TestConfig {
   targetOption('waitReplicas', args.waitReplicas);
   // Split on whitespace, never given to a shell: a path with spaces needs a config file's array.
   targetOption('adapter', args.adapter === undefined ? undefined : args.adapter.split(/\s+/).filter(Boolean));
-  targetOption('system', args.system);
+  // builtin and none say what a stdio target's adapters talk to; anything else names a system description.
+  if (args.system === 'builtin' || args.system === 'none') targetOption('system', args.system);
+  else if (args.system !== undefined) sub(raw, 'target').system = args.system;
   set(raw, 'cluster', args.cluster);
   set(raw, 'concurrency', args.concurrency);
   set(raw, 'timeLimit', args.timeLimit);

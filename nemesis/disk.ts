@@ -3,17 +3,34 @@
 // torn or corrupted disk (recovers, refuses to start, or serves wrong data). Randomness is seeded:
 // the same seed damages the same offsets. The op's value lists every file and offset damaged and
 // whether the node came back; a node that does not is retried on stop.
-import { closeSync, openSync, readdirSync, readSync, statSync, truncateSync, writeSync } from 'node:fs';
-import { join } from 'node:path';
+import { applyDamage, listFiles, type FileDamage as Damage } from '../targets/common/data-files.js';
 import type { Target } from '../targets/types.js';
+
+export { applyDamage, listFiles };
 import { Random } from '../workloads/generator/random.js';
 import type { Fault } from './types.js';
 
 export type DamageKind = 'truncate' | 'flip';
 
-export type Damage =
-  | { path: string; kind: 'truncate'; size: number; to: number }
-  | { path: string; kind: 'flip'; size: number; bits: { offset: number; bit: number }[] };
+export type { FileDamage as Damage } from '../targets/common/data-files.js';
+
+/** How the fault reaches a node's data files: here by default; a remote node's over ssh. */
+export interface DiskAccess {
+  /** Every regular, non-empty data file of the node, sorted by path. */
+  list(node: string): Promise<{ path: string; size: number }[]>;
+  /** Does the damage to the file. */
+  apply(node: string, d: Damage): Promise<void>;
+}
+
+/** A target that reaches its nodes' data files itself (a described system, remote or local). */
+export interface DiskTarget {
+  readonly disk: DiskAccess;
+}
+
+export function hasDiskAccess(t: object): t is DiskTarget {
+  const d = (t as Partial<DiskTarget>).disk;
+  return typeof d === 'object' && d !== null && typeof d.list === 'function' && typeof d.apply === 'function';
+}
 
 export interface DiskFaultOptions {
   /**
@@ -28,23 +45,6 @@ export interface DiskFaultOptions {
   /** Files damaged per node per start. Default 1. */
   filesPerNode?: number;
   seed?: number;
-}
-
-/** Every regular, non-empty file under the paths, sorted (so a seed picks the same ones every run). */
-export function listFiles(paths: readonly string[]): { path: string; size: number }[] {
-  const out: { path: string; size: number }[] = [];
-  const visit = (p: string) => {
-    let st;
-    try {
-      st = statSync(p);
-    } catch {
-      return; // not there (yet): nothing to damage
-    }
-    if (st.isDirectory()) for (const e of readdirSync(p).sort()) visit(join(p, e));
-    else if (st.isFile() && st.size > 0) out.push({ path: p, size: st.size });
-  };
-  for (const p of paths) visit(p);
-  return out.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 }
 
 /** Which damage each chosen file gets. Pure: files and the random stream decide everything. */
@@ -66,25 +66,6 @@ export function planDamage(files: readonly { path: string; size: number }[], ran
   return plan;
 }
 
-/** Does it to the file. */
-export function applyDamage(d: Damage): void {
-  if (d.kind === 'truncate') {
-    truncateSync(d.path, d.to);
-    return;
-  }
-  const fd = openSync(d.path, 'r+');
-  try {
-    const byte = Buffer.alloc(1);
-    for (const { offset, bit } of d.bits) {
-      readSync(fd, byte, 0, 1, offset);
-      byte[0] ^= 1 << bit;
-      writeSync(fd, byte, 0, 1, offset);
-    }
-  } finally {
-    closeSync(fd);
-  }
-}
-
 interface NodeOutcome {
   node: string;
   damaged: Damage[];
@@ -97,6 +78,14 @@ function defaultFiles(target: Target): ((node: string) => readonly string[]) | u
   return typeof t.dataDir === 'function' ? (node) => [t.dataDir!(node)] : undefined;
 }
 
+/** Files on this machine: the paths `files` names, damaged in place. */
+function localAccess(files: (node: string) => readonly string[]): DiskAccess {
+  return {
+    list: async (node) => listFiles(files(node)),
+    apply: async (_node, d) => applyDamage(d),
+  };
+}
+
 /**
  * The disk fault. start(nodes) kills each named node, damages its data files and starts it again;
  * stop() starts any node that did not come back. Nodes are done one after another, so a start
@@ -104,6 +93,7 @@ function defaultFiles(target: Target): ((node: string) => readonly string[]) | u
  */
 export function diskFault(target: Target, options: DiskFaultOptions = {}): Fault {
   const files = options.files ?? defaultFiles(target);
+  const access: DiskAccess | undefined = options.files ? localAccess(options.files) : hasDiskAccess(target) ? target.disk : files ? localAccess(files) : undefined;
   const random = new Random(options.seed ?? 1);
   const down = new Set<string>();
   const nodesOf = (value: unknown): string[] => {
@@ -115,13 +105,13 @@ export function diskFault(target: Target, options: DiskFaultOptions = {}): Fault
   return {
     name: 'disk',
     async start(value) {
-      if (!files) throw new Error('disk is unavailable: the target names no data files (pass options.files)');
+      if (!access) throw new Error('disk is unavailable: the target names no data files (pass options.files)');
       const outcomes: NodeOutcome[] = [];
       for (const node of nodesOf(value)) {
         down.add(node); // before the kill: stop must bring it back whatever happens next
         await target.kill(node);
-        const plan = planDamage(listFiles(files(node)), random, options);
-        for (const d of plan) applyDamage(d);
+        const plan = planDamage(await access.list(node), random, options);
+        for (const d of plan) await access.apply(node, d);
         let restarted: true | string = true;
         try {
           await target.start(node);
@@ -148,7 +138,7 @@ export function diskFault(target: Target, options: DiskFaultOptions = {}): Fault
       return { restarted: nodes };
     },
     async available() {
-      return files ? true : 'the target names no data files to damage (give the disk fault the paths, e.g. etcd\'s member/wal and member/snap)';
+      return access ? true : 'the target names no data files to damage (give the disk fault the paths, e.g. etcd\'s member/wal and member/snap)';
     },
     active() {
       return down.size > 0;

@@ -27,6 +27,8 @@ import { spawnProxy } from './proxy-process.js';
 export interface EtcdPeerProxiesOptions {
   /** etcd's peer port. Default 2380. */
   peerPort?: number;
+  /** Every port peers dial each other at (a described system's peerPorts); overrides peerPort. */
+  peerPorts?: readonly number[];
   /** The proxy for the i-th node (0-based, network order) listens on basePort + i. Default 12380. */
   basePort?: number;
   /** The group id the proxies run with, which the DNAT rules skip. Default 64380. */
@@ -38,8 +40,8 @@ export interface EtcdPeerProxiesOptions {
 export interface EtcdPeerProxies extends PeerDelay {
   /** Starts every proxy and installs every DNAT rule; call before the target's setup. */
   start(): Promise<void>;
-  /** The proxy in `from`'s namespace on its links to `to` (after start). */
-  proxy(from: string, to: string): PeerProxy;
+  /** The proxy in `from`'s namespace on its links to `to`'s k-th peer port (default the first; after start). */
+  proxy(from: string, to: string, k?: number): PeerProxy;
   /** Removes the rules and stops the proxies, checking the rules are gone. Idempotent. */
   close(): Promise<void>;
 }
@@ -89,6 +91,8 @@ function withGroup(control: Control, gid: number): Control {
 interface Link {
   from: string;
   to: string;
+  /** Which peer port (its index). */
+  k: number;
   listen: string;
   target: string;
 }
@@ -99,22 +103,26 @@ interface Setting {
 }
 
 export function etcdPeerProxies(network: Network, options: EtcdPeerProxiesOptions = {}): EtcdPeerProxies {
-  const peerPort = checkPort('peerPort', options.peerPort ?? DEFAULT_ETCD_PEER_PORT);
+  const peerPorts = (options.peerPorts ?? [options.peerPort ?? DEFAULT_ETCD_PEER_PORT]).map((p) => checkPort('peerPort', p));
+  if (peerPorts.length === 0) throw new Error('etcd peer proxies: no peer port');
   const basePort = options.basePort ?? DEFAULT_ETCD_PROXY_BASE_PORT;
-  checkPort('basePort', basePort + network.hosts.length - 1);
+  checkPort('basePort', basePort + peerPorts.length * network.hosts.length - 1);
   const gid = options.gid ?? DEFAULT_ETCD_PROXY_GID;
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const hosts = network.hosts;
   const nodes = hosts.map((h) => h.node);
-  const portOf = new Map(hosts.map((h, i) => [h.node, basePort + i]));
+  const index = new Map(hosts.map((h, i) => [h.node, i]));
+  /** Where the proxy for links to `to`'s k-th peer port listens (on the dialling node's address). */
+  const portOf = (to: string, k: number) => basePort + k * hosts.length + index.get(to)!;
 
   const links: Link[] = hosts.flatMap((x) =>
     hosts
       .filter((y) => y.node !== x.node)
-      .map((y) => ({ from: x.node, to: y.node, listen: `tcp:${x.ip}:${portOf.get(y.node)}`, target: `tcp:${y.ip}:${peerPort}` })),
+      .flatMap((y) => peerPorts.map((port, k) => ({ from: x.node, to: y.node, k, listen: `tcp:${x.ip}:${portOf(y.node, k)}`, target: `tcp:${y.ip}:${port}` }))),
   );
-  const rulesOf = (x: NodeHost) => hosts.filter((y) => y.node !== x.node).map((y) => dnatRule(network.runId, y.ip, peerPort, x.ip, portOf.get(y.node)!, gid));
-  const key = (from: string, to: string) => `${from}>${to}`;
+  const rulesOf = (x: NodeHost) =>
+    hosts.filter((y) => y.node !== x.node).flatMap((y) => peerPorts.map((port, k) => dnatRule(network.runId, y.ip, port, x.ip, portOf(y.node, k), gid)));
+  const key = (from: string, to: string, k: number) => `${from}>${to}:${k}`;
 
   const proxies = new Map<string, PeerProxy>();
   /** Nodes whose rules may be installed (set before the attempt, so a half-done start is undone). */
@@ -128,8 +136,8 @@ export function etcdPeerProxies(network: Network, options: EtcdPeerProxiesOption
     return next;
   };
 
-  const proxyOf = (from: string, to: string) => {
-    const p = proxies.get(key(from, to));
+  const proxyOf = (from: string, to: string, k = 0) => {
+    const p = proxies.get(key(from, to, k));
     if (!p) throw new Error(`etcd peer proxies: no proxy from ${from} to ${to} (nodes: ${nodes.join(', ')}; call start first)`);
     return p;
   };
@@ -150,7 +158,7 @@ export function etcdPeerProxies(network: Network, options: EtcdPeerProxiesOption
       affected,
       (l) => {
         const s = linkSetting(l);
-        const p = proxyOf(l.from, l.to);
+        const p = proxyOf(l.from, l.to, l.k);
         return s ? p.setDelay(s.delayMs, s.jitterMs) : p.clear();
       },
       (l) => `${l.from} → ${l.to}`,
@@ -194,7 +202,7 @@ export function etcdPeerProxies(network: Network, options: EtcdPeerProxiesOption
           links,
           async (l) => {
             const p = await spawnProxy(withGroup(network.host(l.from).control, gid), l.listen, l.target, { timeoutMs });
-            proxies.set(key(l.from, l.to), p);
+            proxies.set(key(l.from, l.to, l.k), p);
           },
           (l) => `proxy ${l.from} → ${l.to}`,
         );

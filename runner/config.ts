@@ -1,7 +1,7 @@
 // A test's configuration: what `faultline test` flags or `--config FILE` describe. One JSON Schema
 // (published as schemas/test-config.schema.json) validates both, fills in the defaults, and names
 // the field (and, for a file, its line) of the first thing wrong.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { Ajv, type ErrorObject } from 'ajv';
 import { InputError, show } from '../histories/errors.js';
 import { SHAPE_NAMES, type ShapeName } from '../nemesis/grudge.js';
@@ -9,12 +9,13 @@ import { MODE_NAMES, type ModeName } from '../targets/builtin/mode.js';
 import { getWorkload } from '../workloads/index.js';
 import { jsonValueLines, lineOfPointer } from './json-lines.js';
 import { readClusterFile } from '../targets/remote/cluster-file.js';
+import { BUILTIN_SYSTEMS, readSystemDescription, systemPath, type SystemDescription } from '../targets/system/description.js';
 
 export const FAULT_NAMES = ['kill', 'pause', 'partition', 'delay', 'loss', 'bandwidth', 'duplicate', 'reorder', 'corrupt', 'clock', 'disk'] as const;
 export type FaultName = (typeof FAULT_NAMES)[number];
 /** Faults that act on the network between nodes: they need the nodes in namespaces (target.network "netns"). */
 export const NETWORK_FAULTS: readonly FaultName[] = ['partition', 'delay', 'loss', 'bandwidth', 'duplicate', 'reorder', 'corrupt'];
-export const TARGET_TYPES = ['builtin', 'etcd', 'postgres', 'redis', 'stdio'] as const;
+export const TARGET_TYPES = ['builtin', 'etcd', 'postgres', 'redis', 'stdio', 'system'] as const;
 export type TargetType = (typeof TARGET_TYPES)[number];
 /** What a stdio target's adapters talk to: the built-in store faultline runs, or a system of the user's. */
 export const STDIO_SYSTEMS = ['builtin', 'none'] as const;
@@ -27,9 +28,13 @@ export interface TargetConfig {
   /** builtin, and stdio over the built-in store (resolved to the workload's natural mode); absent for other targets. */
   mode?: ModeName;
   nodes: number;
-  /** Resolved: "netns" when a network fault is asked for, else "local". */
+  /** Resolved: "netns" when a network fault is asked for, else "local"; always "netns" for a described system run here. */
   network: NetworkKind;
   options: Record<string, unknown>;
+  /** type system: the description file (docs/systems.md), an absolute path once resolved. */
+  system?: string;
+  /** type system: values of the description's options, over its defaults. */
+  systemOptions?: Record<string, string>;
 }
 
 export interface TestConfig {
@@ -74,7 +79,17 @@ export const testConfigSchema = {
       properties: {
         type: {
           enum: [...TARGET_TYPES],
-          description: 'Default builtin, or the cluster file\'s target. The system under test: the built-in store, etcd (Debian\'s etcd-server), postgres (Debian\'s PostgreSQL), redis (redis-server with Sentinel), or stdio (any system behind a JSON-lines adapter program: docs/stdio.md).',
+          description: 'Default builtin, or the cluster file\'s target. The system under test: the built-in store, etcd (Debian\'s etcd-server), postgres (Debian\'s PostgreSQL), redis (redis-server with Sentinel), or stdio (any system behind a JSON-lines adapter program: docs/stdio.md), or system (a system description file: docs/systems.md; set by "system").',
+        },
+        system: {
+          type: 'string',
+          minLength: 1,
+          description: 'A system description (docs/systems.md, schemas/system.schema.json), or the name of a built-in one (etcd, redis, postgres): faultline runs that system, one network namespace per node. Implies "type": "system".',
+        },
+        systemOptions: {
+          type: 'object',
+          additionalProperties: { type: ['string', 'number', 'boolean'] },
+          description: "Values of the description's options, over its defaults (--option NAME=VALUE sets those the description declares).",
         },
         mode: { enum: [...MODE_NAMES], description: 'builtin (and stdio over the built-in store): the replication mode. Default: the workload\'s natural one (leader-follower-sync for register).' },
         nodes: { type: 'integer', minimum: 1, maximum: 32, description: 'Cluster size. Default 3; postgres: 1 (one server).' },
@@ -105,7 +120,7 @@ export const testConfigSchema = {
               minItems: 1,
               description: 'stdio: the adapter program and its arguments, one per element, e.g. ["python3", "examples/stdio/builtin_adapter.py"] (docs/stdio.md).',
             },
-            restartLimit: { type: 'integer', minimum: 0, description: 'stdio: adapter exits in a row on one node (no reply in between) before the run fails (default 5).' },
+            restartLimit: { type: 'integer', minimum: 0, description: 'stdio, or a system with an adapter: adapter exits in a row on one node (no reply in between) before the run fails (default 5).' },
             system: {
               enum: [...STDIO_SYSTEMS],
               description: 'stdio: what the adapters talk to — "builtin" (default: faultline runs its built-in store in target.mode and tells each adapter its node\'s socket) or "none" (a system you run; kill, pause and network faults need faultline to run it).',
@@ -159,7 +174,7 @@ export const testConfigSchema = {
   },
 } as const;
 
-const ajv = new Ajv({ allErrors: false, strict: true, useDefaults: true });
+const ajv = new Ajv({ allErrors: false, strict: true, useDefaults: true, allowUnionTypes: true });
 const validate = ajv.compile(testConfigSchema);
 
 function describe(err: ErrorObject, data: unknown): { pointer: string; text: string } {
@@ -198,26 +213,37 @@ export function resolveConfig(raw: unknown, source = 'config', text?: string): T
   const c = data as unknown as TestConfig;
   c.seed ??= Math.floor(Math.random() * 2 ** 32);
   if (c.cluster !== undefined) fromClusterFile(c, source);
+  const system = c.target.system !== undefined || c.target.type === 'system' ? fromSystemFile(c, source) : undefined;
   c.target.type ??= 'builtin';
-  checkTargetOptions(c.target, source);
-  c.workload.name ??= c.target.type === 'postgres' ? 'list-append' : 'register';
-  const served = WORKLOADS_OF[c.target.type];
+  checkTargetOptions(c.target, source, system);
+  c.workload.name ??= c.target.type === 'postgres' ? 'list-append' : (system?.client.workloads?.[0] ?? 'register');
+  const served = system ? system.client.workloads : WORKLOADS_OF[c.target.type];
   if (served && !served.includes(c.workload.name)) {
-    throw new InputError(`${source}: "workload.name" must be one of ${served.map((w) => JSON.stringify(w)).join(', ')} for ${c.target.type}, got ${JSON.stringify(c.workload.name)}`);
+    throw new InputError(`${source}: "workload.name" must be one of ${served.map((w) => JSON.stringify(w)).join(', ')} for ${system ? `${system.name} (its client serves those: ${system.file})` : c.target.type}, got ${JSON.stringify(c.workload.name)}`);
   }
   if (runsBuiltinStore(c.target)) c.target.mode ??= getWorkload(c.workload.name).modes[0] as ModeName;
   else if (c.target.mode !== undefined) throw new InputError(`${source}: "target.mode" is for the built-in store; ${c.target.type}${c.target.type === 'stdio' ? ' with "system": "none"' : ''} has no modes`);
-  c.target.nodes ??= c.target.type === 'postgres' ? 1 : 3;
+  c.target.nodes ??= c.target.type === 'postgres' ? 1 : (system?.nodes ?? 3);
   // Until Sentinel reconfigures a returning old primary, it still serves its own data: final reads
   // taken earlier would disagree for that reason alone.
-  c.quiesce ??= c.target.type === 'redis' && c.nemesis.faults.length > 0 ? 12 : 2;
+  c.quiesce ??= c.nemesis.faults.length > 0 && (c.target.type === 'redis' || system?.quiesce !== undefined) ? (system?.quiesce ?? 12) : 2;
   if (c.target.type === 'postgres' && c.target.nodes !== 1) throw new InputError(`${source}: "target.nodes" must be 1 for postgres (faultline runs one PostgreSQL server), got ${c.target.nodes}`);
   // Runs at different isolation levels are different tests: each gets its own store folder.
-  const variant = c.target.type === 'builtin' ? c.target.mode : c.target.type === 'postgres' ? `postgres-${String(c.target.options.isolation ?? 'serializable')}` : c.target.type;
+  const variant =
+    c.target.type === 'builtin'
+      ? c.target.mode
+      : c.target.type === 'postgres' || (system?.client.kind === 'builtin' && system.client.builtin === 'postgres')
+        ? `${system?.name ?? 'postgres'}-${String(c.target.options.isolation ?? 'serializable')}`
+        : (system?.name ?? c.target.type);
   c.name ??= `${c.workload.name}-${variant}`;
   const networkFaults = c.nemesis.faults.filter((f) => NETWORK_FAULTS.includes(f));
   if (networkFaults.length > 0 && (c.target.type === 'postgres' || (c.target.type === 'stdio' && !runsBuiltinStore(c.target)))) {
     throw new InputError(`${source}: ${networkFaults.join(', ')} cannot act on ${c.target.type === 'postgres' ? 'postgres: it is one server, with no network between nodes' : 'a stdio target whose system faultline does not run ("system": "none")'}`);
+  }
+  if (system && c.cluster === undefined) {
+    // A described system's nodes listen on their own addresses: each needs its namespace, faults or not.
+    if (c.target.network === 'local') throw new InputError(`${source}: "target.network" "local" cannot run a described system: each node runs in its own network namespace (leave "network" out)`);
+    c.target.network = 'netns';
   }
   if (c.target.network === 'local' && networkFaults.length > 0 && c.cluster === undefined) {
     throw new InputError(`${source}: ${networkFaults.join(', ')} needs the nodes in network namespaces, but "target.network" is "local" (use "netns" or leave it out)`);
@@ -226,20 +252,53 @@ export function resolveConfig(raw: unknown, source = 'config', text?: string): T
   return c;
 }
 
-/** A remote cluster (docs/remote.md): its file names the target and the nodes; faultline makes no namespaces. */
+/**
+ * A remote cluster (docs/remote.md): its file names the hosts and the system they run (a
+ * description); faultline makes no namespaces. The description is then read as for --system.
+ */
 function fromClusterFile(c: TestConfig, source: string): void {
   const spec = readClusterFile(c.cluster!);
   const t = c.target as Partial<TargetConfig> & { options: Record<string, unknown> };
-  if (t.type !== undefined && t.type !== spec.target) throw new InputError(`${source}: "target.type" is ${t.type}, but the cluster file ${c.cluster} runs ${spec.target}`);
+  if (t.type !== undefined && t.type !== 'system' && t.type !== spec.description.name) {
+    throw new InputError(`${source}: "target.type" is ${t.type}, but the cluster file ${c.cluster} runs the system ${spec.description.name} (${spec.system})`);
+  }
+  if (t.system !== undefined && systemPath(t.system) !== spec.system) throw new InputError(`${source}: "target.system" is ${t.system}, but the cluster file ${c.cluster} names ${spec.system}`);
   if (t.nodes !== undefined && t.nodes !== spec.nodes.length) throw new InputError(`${source}: "target.nodes" is ${t.nodes}, but the cluster file ${c.cluster} names ${spec.nodes.length} nodes`);
   if (t.network === 'netns') throw new InputError(`${source}: "target.network" "netns" puts local nodes in namespaces; a cluster file's nodes are remote hosts`);
-  const own = Object.keys(t.options ?? {});
-  if (own.length > 0) throw new InputError(`${source}: "target.options.${own[0]}" does not apply to a cluster file's nodes: the file says how they run (its "etcd" section, commands, ports)`);
-  const unsupported = c.nemesis.faults.filter((f) => NETWORK_FAULTS.includes(f) && f !== 'partition');
-  if (unsupported.length > 0) throw new InputError(`${source}: ${unsupported.join(', ')} not available on remote clusters yet (partition, kill and pause are)`);
-  t.type = spec.target;
+  t.type = 'system';
+  t.system = spec.system;
+  t.systemOptions = { ...spec.options, ...(t.systemOptions ?? {}) };
   t.nodes = spec.nodes.length;
   t.network = 'local';
+}
+
+/**
+ * A described system (docs/systems.md): reads the description (its mistakes name its own file and
+ * line), resolves `target.system` to its path, and moves the workload options the description
+ * declares as its own options (--option NAME=VALUE) to `target.systemOptions`.
+ */
+function fromSystemFile(c: TestConfig, source: string): SystemDescription {
+  const t = c.target as Partial<TargetConfig> & { options: Record<string, unknown> };
+  if (t.type !== undefined && t.type !== 'system') throw new InputError(`${source}: "target.system" runs a described system; "target.type" ${t.type} is another target (leave "type" out)`);
+  if (t.system === undefined) throw new InputError(`${source}: "target.type" "system" needs "target.system", the description file (e.g. --system examples/systems/nats.json)`);
+  if (t.mode !== undefined) throw new InputError(`${source}: "target.mode" is for the built-in store; a described system has no modes`);
+  t.type = 'system';
+  t.system = systemPath(t.system);
+  if (!existsSync(t.system)) throw new InputError(`${source}: "target.system": no such system description ${t.system} (a path, or one of ${BUILTIN_SYSTEMS.join(', ')})`);
+  const d = readSystemDescription(t.system);
+  const own: Record<string, string> = Object.fromEntries(Object.entries(t.systemOptions ?? {}).map(([k, v]) => [k, String(v)]));
+  const wo = c.workload.options;
+  for (const k of Object.keys(wo)) {
+    if (Object.hasOwn(d.options, k)) {
+      own[k] ??= String(wo[k]);
+      delete wo[k];
+    }
+  }
+  for (const k of Object.keys(own)) {
+    if (!Object.hasOwn(d.options, k)) throw new InputError(`${source}: "target.systemOptions.${k}": ${d.name} has no such option (its options: ${Object.keys(d.options).join(', ') || 'none'}; ${d.file})`);
+  }
+  t.systemOptions = own;
+  return d;
 }
 
 /** The workloads a target's client serves; any other would fail every op and still read as valid. */
@@ -263,7 +322,25 @@ const OPTIONS_OF: Record<string, TargetType[]> = {
   heartbeatMs: ['etcd'],
 };
 
-function checkTargetOptions(t: TargetConfig, source: string): void {
+/** The client options a described system takes, by its client. */
+const SYSTEM_CLIENT_OPTIONS: Record<string, string[]> = {
+  adapter: ['restartLimit'],
+  etcd: [],
+  redis: ['readFrom', 'waitReplicas', 'waitTimeoutMs'],
+  postgres: ['isolation'],
+};
+
+function checkTargetOptions(t: TargetConfig, source: string, system?: SystemDescription): void {
+  if (system) {
+    const kind = system.client.kind === 'adapter' ? 'adapter' : system.client.builtin;
+    for (const name of Object.keys(t.options)) {
+      if (!SYSTEM_CLIENT_OPTIONS[kind].includes(name)) {
+        const hint = Object.hasOwn(system.options, name) ? ` (it is one of the description's options: --option ${name}=VALUE)` : '';
+        throw new InputError(`${source}: "target.options.${name}" does not apply to ${system.name}, whose client is ${kind === 'adapter' ? 'an adapter' : `faultline's ${kind} client`}${SYSTEM_CLIENT_OPTIONS[kind].length > 0 ? ` (it takes ${SYSTEM_CLIENT_OPTIONS[kind].join(', ')})` : ''}${hint}`);
+      }
+    }
+    return;
+  }
   for (const [name, types] of Object.entries(OPTIONS_OF)) {
     if (t.options[name] !== undefined && !types.includes(t.type)) throw new InputError(`${source}: "target.options.${name}" is for ${types.join(', ')}, not ${t.type}`);
   }

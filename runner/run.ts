@@ -32,7 +32,7 @@ import { Driver } from './driver.js';
 import { Progress, type ProgressOptions } from './progress.js';
 import { Recorder } from './recorder.js';
 import { abandonRunDir, createRunDir, RUN_FILES } from './store.js';
-import { checkTargetAvailable, createTarget } from './targets.js';
+import { checkTargetAvailable, clientSettings, createTarget } from './targets.js';
 import { readClusterFile } from '../targets/remote/cluster-file.js';
 import type { RemoteCluster } from '../targets/remote/cluster.js';
 import type { Control } from '../control/types.js';
@@ -89,7 +89,7 @@ function resolveWorkload(config: TestConfig): { workload: Workload; options: Wor
   return { workload, options: { ...own, nodes: resolveNodes(config), concurrency: config.concurrency } };
 }
 
-function faultsFor(config: TestConfig, target: Target, network: Network | undefined, peerDelay: PeerDelay | undefined, remote?: FaultHosts): Fault[] {
+function faultsFor(config: TestConfig, target: Target, network: Network | undefined, peerDelay: PeerDelay | undefined, remote?: FaultHosts & { disposable: boolean }): Fault[] {
   const needsNetwork = (name: string): Network => {
     if (remote) throw new InputError(`the ${name} fault is not available on remote clusters yet (partition, kill and pause are)`);
     if (!network) throw new InputError(`the ${name} fault needs the nodes in network namespaces ("target.network": "netns")`);
@@ -109,7 +109,12 @@ function faultsFor(config: TestConfig, target: Target, network: Network | undefi
         // Each node's next iptables-restore waits ready in its namespace; network teardown ends it.
         warm: true,
       }),
-    clock: () => clockFault(target, { seed: config.seed }),
+    clock: () =>
+      remote
+        ? remote.disposable
+          ? clockFault(target, { seed: config.seed, ssh: Object.fromEntries(remote.hosts.map((h) => [h.node, h.control])) })
+          : unavailable('clock', `the cluster file does not mark its hosts disposable ("disposable": true), so faultline leaves their clocks alone`)
+        : clockFault(target, { seed: config.seed }),
     disk: () => diskFault(target, { seed: config.seed }),
     delay: () => link('delay'),
     loss: () => link('loss'),
@@ -128,6 +133,19 @@ function faultsFor(config: TestConfig, target: Target, network: Network | undefi
     return links.get(name)!;
   }
   return config.nemesis.faults.map((name) => all[name]());
+}
+
+/** A fault that cannot run, saying why (checkFaults reports it before anything starts). */
+function unavailable(name: string, why: string): Fault {
+  return {
+    name,
+    start: async () => {
+      throw new Error(`${name} is unavailable: ${why}`);
+    },
+    stop: async () => null,
+    available: async () => why,
+    active: () => false,
+  };
 }
 
 /** Fails before anything starts when a fault cannot run here, saying why (never pretend a fault happened). */
@@ -168,8 +186,16 @@ export async function run(config: TestConfig, options: RunOptions = {}): Promise
     const why = await networkAvailable();
     if (why !== true) throw new InputError(`"target.network" is "netns" (nodes in network namespaces${config.nemesis.faults.length > 0 ? `, for ${config.nemesis.faults.join(', ')}` : ''}), but ${why}`);
   }
-  // A remote cluster's hosts install what they need themselves (the cluster file's install command).
+  // A remote cluster's hosts install what they need themselves (the description's packages and install).
   if (options.target === undefined && config.cluster === undefined) await checkTargetAvailable(config);
+  if (options.target === undefined && config.cluster === undefined && config.target.type === 'system') {
+    // Before any namespace exists: apt-get needs this machine's network.
+    const { readSystemDescription } = await import('../targets/system/description.js');
+    const { ensureLocalInstall } = await import('../targets/system/local.js');
+    await ensureLocalInstall(readSystemDescription(config.target.system!), log).catch((e: Error) => {
+      throw new InputError(e.message);
+    });
+  }
   const runId = useNetwork ? newRunId() : undefined;
   if (runId !== undefined) liveNetworks.add(runId);
   // The network and everything made with it come before the main try: torn down here if that fails.
@@ -204,7 +230,12 @@ export async function run(config: TestConfig, options: RunOptions = {}): Promise
     else if (config.cluster !== undefined) {
       const { createRemoteCluster } = await import('../targets/remote/index.js');
       log(`remote cluster ${config.cluster}: run ${remoteRunId}, ${resolveNodes(config).length} hosts over ssh`);
-      remote = createRemoteCluster(readClusterFile(config.cluster), { dir, workload: targetOptions.workload as string | undefined, runId: remoteRunId! });
+      remote = createRemoteCluster(readClusterFile(config.cluster), {
+        dir,
+        runId: remoteRunId!,
+        options: config.target.systemOptions,
+        settings: clientSettings({ options: targetOptions }),
+      });
       target = remote.target;
     } else {
       const made = await createTarget({ ...config.target, options: targetOptions }, dir, network, {
@@ -213,7 +244,7 @@ export async function run(config: TestConfig, options: RunOptions = {}): Promise
       target = made.target;
       peerDelay = made.peerDelay;
     }
-    faults = faultsFor(config, target, network, peerDelay, remote && { runId: remoteRunId!, hosts: remote.hosts });
+    faults = faultsFor(config, target, network, peerDelay, remote && { runId: remoteRunId!, hosts: remote.hosts, disposable: remote.disposable });
     await checkFaults(faults);
     nemesis = new Nemesis(faults);
     recorder = new Recorder(join(dir, RUN_FILES.history));
@@ -257,7 +288,7 @@ export async function run(config: TestConfig, options: RunOptions = {}): Promise
   if (options.signal?.aborted) onAbort();
   options.signal?.addEventListener('abort', onAbort, { once: true });
   try {
-    const kind = config.target.type === 'builtin' ? config.target.mode : config.target.type;
+    const kind = config.target.type === 'builtin' ? config.target.mode : config.target.type === 'system' ? (target as Target & { description?: { name: string } }).description?.name ?? 'system' : config.target.type;
     log(config.target.type === 'postgres' ? `starting the postgres server` : `starting ${target.nodes.length} ${kind} node${target.nodes.length === 1 ? '' : 's'}`);
     await target.setup();
     if (driver.isStopped) throw new Error('interrupted');

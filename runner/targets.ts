@@ -21,6 +21,8 @@ async function availability(t: Pick<TargetConfig, 'type' | 'options'>): Promise<
   switch (t.type) {
     case 'etcd':
       return etcdAvailable();
+    case 'system':
+      return true; // what it needs is installed when missing (ensureLocalInstall)
     case 'postgres':
       return (await import('../targets/postgres/index.js')).postgresAvailable();
     case 'redis':
@@ -55,6 +57,18 @@ export interface RunTarget {
  * delay proxy (the delay fault's mechanism where the kernel has no netem).
  */
 export async function createTarget(config: Omit<TargetConfig, 'network'>, dir: string, network?: Network, options: { delayProxies?: boolean } = {}): Promise<RunTarget> {
+  if (config.type === 'system') {
+    if (!network) throw new InputError('a described system runs one network namespace per node: it needs "target.network" "netns"');
+    const { readSystemDescription } = await import('../targets/system/description.js');
+    const { createLocalSystem } = await import('../targets/system/local.js');
+    const description = readSystemDescription(config.system!);
+    const target = createLocalSystem({ description, network, dir, options: config.systemOptions, settings: clientSettings(config) });
+    if (!options.delayProxies || description.peerPorts.length === 0) return { target };
+    // Each node dials its peers' addresses: a DNAT per link inside its namespace sends them through
+    // the proxies, which must be in place before the nodes start.
+    const peers = etcdPeerProxies(network, { peerPorts: description.peerPorts.map((p) => description.ports[p]) });
+    return { target: withSetupAround(target, () => peers.start(), () => peers.close()), peerDelay: peers };
+  }
   if (config.type === 'etcd') {
     const etcd = createEtcdTarget({
       network,
@@ -138,6 +152,19 @@ export async function createTarget(config: Omit<TargetConfig, 'network'>, dir: s
     },
   );
   return { target, peerDelay: peers };
+}
+
+/** What a described system's client takes from the config (docs/systems.md). */
+export function clientSettings(config: Pick<TargetConfig, 'options'>): import('../targets/system/clients.js').ClientSettings {
+  const o = config.options;
+  return {
+    workload: workloadOf(config),
+    isolation: o.isolation as 'serializable' | undefined,
+    readFrom: o.readFrom as 'primary' | 'replica' | undefined,
+    waitReplicas: o.waitReplicas as number | undefined,
+    waitTimeoutMs: o.waitTimeoutMs as number | undefined,
+    restartLimit: o.restartLimit as number | undefined,
+  };
 }
 
 function workloadOf(config: Pick<TargetConfig, 'options'>): string | undefined {

@@ -1,6 +1,6 @@
 // Unix socket paths must stay under ~100 bytes (108 on Linux), so every target keeps its sockets
 // in a fresh folder under a short temporary directory.
-import { mkdtempSync } from 'node:fs';
+import { mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -8,4 +8,12 @@ import { join } from 'node:path';
 export function shortSocketDir(prefix: string): string {
   const base = Buffer.byteLength(tmpdir()) < 40 ? tmpdir() : '/tmp';
   return mkdtempSync(join(base, prefix));
+}
+
+/** The folder `<short tmp>/<name>` for unix sockets, made now (mode 0700); the name must be the run's own. */
+export function namedSocketDir(name: string): string {
+  const base = Buffer.byteLength(tmpdir()) < 40 ? tmpdir() : '/tmp';
+  const dir = join(base, name);
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  return dir;
 }

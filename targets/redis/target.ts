@@ -27,6 +27,7 @@ import { callOnce, type CallOptions } from './connection.js';
 import { majority, MASTER_NAME, sentinelConfig, serverArgs, type Address } from './flags.js';
 import { dialectFor, type Dialect } from './ops.js';
 import { fieldMap, infoFields } from './resp.js';
+import { agreedPrimary, sentinelView } from './sentinels.js';
 
 export interface RedisTargetOptions {
   /** The run folder: logs/<node>/redis.log and sentinel.log, data/<node>/ (the AOF and sentinel.conf). */
@@ -301,34 +302,16 @@ export class RedisTarget implements Target, RedisCluster {
     return [...new Set([...(chosen !== undefined ? [chosen] : []), ...masters])];
   }
 
-  /**
-   * The primary the Sentinels agree on: every Sentinel that answers gives its primary's address
-   * (the promoted replica's, once a failover has promoted one) and config epoch; the highest epoch
-   * wins, then the most Sentinels. A Sentinel cut off with an old primary still names it, at an
-   * older epoch. Undefined when no Sentinel answers with an address of ours.
-   */
+  /** The primary the Sentinels agree on (sentinels.ts); undefined when no Sentinel answers with an address of ours. */
   async discoverPrimary(o: CallOptions = {}): Promise<string | undefined> {
     if (this.sockets === undefined) return undefined;
     const timeoutMs = Math.min(PROBE_TIMEOUT_MS, o.timeoutMs ?? PROBE_TIMEOUT_MS);
-    const views = await Promise.all(this.nodes.map((n) => this.sentinelView(n, { signal: o.signal, timeoutMs }).catch(() => undefined)));
-    const best = new Map<string, { epoch: number; votes: number }>();
-    for (const v of views) {
-      if (v === undefined) continue;
-      const b = best.get(v.primary);
-      if (!b) best.set(v.primary, { epoch: v.epoch, votes: 1 });
-      else best.set(v.primary, { epoch: Math.max(b.epoch, v.epoch), votes: b.votes + 1 });
-    }
-    return [...best].sort((a, b) => b[1].epoch - a[1].epoch || b[1].votes - a[1].votes)[0]?.[0];
+    return agreedPrimary(this.nodes.map((n) => this.sentinelSocketPath(n)), (ip, port) => this.nodeAt(ip, port), { signal: o.signal, timeoutMs });
   }
 
   /** One Sentinel's primary and its config epoch. */
-  async sentinelView(node: string, o: CallOptions = {}): Promise<{ primary: string; epoch: number } | undefined> {
-    const socket = this.sentinelSocketPath(node);
-    const addr = await callOnce(socket, ['SENTINEL', 'GET-MASTER-ADDR-BY-NAME', MASTER_NAME], o);
-    const master = fieldMap(await callOnce(socket, ['SENTINEL', 'MASTER', MASTER_NAME], o));
-    if (!Array.isArray(addr) || typeof addr[0] !== 'string' || typeof addr[1] !== 'string') return undefined;
-    const primary = this.nodeAt(addr[0], Number(addr[1]));
-    return primary === undefined ? undefined : { primary, epoch: Number(master.get('config-epoch') ?? 0) };
+  sentinelView(node: string, o: CallOptions = {}): Promise<{ primary: string; epoch: number } | undefined> {
+    return sentinelView(this.sentinelSocketPath(node), (ip, port) => this.nodeAt(ip, port), o);
   }
 
   /** INFO replication of the node's server. */

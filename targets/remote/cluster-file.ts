@@ -1,18 +1,20 @@
 // The cluster file of `faultline test --cluster FILE` (docs/remote.md): the remote machines, how
-// ssh reaches them, the target, and the commands that override the target's defaults. One JSON
-// Schema (published as schemas/cluster.schema.json, for editors) validates it and fills defaults;
-// every mistake is reported as one line, `FILE:LINE: "field" …`, with the line of that field.
-import { existsSync, readFileSync } from 'node:fs';
+// ssh reaches them, and the system they run — a system description (docs/systems.md), or one of
+// faultline's own (etcd, redis, postgres) — with the ports and options that differ there. One
+// JSON Schema (published as schemas/cluster.schema.json, for editors) validates it and fills
+// defaults; every mistake is reported as one line, `FILE:LINE: "field" …`, with the line of that
+// field.
+import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, isAbsolute, resolve } from 'node:path';
-import { Ajv, type ErrorObject } from 'ajv';
+import { Ajv } from 'ajv';
 import { InputError, show } from '../../histories/errors.js';
-import { jsonValueLines, lineOfPointer } from '../../runner/json-lines.js';
-import { COMMAND_NAMES, REMOTE_TARGET_TYPES, TARGET_DEFAULTS, type Commands, type RemoteTargetType } from './defaults.js';
-import { isPlaceholder, placeholdersIn, WORK_DIR_PLACEHOLDERS, type PlaceholderName } from './placeholders.js';
+import { Mistake, fieldOf, parseJsonObject, readText, validateDocument } from '../common/json-file.js';
+import { BUILTIN_SYSTEMS, readSystemDescription, systemPath, type SystemDescription } from '../system/description.js';
+import { placeholdersIn } from '../system/placeholders.js';
 
 export interface ClusterNode {
-  /** The node's name (etcd's member name), e.g. n1. */
+  /** The node's name, e.g. n1. */
   name: string;
   /** What ssh connects to: a name or an address. */
   host: string;
@@ -24,20 +26,28 @@ export interface ClusterNode {
   key?: string;
 }
 
+/** The placeholders workDir may use. */
+export const WORK_DIR_PLACEHOLDERS = ['node', 'host', 'ip', 'runId'] as const;
+
 /** A validated cluster file with every default filled in. */
 export interface ClusterSpec {
   /** The file it came from (for messages). */
   file: string;
-  target: RemoteTargetType;
+  /** The system description's absolute path. */
+  system: string;
+  /** The description itself, read and checked. */
+  description: SystemDescription;
   nodes: ClusterNode[];
   /** Template of each node's working directory (placeholders {node} {host} {ip} {runId}). */
   workDir: string;
-  /** Every command, the target's default where the file gives none. */
-  commands: Commands;
-  /** Remote log paths (templates) copied back at teardown. */
-  logs: string[];
-  ports: { client: number; peer: number };
-  etcd: { heartbeatMs: number; electionTimeoutMs: number };
+  /** Port numbers over the description's. */
+  ports: Record<string, number>;
+  /** Option values over the description's. */
+  options: Record<string, string>;
+  /** Timeouts (seconds) over the description's. */
+  timeouts: Partial<SystemDescription['timeouts']>;
+  /** The hosts are disposable: faultline may change their clocks (the clock fault, `date -s`). */
+  disposable: boolean;
   ssh: {
     /** The network namespace the ssh client runs in (labs and tests). */
     via?: string;
@@ -48,12 +58,9 @@ export interface ClusterSpec {
     config?: string;
     connectTimeout: number;
   };
-  /** Seconds. */
-  timeouts: { install: number; command: number; ready: number };
 }
 
 const IPV4 = '^(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(\\.(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}$';
-const argv = (what: string) => ({ type: 'array', minItems: 1, items: { type: 'string' }, description: what });
 const port = (what: string, byDefault?: number) => ({ type: 'integer', minimum: 1, maximum: 65535, ...(byDefault === undefined ? {} : { default: byDefault }), description: what });
 
 export const clusterFileSchema = {
@@ -61,18 +68,19 @@ export const clusterFileSchema = {
   $id: 'https://github.com/faultline/faultline/schemas/cluster.schema.json',
   title: 'faultline cluster file',
   description:
-    'Remote machines for `faultline test --cluster FILE` (docs/remote.md). Commands are argument arrays; {placeholders} inside an element are replaced per node.',
+    'Remote machines for `faultline test --cluster FILE` (docs/remote.md) and the system they run (docs/systems.md).',
   type: 'object',
   additionalProperties: false,
-  required: ['target', 'nodes'],
+  required: ['nodes'],
   properties: {
     $schema: { type: 'string', description: 'Where this schema is, for editors (ignored by faultline).' },
-    target: { enum: [...REMOTE_TARGET_TYPES], description: 'The system the nodes run.' },
+    system: { type: 'string', minLength: 1, description: 'The system the nodes run: a system description (a path, relative to this file), or a built-in one: etcd, redis, postgres.' },
+    target: { enum: [...BUILTIN_SYSTEMS], description: 'Older name of "system" for the built-in systems.' },
     nodes: {
       type: 'array',
       minItems: 1,
       maxItems: 15,
-      description: 'One entry per machine, each running one member.',
+      description: 'One entry per machine, each running one node.',
       items: {
         type: 'object',
         additionalProperties: false,
@@ -91,39 +99,29 @@ export const clusterFileSchema = {
       type: 'string',
       pattern: '^/',
       default: '/var/lib/faultline/{node}',
-      description: "Each node's working directory: {dataDir}, {logFile} and {pidFile} live in it. May use {node} {host} {ip} {runId}.",
+      description: "Each node's working directory: {dataDir} is <workDir>/data, {logDir} <workDir>/logs, and the pid files live in it. May use {node} {host} {ip} {runId}.",
     },
-    commands: {
-      type: 'object',
-      additionalProperties: false,
-      default: {},
-      description: "Overrides of the target's commands (docs/remote.md shows the defaults).",
-      properties: {
-        install: argv('Run once per node at setup, before anything else (e.g. install the package).'),
-        start: argv('Starts the node detached and returns (setup, and restarts after a kill).'),
-        stop: argv('Stops the node for good (teardown, and when faultline loses its connection).'),
-        kill: argv('Kills the node abruptly (the kill fault); start brings it back.'),
-        pause: argv('Pauses the node (SIGSTOP) and returns once it is stopped.'),
-        resume: argv('Continues a paused node.'),
-        clean: argv('Removes what the node left (data, pid file, log): before the first start, and after the logs are copied at teardown.'),
-      },
-    },
-    logs: { type: 'array', items: { type: 'string', minLength: 1 }, description: 'Remote files copied into the run folder (logs/<node>/) at teardown. Default: ["{logFile}"].' },
     ports: {
       type: 'object',
-      additionalProperties: false,
+      additionalProperties: port('A port of the system, by its name in the description.'),
       default: {},
-      properties: { client: port('Where clients connect (default 2379 for etcd).'), peer: port('Where peers connect (default 2380 for etcd).') },
+      description: "Port numbers that differ from the description's on these machines.",
+    },
+    options: {
+      type: 'object',
+      additionalProperties: { type: ['string', 'number', 'boolean'] },
+      default: {},
+      description: "Values of the description's options for these machines (e.g. longer timeouts over a real network).",
     },
     etcd: {
       type: 'object',
       additionalProperties: false,
-      default: {},
       properties: {
-        heartbeatMs: { type: 'integer', minimum: 1, default: 50, description: "etcd's --heartbeat-interval ({heartbeatMs})." },
-        electionTimeoutMs: { type: 'integer', minimum: 5, default: 500, description: "etcd's --election-timeout ({electionTimeoutMs}); at least 5 heartbeats." },
+        heartbeatMs: { type: 'integer', minimum: 1, description: 'Older spelling of options.heartbeatMs (the etcd system).' },
+        electionTimeoutMs: { type: 'integer', minimum: 5, description: 'Older spelling of options.electionTimeoutMs (the etcd system).' },
       },
     },
+    disposable: { type: 'boolean', default: false, description: 'These hosts may have their clocks changed (the clock fault runs date -s on them). Never this machine.' },
     ssh: {
       type: 'object',
       additionalProperties: false,
@@ -141,46 +139,18 @@ export const clusterFileSchema = {
       additionalProperties: false,
       default: {},
       properties: {
-        install: { type: 'number', exclusiveMinimum: 0, default: 600, description: 'Seconds the install command may take.' },
-        command: { type: 'number', exclusiveMinimum: 0, default: 20, description: 'Seconds any other command may take.' },
-        ready: { type: 'number', exclusiveMinimum: 0, default: 30, description: 'Seconds setup waits for the cluster to be healthy.' },
+        install: { type: 'number', exclusiveMinimum: 0, description: "Seconds the packages and install may take (over the description's)." },
+        command: { type: 'number', exclusiveMinimum: 0, description: 'Seconds any other command may take.' },
+        ready: { type: 'number', exclusiveMinimum: 0, description: 'Seconds setup waits for every node to serve.' },
+        restart: { type: 'number', exclusiveMinimum: 0, description: 'Seconds a restarted node is waited on.' },
+        stop: { type: 'number', exclusiveMinimum: 0, description: 'Seconds a node has to stop before SIGKILL.' },
       },
     },
   },
 } as const;
 
-const ajv = new Ajv({ allErrors: false, strict: true, useDefaults: true });
+const ajv = new Ajv({ allErrors: false, strict: true, useDefaults: true, allowUnionTypes: true });
 const validate = ajv.compile(clusterFileSchema);
-
-/** A mistake at a JSON pointer; the reader adds the file and line. */
-class Mistake {
-  constructor(
-    readonly pointer: string,
-    readonly text: string,
-  ) {}
-}
-
-const fieldOf = (pointer: string) => pointer.split('/').slice(1).join('.') || '(top level)';
-
-function describe(err: ErrorObject, data: unknown): Mistake {
-  const path = err.instancePath.split('/').slice(1);
-  let value: unknown = data;
-  for (const p of path) value = (value as Record<string, unknown> | undefined)?.[p];
-  const field = fieldOf(err.instancePath);
-  const p = err.params as Record<string, unknown>;
-  switch (err.keyword) {
-    case 'additionalProperties':
-      return new Mistake(`${err.instancePath}/${String(p.additionalProperty).replace(/~/g, '~0').replace(/\//g, '~1')}`, `unknown field "${[...path, p.additionalProperty].join('.')}"`);
-    case 'required':
-      return new Mistake(err.instancePath, `"${[...path, p.missingProperty].join('.')}" is missing`);
-    case 'enum':
-      return new Mistake(err.instancePath, `"${field}" must be one of ${(p.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}, got ${show(value)}`);
-    case 'pattern':
-      return new Mistake(err.instancePath, `"${field}" ${patternMeaning(err.instancePath)}, got ${show(value)}`);
-    default:
-      return new Mistake(err.instancePath, `"${field}" ${err.message ?? 'is not valid'}, got ${show(value)}`);
-  }
-}
 
 /** Patterns in words, by the field they check. */
 function patternMeaning(pointer: string): string {
@@ -202,9 +172,18 @@ function localPath(p: string, file: string): string {
   return isAbsolute(p) ? p : resolve(dirname(file), p);
 }
 
+type RawCluster = Omit<ClusterSpec, 'file' | 'system' | 'description' | 'options'> & {
+  system?: string;
+  target?: string;
+  options: Record<string, string | number | boolean>;
+  etcd?: { heartbeatMs?: number; electionTimeoutMs?: number };
+};
+
+/** Fields of older cluster files that now belong to the system description. */
+const MOVED = ['commands', 'logs'] as const;
+
 /** The checks a schema cannot express; throws the first Mistake. */
-function check(c: ClusterSpec & { commands: Partial<Commands>; logs?: string[] }, file: string): ClusterSpec {
-  const defaults = TARGET_DEFAULTS[c.target];
+function check(c: RawCluster, file: string): ClusterSpec {
   c.nodes.forEach((n, i) => {
     const at = `/nodes/${i}`;
     const first = c.nodes.findIndex((m) => m.name === n.name);
@@ -222,34 +201,40 @@ function check(c: ClusterSpec & { commands: Partial<Commands>; logs?: string[] }
   });
   if (c.ssh.knownHosts !== undefined) c.ssh.knownHosts = existingFile(c.ssh.knownHosts, file, '/ssh/knownHosts');
   if (c.ssh.config !== undefined && c.ssh.config !== '/dev/null') c.ssh.config = existingFile(c.ssh.config, file, '/ssh/config');
-  if (c.etcd.electionTimeoutMs < 5 * c.etcd.heartbeatMs) {
-    throw new Mistake('/etcd/electionTimeoutMs', `"etcd.electionTimeoutMs" must be at least 5 × etcd.heartbeatMs (${5 * c.etcd.heartbeatMs}), got ${c.etcd.electionTimeoutMs}`);
-  }
   if (c.workDir.split('/').includes('..') || c.workDir.replace(/\/+$/, '') === '') throw new Mistake('/workDir', `"workDir" must be a directory below / without "..", got ${show(c.workDir)}`);
-  placeholdersOnly(c.workDir, '/workDir', WORK_DIR_PLACEHOLDERS);
-  for (const name of COMMAND_NAMES) c.commands[name]?.forEach((arg, k) => placeholdersOnly(arg, `/commands/${name}/${k}`));
-  c.logs?.forEach((p, k) => {
-    placeholdersOnly(p, `/logs/${k}`);
-    if (!p.startsWith('/') && !/^\{(workDir|dataDir|logFile|pidFile)\}/.test(p)) throw new Mistake(`/logs/${k}`, `"logs.${k}" must be an absolute path, got ${show(p)}`);
-  });
-  return {
-    ...c,
-    commands: { ...defaults.commands, ...c.commands },
-    logs: c.logs ?? [...defaults.logs],
-    ports: { ...defaults.ports, ...c.ports },
-    file,
-  };
-}
-
-function placeholdersOnly(template: string, pointer: string, allowed?: readonly PlaceholderName[]): void {
-  for (const name of placeholdersIn(template)) {
-    const ok = isPlaceholder(name) && (allowed === undefined || allowed.includes(name));
-    if (!ok) {
-      const choices = allowed ?? [];
-      const hint = allowed === undefined ? 'see docs/remote.md for the list' : `it may use ${choices.map((c) => `{${c}}`).join(' ')}`;
-      throw new Mistake(pointer, `"${fieldOf(pointer)}" uses {${name}}, which is not a placeholder here (${hint}); write \${${name}} for a shell variable`);
+  for (const name of placeholdersIn(c.workDir)) {
+    if (!(WORK_DIR_PLACEHOLDERS as readonly string[]).includes(name)) {
+      throw new Mistake('/workDir', `"workDir" uses {${name}}, which is not a placeholder here (it may use ${WORK_DIR_PLACEHOLDERS.map((w) => `{${w}}`).join(' ')}); write \${${name}} for a shell variable`);
     }
   }
+  if (c.system !== undefined && c.target !== undefined) throw new Mistake('/target', '"target" is the older name of "system": give one of them');
+  const ref = c.system ?? c.target;
+  if (ref === undefined) throw new Mistake('', '"system" is missing: a system description (a path) or etcd, redis, postgres');
+  const system = systemPath(ref, dirname(resolve(file)));
+  if (!existsSync(system)) throw new Mistake(c.system !== undefined ? '/system' : '/target', `"system": no such system description ${system} (a path relative to ${file}, or one of ${BUILTIN_SYSTEMS.join(', ')})`);
+  // Its own mistakes name its own file and line.
+  const description = readSystemDescription(system);
+  const options: Record<string, string> = Object.fromEntries(Object.entries(c.options).map(([k, v]) => [k, String(v)]));
+  if (c.etcd !== undefined) {
+    if (description.name !== 'etcd') throw new Mistake('/etcd', `"etcd" is for the etcd system; ${description.name} takes "options"`);
+    if (c.etcd.heartbeatMs !== undefined) options.heartbeatMs ??= String(c.etcd.heartbeatMs);
+    if (c.etcd.electionTimeoutMs !== undefined) options.electionTimeoutMs ??= String(c.etcd.electionTimeoutMs);
+  }
+  for (const k of Object.keys(options)) {
+    if (!Object.hasOwn(description.options, k)) {
+      throw new Mistake(`/options/${k}`, `"options.${k}": ${description.name} has no such option (its options: ${Object.keys(description.options).join(', ') || 'none'}; ${description.file})`);
+    }
+  }
+  for (const k of Object.keys(c.ports)) {
+    if (!Object.hasOwn(description.ports, k)) throw new Mistake(`/ports/${k}`, `"ports.${k}": ${description.name} has no such port (its ports: ${Object.keys(description.ports).join(', ') || 'none'})`);
+  }
+  if (description.name === 'etcd') {
+    const hb = Number(options.heartbeatMs ?? description.options.heartbeatMs);
+    const et = Number(options.electionTimeoutMs ?? description.options.electionTimeoutMs);
+    if (et < 5 * hb) throw new Mistake(c.etcd?.electionTimeoutMs !== undefined ? '/etcd/electionTimeoutMs' : '/options/electionTimeoutMs', `the election timeout (${et} ms) must be at least 5 heartbeats (${5 * hb} ms)`);
+  }
+  const { system: _s, target: _t, etcd: _e, ...rest } = c;
+  return { ...rest, file, system, description, options };
 }
 
 function existingFile(p: string, file: string, pointer: string): string {
@@ -260,60 +245,22 @@ function existingFile(p: string, file: string, pointer: string): string {
   return path;
 }
 
-/**
- * The line where `text` stops being JSON: where V8's message says, else the first k such that its
- * first k lines fail to parse other than by ending too soon (at the end of input). A prefix cut at
- * a line's end never cuts a token (JSON strings hold no raw newline), so that is its only innocent
- * failure.
- */
-function brokenLine(text: string, message: string): number | undefined {
-  const at = /at position (\d+)/.exec(message);
-  if (at) return text.slice(0, Number(at[1])).split('\n').length;
-  const lines = text.split('\n');
-  for (let k = 1; k <= lines.length; k++) {
-    const prefix = lines.slice(0, k).join('\n');
-    try {
-      JSON.parse(prefix);
-    } catch (e) {
-      const m = (e as Error).message;
-      const position = /at position (\d+)/.exec(m);
-      const atEnd = /Unexpected end of JSON input/.test(m) || (position !== null && Number(position[1]) >= prefix.length);
-      if (!atEnd) return k;
-    }
-  }
-  return undefined;
-}
-
 /** The cluster described by `text` (the content of `file`, which errors name with the line). */
 export function parseClusterFile(text: string, file: string): ClusterSpec {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch (e) {
-    const line = brokenLine(text, (e as Error).message);
-    throw new InputError(`${file}${line ? `:${line}` : ''}: not valid JSON (${(e as Error).message.replace(/\s+/g, ' ')})`);
+  const doc = parseJsonObject(text, file, 'a cluster file');
+  for (const f of MOVED) {
+    if (f in doc.data) throw doc.at(new Mistake(`/${f}`, `"${f}" now belongs to the system description (docs/systems.md): copy the description the file names (e.g. systems/etcd.json), change it there, and name it in "system"`));
   }
-  const at = (m: Mistake) => {
-    const line = lineOfPointer(jsonValueLines(text), m.pointer);
-    return new InputError(`${file}${line === undefined ? '' : `:${line}`}: ${m.text}`);
-  };
-  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw at(new Mistake('', 'a cluster file must be a JSON object'));
-  if (!validate(parsed)) throw at(describe(validate.errors![0], parsed));
+  validateDocument(doc, validate, patternMeaning);
   try {
-    return check(parsed as unknown as Parameters<typeof check>[0], file);
+    return check(doc.data as unknown as RawCluster, file);
   } catch (e) {
-    if (e instanceof Mistake) throw at(e);
+    if (e instanceof Mistake) throw doc.at(e);
     throw e;
   }
 }
 
 /** Reads and validates a cluster file; InputError `FILE:LINE: "nodes.1.port" must be …` on bad input. */
 export function readClusterFile(path: string): ClusterSpec {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (e) {
-    throw new InputError(`cannot read cluster file ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-  }
-  return parseClusterFile(text, path);
+  return parseClusterFile(readText(path, 'cluster file'), path);
 }

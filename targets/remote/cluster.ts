@@ -1,26 +1,46 @@
 // A remote cluster from its cluster file: one ssh control per node (a ControlMaster each, every
-// command a session on it), the target that runs the nodes through them, and close(), which ends
-// the masters. The runner injects faults through `hosts`: partitions are iptables rules each
-// host's control installs (nemesis/partition.ts), tagged with the run id.
+// command a session on it), the described system run on those hosts (targets/system/), and
+// close(), which ends the masters. Before anything runs on a host, a lifeline session is armed
+// there: if faultline dies, it heals the host's faults and stops the node's processes. The runner
+// injects faults through `hosts`: partitions and link faults are iptables rules and qdiscs each
+// host's control installs, tagged with the run id.
 import { mkdirSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { runTag } from '../../control/network.js';
 import { netns } from '../../control/netns.js';
 import { ssh, type SshControl } from '../../control/ssh.js';
 import type { Control } from '../../control/types.js';
-import type { Target } from '../types.js';
+import { fanOut } from '../../control/types.js';
 import { shortSocketDir } from '../common/socket-dir.js';
+import { clientSide, type ClientSettings } from '../system/clients.js';
+import { ensureInstalled } from '../system/install.js';
+import { fill, fillArgv } from '../system/placeholders.js';
+import { remoteReach } from '../system/reach.js';
+import { reasonOf, RemoteMachine } from '../system/remote-machine.js';
+import { remoteScripts } from '../system/remote-scripts.js';
+import { SystemTarget, type SystemNode } from '../system/target.js';
 import type { ClusterSpec } from './cluster-file.js';
+import { armLifeline, type Lifeline } from './lifeline.js';
 import { removeRemnantsArgv } from './remnants.js';
-import { reasonOf, RemoteEtcdTarget, type RemoteHost } from './target.js';
+
+export interface RemoteHost {
+  node: string;
+  /** The node's address on its network (what partitions drop). */
+  ip: string;
+  /** What ssh connects to. */
+  host: string;
+  control: SshControl;
+}
 
 export interface RemoteCluster {
-  target: Target;
+  target: SystemTarget;
   /** Each node, its address among the nodes and the control that runs commands on it (partitions, link faults). */
   hosts: readonly { node: string; ip: string; control: Control }[];
+  /** Whether the cluster file lets faultline change the hosts' clocks. */
+  disposable: boolean;
   /**
-   * Tears the target down if it is still up, removes the partition chain from every host, then
-   * ends the ssh masters and removes the local sockets. Idempotent.
+   * Tears the target down if it is still up, removes the run's rules from every host, then ends
+   * the ssh masters and removes the local sockets. Idempotent.
    */
   close(): Promise<void>;
 }
@@ -28,11 +48,11 @@ export interface RemoteCluster {
 export interface RemoteClusterOptions {
   /** The run's store folder (logs/<node>/ is filled at teardown). */
   dir: string;
-  workload?: string;
-  /** Tags the partition rules; also {runId} in commands (etcd's cluster token). 1-12 of [a-z0-9]. */
+  /** Tags the rules; also {runId} in commands. 1-12 of [a-z0-9]. */
   runId: string;
-  /** Passed to the target (tests). */
-  restartWaitMs?: number;
+  /** Option values over the cluster file's and the description's. */
+  options?: Readonly<Record<string, string>>;
+  settings?: ClientSettings;
 }
 
 /** A folder for the ssh control sockets and forwarded client sockets, short enough for unix socket paths. */
@@ -63,8 +83,19 @@ export function sshHosts(spec: ClusterSpec, controlDir: string): RemoteHost[] {
   });
 }
 
-export function createRemoteCluster(spec: ClusterSpec, o: RemoteClusterOptions): RemoteCluster & { target: RemoteEtcdTarget } {
+/** A node's workDir with its placeholders filled, without a trailing /. */
+export function workDirOf(spec: ClusterSpec, node: { name: string; host: string; ip: string }, runId: string): string {
+  return fill(spec.workDir, { node: node.name, host: node.host, ip: node.ip, runId }).replace(/\/+$/, '');
+}
+
+/** What a node's lifeline runs if faultline is gone: heal the run's rules and qdiscs there, then stop every process of the node. */
+export function lossCommand(runId: string, workDir: string, graceS: number): string[] {
+  return removeRemnantsArgv(runTag(runId), remoteScripts.stopAll(workDir, graceS));
+}
+
+export function createRemoteCluster(spec: ClusterSpec, o: RemoteClusterOptions): RemoteCluster {
   if (!/^[a-z0-9]{1,12}$/.test(o.runId)) throw new Error(`remote cluster: run id ${JSON.stringify(o.runId)} must be 1-12 lowercase letters or digits`);
+  const d = { ...spec.description, timeouts: { ...spec.description.timeouts, ...spec.timeouts } };
   const root = socketRoot(o.runId);
   const controlDir = join(root, 'ssh');
   const socketDir = join(root, 'c');
@@ -77,20 +108,107 @@ export function createRemoteCluster(spec: ClusterSpec, o: RemoteClusterOptions):
     rmSync(root, { recursive: true, force: true });
     throw e;
   }
-  const target = new RemoteEtcdTarget({ spec, hosts, dir: o.dir, socketDir, runId: o.runId, workload: o.workload, restartWaitMs: o.restartWaitMs });
+  const commandMs = d.timeouts.command * 1000;
+  const dir = resolve(o.dir);
+  const workDirs = new Map(spec.nodes.map((n) => [n.name, workDirOf(spec, n, o.runId)]));
+  const nodes: SystemNode[] = hosts.map((h) => {
+    const workDir = workDirs.get(h.node)!;
+    return {
+      node: h.node,
+      ip: h.ip,
+      host: h.host,
+      machine: new RemoteMachine(h.node, h.control, workDir, commandMs, o.runId),
+      dataDir: `${workDir}/data`,
+      logDir: `${workDir}/logs`,
+      localLogDir: join(dir, 'logs', h.node),
+      // ssh forwards client connections from the host itself.
+      clientIp: h.ip,
+    };
+  });
+  const ports = { ...d.ports, ...spec.ports };
+  const options = { ...spec.options, ...o.options };
+  const reach = remoteReach(new Map(hosts.map((h) => [h.node, h.control])), commandMs);
+  const side = clientSide({
+    description: d,
+    nodes,
+    port: (name) => ports[name],
+    options: { ...d.options, ...options },
+    reach,
+    socketDir: () => socketDir,
+    runId: o.runId,
+    settings: o.settings ?? {},
+  });
+  const lifelines = new Map<string, Lifeline>();
+  /** Nodes ssh reached: the only ones that can hold anything of this run. */
+  const reached = new Set<string>();
+
+  const open = async () => {
+    for (const n of nodes) mkdirSync(n.localLogDir, { recursive: true });
+    await fanOut(hosts, async (h) => {
+      await h.control.exec(['true'], { timeoutMs: (spec.ssh.connectTimeout + 5) * 1000 }).catch((e: unknown) => {
+        throw new Error(`cannot reach ${h.node}: ${reasonOf(e)}`);
+      });
+      reached.add(h.node);
+    }, (h) => `${h.node} (${h.control.where})`);
+    await fanOut(hosts, async (h) => lifelines.set(h.node, await armLifeline(h.control, lossCommand(o.runId, workDirs.get(h.node)!, d.timeouts.stop))));
+    await side.open();
+  };
+
+  const target = new SystemTarget({
+    description: d,
+    nodes,
+    runId: o.runId,
+    options,
+    ports: spec.ports,
+    remote: true,
+    install: async (machine) => {
+      const node = nodes.find((n) => n.machine === machine)!;
+      await ensureInstalled(machine.control, {
+        what: d.name,
+        packages: d.packages,
+        requires: d.requires,
+        install: d.install && fillArgv(d.install, target.values(node.node, 'new')),
+        timeoutMs: d.timeouts.install * 1000,
+      });
+    },
+    surroundings: {
+      open,
+      ready: () => side.ready(),
+      async close(stopped) {
+        await side.close();
+        await reach.close();
+        // A node whose stop failed keeps its lifeline armed until the end: cutting it asks the node once more.
+        await Promise.all(
+          [...lifelines].map(async ([node, l]) => {
+            lifelines.delete(node);
+            await (stopped.has(node) ? l.disarm() : l.cut());
+          }),
+        );
+        await Promise.all(
+          hosts
+            .filter((h) => reached.has(h.node) && stopped.has(h.node))
+            .map((h) => h.control.exec(['rmdir', '--', workDirs.get(h.node)!], { allowFailure: true, timeoutMs: commandMs }).catch(() => undefined)),
+        );
+      },
+      client: (n, down) => side.client(n, down),
+      address: (n) => side.address(n),
+      ...(side.primaries ? { primaries: (running: readonly string[]) => side.primaries!(running) } : {}),
+    },
+  });
 
   let closing: Promise<void> | undefined;
   async function closeAll(): Promise<void> {
     const problems: string[] = [];
     await target.teardown().catch((e: Error) => problems.push(e.message));
-    // The partition fault heals by emptying its chain; the chain and its hook stay until now.
-    const reached = hosts.filter((h) => target.touched.has(h.node));
+    // Faults heal by emptying their chains and qdiscs; the chains and their hooks stay until now.
     await Promise.all(
-      reached.map((h) =>
-        h.control
-          .exec(removeRemnantsArgv(runTag(o.runId)), { timeoutMs: spec.timeouts.command * 1000 })
-          .catch((e: unknown) => problems.push(`${h.node} (${h.control.where}): removing the partition chain: ${reasonOf(e)}`)),
-      ),
+      hosts
+        .filter((h) => reached.has(h.node))
+        .map((h) =>
+          h.control
+            .exec(removeRemnantsArgv(runTag(o.runId)), { timeoutMs: commandMs })
+            .catch((e: unknown) => problems.push(`${h.node} (${h.control.where}): removing the run's rules: ${reasonOf(e)}`)),
+        ),
     );
     const closed = await Promise.allSettled(hosts.map((h) => h.control.close()));
     closed.forEach((r, i) => {
@@ -102,6 +220,7 @@ export function createRemoteCluster(spec: ClusterSpec, o: RemoteClusterOptions):
   return {
     target,
     hosts: hosts.map(({ node, ip, control }) => ({ node, ip, control })),
+    disposable: spec.disposable,
     close: () => (closing ??= closeAll()),
   };
 }

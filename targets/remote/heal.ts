@@ -12,13 +12,13 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { taggedRules, type TaggedRule } from '../../nemesis/heal.js';
 import type { ClusterSpec } from './cluster-file.js';
-import { sshHosts } from './cluster.js';
+import { sshHosts, workDirOf, type RemoteHost } from './cluster.js';
 import { shortSocketDir } from '../common/socket-dir.js';
-import type { CommandName } from './defaults.js';
 import { lifelineArgv } from './lifeline.js';
-import { placeholdersIn } from './placeholders.js';
+import { placeholdersIn } from '../system/placeholders.js';
+import { reasonOf } from '../system/remote-machine.js';
+import { remoteScripts } from '../system/remote-scripts.js';
 import { PARTITION_CHAIN } from './remnants.js';
-import { reasonOf, RemoteEtcdTarget, type RemoteHost } from './target.js';
 
 const TABLES = ['filter', 'nat', 'mangle'] as const;
 const RUN_ID = /^[a-z0-9]{1,12}$/;
@@ -53,7 +53,7 @@ export type PidFileState =
       /** When the process started and when the pid file was last written, in seconds since the epoch. */
       startedAt: number;
       writtenAt: number;
-      /** The run in its etcd --initial-cluster-token faultline-<runid>, when it has one. */
+      /** The run that started it, as its pid file says (the word after the pid). */
       runId?: string;
     };
 
@@ -79,7 +79,8 @@ exit 0
 `;
 
 // $@: pid files. For the i-th: `pidfile I none|unreadable`, `pidfile I gone PID`, or
-// `pidfile I live PID STATE STARTTICKS BTIME CLK MTIME TOKEN COMM` (TOKEN - when none). Reads only.
+// `pidfile I live PID STATE STARTTICKS BTIME CLK MTIME RUN COMM` (RUN - when the file names none).
+// Reads only.
 const PID_FILES = `
 btime=0; while read -r k v; do [ "$k" = btime ] && btime=$v; done </proc/stat
 clk=$(getconf CLK_TCK 2>/dev/null) || clk=100
@@ -87,16 +88,16 @@ i=0
 for f in "$@"; do
   i=$((i+1))
   [ -e "$f" ] || { echo "pidfile $i none"; continue; }
-  pid=; read -r pid 2>/dev/null <"$f"
+  pid=; run=; read -r pid run 2>/dev/null <"$f"
   case $pid in ''|*[!0-9]*) echo "pidfile $i unreadable"; continue;; esac
   stat=$(cat "/proc/$pid/stat" 2>/dev/null) || { echo "pidfile $i gone $pid"; continue; }
   set -- \${stat##*) }
   st=$1; shift 19; start=$1
   [ "$st" = Z ] && { echo "pidfile $i gone $pid"; continue; }
   mtime=$(stat -c %Y -- "$f" 2>/dev/null) || mtime=0
-  token=$(tr '\\0' '\\n' 2>/dev/null <"/proc/$pid/cmdline" | sed -n -e '/^--initial-cluster-token$/{n;s/^faultline-//p;q;}' -e 's/^--initial-cluster-token=faultline-//p' | head -n 1)
+  case $run in ''|*[!a-z0-9]*) run=;; esac
   comm=?; read -r comm 2>/dev/null <"/proc/$pid/comm"
-  echo "pidfile $i live $pid $st $start $btime $clk $mtime \${token:--} $comm"
+  echo "pidfile $i live $pid $st $start $btime $clk $mtime \${run:--} $comm"
 done
 exit 0
 `;
@@ -202,14 +203,7 @@ export async function healRemoteCluster(spec: ClusterSpec, options: RemoteHealOp
   const hosts: RemoteHost[] = [];
   try {
     hosts.push(...sshHosts(spec, controlDir));
-    // Placeholders are filled as the run filled them; only {runId} differs between runs.
-    const targets = new Map<string, RemoteEtcdTarget>();
-    const targetFor = (runId: string) => {
-      let t = targets.get(runId);
-      if (!t) targets.set(runId, (t = new RemoteEtcdTarget({ spec, hosts, dir: controlDir, socketDir: controlDir, runId })));
-      return t;
-    };
-    const perHost = await Promise.all(hosts.map((h) => healHost(spec, h, targetFor, options)));
+    const perHost = await Promise.all(hosts.map((h) => healHost(spec, h, options)));
     return perHost.flat();
   } finally {
     await Promise.allSettled(hosts.map((h) => h.control.close()));
@@ -217,10 +211,11 @@ export async function healRemoteCluster(spec: ClusterSpec, options: RemoteHealOp
   }
 }
 
-async function healHost(spec: ClusterSpec, h: RemoteHost, targetFor: (runId: string) => RemoteEtcdTarget, o: RemoteHealOptions): Promise<HealLine[]> {
+async function healHost(spec: ClusterSpec, h: RemoteHost, o: RemoteHealOptions): Promise<HealLine[]> {
   const lines: HealLine[] = [];
   const say = (verb: HealVerb, text: string) => lines.push({ verb, node: h.node, host: h.host, text });
-  const timeoutMs = spec.timeouts.command * 1000;
+  const d = spec.description;
+  const timeoutMs = (spec.timeouts.command ?? d.timeouts.command) * 1000;
   const remote = async (argv: string[], allowFailure = false) => h.control.exec(argv, { timeoutMs, allowFailure });
   const wanted = (runId: string | undefined) => o.runId === undefined || runId === o.runId;
 
@@ -275,21 +270,24 @@ async function healHost(spec: ClusterSpec, h: RemoteHost, targetFor: (runId: str
     else say('could not remove', `${shown}: ${r.stderr.trim() || `exit code ${r.exitCode}`}`);
   }
 
-  // The node: which pid files to read. A workDir with {runId} exists per run: the one asked for, or
-  // those whose rules are still here; otherwise there is one workDir whatever the run.
+  // The node: which workDirs to look in. A workDir with {runId} exists per run: the one asked for,
+  // or those whose rules are still here; otherwise there is one workDir whatever the run.
+  const node = spec.nodes.find((n) => n.name === h.node)!;
   const perRun = placeholdersIn(spec.workDir).includes('runId');
   const runIds = o.runId !== undefined ? [o.runId] : [...new Set(survey.rules.map((r) => r.runId))].sort();
-  const candidates: PidFileCandidate[] = perRun
-    ? runIds.map((runId) => ({ ...paths(targetFor(runId), h.node), runId }))
-    : [paths(targetFor(o.runId ?? 'x'), h.node)];
+  const workDirs = perRun ? runIds.map((runId) => ({ workDir: workDirOf(spec, node, runId), runId })) : [{ workDir: workDirOf(spec, node, 'x'), runId: undefined }];
+  const daemons = ['node', ...d.sidecars.map((s) => s.name)];
+  const candidates: PidFileCandidate[] = workDirs.flatMap((w) => daemons.map((name) => ({ workDir: w.workDir, pidFile: `${w.workDir}/${name}.pid`, ...(w.runId ? { runId: w.runId } : {}) })));
   if (candidates.length === 0) return lines;
   let states: PidFileState[];
   try {
     states = parsePidFiles((await remote(pidFilesArgv(candidates.map((c) => c.pidFile)))).stdout, candidates.length);
   } catch (e) {
-    say('could not remove', `the node's pid file: cannot read it: ${reasonOf(e)}`);
+    say('could not remove', `the node's pid files: cannot read them: ${reasonOf(e)}`);
     return lines;
   }
+  /** workDirs whose processes are stopped here: their data and logs go too. */
+  const stopWorkDirs = new Map<string, string[]>();
   for (const [i, c] of candidates.entries()) {
     const s = states[i];
     if (s.kind === 'none') continue;
@@ -319,29 +317,23 @@ async function healHost(spec: ClusterSpec, h: RemoteHost, targetFor: (runId: str
       say('left', `${what}: run ${[...survey.liveRuns.keys()].join(', ')} is alive here and this may be its node (--force to stop it anyway)`);
       continue;
     }
-    const needsRun = (['stop', 'clean'] as CommandName[]).some((n) => spec.commands[n].some((a) => placeholdersIn(a).includes('runId')));
-    if (needsRun && runId === undefined) {
-      say('left', `${what}: its stop or clean command uses {runId}, which is unknown here (give --run)`);
-      continue;
-    }
-    const target = targetFor(runId ?? o.runId ?? 'x');
-    const shown = `${what}${runId !== undefined ? ` (run ${runId})` : ''}: stop, then clean ${c.workDir}`;
+    const list = stopWorkDirs.get(c.workDir) ?? [];
+    list.push(`${what}${runId !== undefined ? ` (run ${runId})` : ''}`);
+    stopWorkDirs.set(c.workDir, list);
+  }
+  for (const [workDir, whats] of stopWorkDirs) {
+    const shown = `${whats.join(', ')}: stop, then remove ${workDir}/data and ${workDir}/logs`;
     if (o.dryRun) {
       say('would remove', shown);
       continue;
     }
     try {
-      await remote(target.command(h.node, 'stop'));
-      await remote(target.command(h.node, 'clean'));
+      await remote(remoteScripts.stopAll(workDir, d.timeouts.stop));
+      await remote(remoteScripts.remove(workDir, [`${workDir}/data`, `${workDir}/logs`]));
       say('removed', shown);
     } catch (e) {
       say('could not remove', `${shown}: ${reasonOf(e)}`);
     }
   }
   return lines;
-}
-
-function paths(t: RemoteEtcdTarget, node: string): PidFileCandidate {
-  const v = t.values(node);
-  return { workDir: v.workDir, pidFile: v.pidFile };
 }

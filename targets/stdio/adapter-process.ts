@@ -19,6 +19,8 @@ export interface AdapterEnding {
 export interface AdapterSpawn {
   /** The adapter's argv as the user gave it (never a shell string). */
   argv: readonly string[];
+  /** Where it runs, e.g. `ip netns exec NS …` around the argv; default here. */
+  wrap?: (argv: readonly string[]) => string[];
   /** Added to faultline's own environment. */
   env: Record<string, string>;
   /** stderr is appended here; faultline adds a line when the adapter starts and ends. */
@@ -69,7 +71,7 @@ export class AdapterProcess {
     mkdirSync(dirname(s.log), { recursive: true });
     const fd = openSync(s.log, 'a');
     try {
-      this.proc = runAdapter(s.argv, s.env, fd);
+      this.proc = runAdapter(s.wrap ? s.wrap(s.argv) : s.argv, s.env, fd);
     } finally {
       closeSync(fd);
     }

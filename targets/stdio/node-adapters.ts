@@ -17,6 +17,8 @@ export interface NodeAdaptersOptions {
   restartLimit: number;
   /** False once the target is torn down: no adapter starts after that. */
   live: () => boolean;
+  /** Where the adapter runs, e.g. inside a network namespace (`ip netns exec NS …`); default here. */
+  wrap?: (argv: readonly string[]) => string[];
 }
 
 export interface NodeAdapterStats {
@@ -96,7 +98,7 @@ export class NodeAdapters {
     if (!this.o.live()) throw new Error(`${this.label(slot)}: the stdio target is not set up`);
     const failed = this.failure(slot);
     if (failed !== undefined) throw new TargetFailed(failed);
-    const proc = new AdapterProcess({ argv: this.o.argv, env: this.o.env(), log: this.logPath(slot), ...handlers });
+    const proc = new AdapterProcess({ argv: this.o.argv, wrap: this.o.wrap, env: this.o.env(), log: this.logPath(slot), ...handlers });
     this.stats.starts++;
     if (proc.pid !== undefined) this.stats.pids.push(proc.pid);
     if (this.exitedOnOwn.delete(slot)) {
