@@ -290,7 +290,7 @@ function fromSystemFile(c: TestConfig, source: string): SystemDescription {
   const wo = c.workload.options;
   for (const k of Object.keys(wo)) {
     if (Object.hasOwn(d.options, k)) {
-      own[k] ??= String(wo[k]);
+      own[k] = String(wo[k]);
       delete wo[k];
     }
   }

@@ -198,7 +198,14 @@ export class Driver {
       this.pending++;
       this.o.nemesis(o).then(
         (done) => this.finishNemesis(inv, { value: done === undefined ? o.value : done }),
-        (e) => this.finishNemesis(inv, { value: o.value, error: errorText(e) }),
+        (e) => {
+          this.finishNemesis(inv, { value: o.value, error: errorText(e) });
+          // A fault the target cannot carry out (its own command failed): the run's faults are no longer what it says.
+          if (e instanceof TargetFailed) {
+            this.fatal ??= e.message;
+            this.stop();
+          }
+        },
       );
       return;
     }
@@ -238,7 +245,7 @@ export class Driver {
     }
   }
 
-  /** Why the target failed beyond one op (a TargetFailed from a client), once one did: the run stops. */
+  /** Why the target failed beyond one op (a TargetFailed from a client or a fault), once one did: the run stops. */
   get failure(): string | undefined {
     return this.fatal;
   }

@@ -1,6 +1,6 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { resolveConfig, testConfigSchema } from '../runner/config.js';
 import { jsonValueLines } from '../runner/json-lines.js';
@@ -49,23 +49,50 @@ describe('test config', () => {
     expect(() => resolveConfig({ target: { type: 'redis', mode: 'crdt' } }, 'flags')).toThrow(/"target\.mode" is for the built-in store; redis has no modes/);
   });
 
-  it('takes the target and the nodes from a cluster file, and refuses what a remote cluster cannot do', () => {
+  it('takes the system and the nodes from a cluster file, and refuses what contradicts it', () => {
     const dir = mkdtempSync(join(tmpdir(), 'faultline-config-'));
     try {
       writeFileSync(join(dir, 'key'), 'not really a key\n');
       const file = join(dir, 'cluster.json');
       const node = (i: number) => ({ name: `db${i}`, host: `10.0.0.${i}`, user: 'root', key: join(dir, 'key') });
       writeFileSync(file, JSON.stringify({ target: 'etcd', nodes: [node(1), node(2), node(3), node(4)] }, null, 2));
-      const c = resolveConfig({ cluster: file, nemesis: { faults: ['partition', 'kill'] } }, 'flags');
-      expect(c.target).toMatchObject({ type: 'etcd', nodes: 4, network: 'local' });
+      const c = resolveConfig({ cluster: file, nemesis: { faults: ['partition', 'kill', 'delay'] } }, 'flags');
+      expect(c.target).toMatchObject({ type: 'system', system: resolve('systems/etcd.json'), systemOptions: {}, nodes: 4, network: 'local' });
       expect(c.name).toBe('register-etcd');
-      expect(() => resolveConfig({ cluster: file, target: { type: 'redis' } }, 'flags')).toThrow(/^flags: "target\.type" is redis, but the cluster file .* runs etcd$/);
+      expect(() => resolveConfig({ cluster: file, target: { type: 'redis' } }, 'flags')).toThrow(/^flags: "target\.type" is redis, but the cluster file .* runs the system etcd \(.*systems\/etcd\.json\)$/);
       expect(() => resolveConfig({ cluster: file, target: { nodes: 3 } }, 'flags')).toThrow(/names 4 nodes$/);
-      expect(() => resolveConfig({ cluster: file, nemesis: { faults: ['delay'] } }, 'flags')).toThrow(/^flags: delay not available on remote clusters yet/);
+      expect(() => resolveConfig({ cluster: file, target: { options: { isolation: 'serializable' } } }, 'flags')).toThrow(
+        /^flags: "target\.options\.isolation" does not apply to etcd, whose client is faultline's etcd client$/,
+      );
       expect(() => resolveConfig({ cluster: join(dir, 'none.json') }, 'flags')).toThrow(/cannot read cluster file/);
+      // The cluster file's options reach the system; a --option the description declares is the system's.
+      writeFileSync(file, JSON.stringify({ system: 'etcd', options: { heartbeatMs: 100, electionTimeoutMs: 1000 }, nodes: [node(1), node(2), node(3)] }, null, 2));
+      const o = resolveConfig({ cluster: file, workload: { options: { electionTimeoutMs: 2000, keys: 4 } } }, 'flags');
+      expect(o.target.systemOptions).toEqual({ heartbeatMs: '100', electionTimeoutMs: '2000' });
+      expect(o.workload.options).toEqual({ keys: 4 });
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it('runs a described system (--system FILE or a built-in name) in namespaces, with its workloads and options', () => {
+    const c = resolveConfig({ target: { system: 'redis' }, workload: { name: 'set', options: { downAfterMs: 2000 } } }, 'flags');
+    expect(c.target).toMatchObject({ type: 'system', system: resolve('systems/redis.json'), systemOptions: { downAfterMs: '2000' }, nodes: 3, network: 'netns' });
+    expect(c.name).toBe('set-redis');
+    expect(c.quiesce).toBe(2);
+    expect(resolveConfig({ target: { system: 'redis' }, nemesis: { faults: ['kill'] } }, 'flags').quiesce).toBe(12);
+    const pg = resolveConfig({ target: { system: 'systems/postgres.json', options: { isolation: 'read-committed' } } }, 'flags');
+    expect(pg.target).toMatchObject({ nodes: 1, options: { isolation: 'read-committed' } });
+    expect(pg.workload.name).toBe('list-append');
+    expect(pg.name).toBe('list-append-postgres-read-committed');
+    expect(() => resolveConfig({ target: { system: 'redis' }, workload: { name: 'list-append' } }, 'flags')).toThrow(
+      /^flags: "workload\.name" must be one of "register", "set", "counter" for redis \(its client serves those: .*systems\/redis\.json\), got "list-append"$/,
+    );
+    expect(() => resolveConfig({ target: { system: 'redis', network: 'local' } }, 'flags')).toThrow(/cannot run a described system: each node runs in its own network namespace/);
+    expect(() => resolveConfig({ target: { system: 'redis', type: 'etcd' } }, 'flags')).toThrow(/^flags: "target\.system" runs a described system; "target\.type" etcd is another target/);
+    expect(() => resolveConfig({ target: { system: 'nope.json' } }, 'flags')).toThrow(/^flags: "target\.system": no such system description .*nope\.json/);
+    expect(() => resolveConfig({ target: { system: 'redis', systemOptions: { bogus: 1 } } }, 'flags')).toThrow(/^flags: "target\.systemOptions\.bogus": redis has no such option/);
+    expect(() => resolveConfig({ target: { system: 'etcd', options: { readFrom: 'replica' } } }, 'flags')).toThrow(/"target\.options\.readFrom" does not apply to etcd/);
   });
 
   it('names the file, the line and the field of the first mistake', () => {

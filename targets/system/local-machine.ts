@@ -7,7 +7,7 @@ import { descendantsOf, processState, signal as send } from '../../control/proc.
 import type { Control } from '../../control/types.js';
 import { logTail } from '../common/log-tail.js';
 import { guardedCommand, spawnGuarded, type GuardedProcess } from '../guard/guarded-process.js';
-import type { DaemonSignal, DaemonStart, FileDamage, Machine } from './machine.js';
+import { gist, type DaemonSignal, type DaemonStart, type FileDamage, type Machine } from './machine.js';
 import { applyDamage, listFiles } from '../common/data-files.js';
 
 const SETTLE_MS = 5000;
@@ -74,7 +74,7 @@ export class LocalMachine implements Machine {
       log: d.log,
       timeoutMs: START_TIMEOUT_MS,
     }).catch((e: Error) => {
-      throw new Error(`${e.message}; the end of ${d.log}:\n${logTail(d.log, 15)}`);
+      throw new Error(`${this.node}: ${d.name} did not start: ${e.message}; ${d.log} ends: ${JSON.stringify(gist(logTail(d.log, 15), 2))}`);
     });
     this.daemons.set(d.name, proc);
   }

@@ -4,9 +4,8 @@
 // a built-in client, and how they reach the nodes) is clients.ts's; this file owns the nodes.
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { fanOut } from '../../control/types.js';
 import { InputError } from '../../histories/errors.js';
-import type { Client, Target } from '../types.js';
+import { TargetFailed, type Client, type Target } from '../types.js';
 import type { Argv, SystemDescription } from './description.js';
 import { gist, type FileDamage, type Machine } from './machine.js';
 import { fill, fillArgv } from './placeholders.js';
@@ -194,7 +193,7 @@ export class SystemTarget implements Target {
       await step('open', async () => this.o.surroundings.open?.());
       if (this.o.install) await step('install', () => this.onEvery((n) => this.o.install!(this.node(n).machine)));
       for (const n of this.nodes) this.touched.add(n);
-      if (this.o.remote) await step('clean', () => this.onEvery((n) => this.wipe(n, true)));
+      if (this.o.remote) await step('clean', () => this.onEvery((n) => this.wipe(n, true, true)));
       await step('prepare', () => this.onEvery((n) => this.prepare(n)));
       await step('start', () => this.startAll());
       if (d.sidecars.length > 0) await step('sidecars', () => this.onEvery((n) => this.startSidecars(n)));
@@ -229,8 +228,10 @@ export class SystemTarget implements Target {
           problems.push(`stopping ${name}: ${(e as Error).message}`);
         }
         const extra = this.description.logs.map((p) => fill(p, this.values(name)));
-        problems.push(...(await n.machine.collect([n.logDir], extra, n.localLogDir).catch((e: Error) => [e.message])));
-        if (this.o.remote && stopped.has(name)) await this.wipe(name, false).catch((e: Error) => problems.push(e.message));
+        const missed = await n.machine.collect([n.logDir], extra, n.localLogDir).catch((e: Error) => [e.message]);
+        problems.push(...missed);
+        // Remote logs go once they are home; when some could not be copied, they stay for a person to fetch.
+        if (this.o.remote && stopped.has(name)) await this.wipe(name, missed.length === 0).catch((e: Error) => problems.push(e.message));
       }),
     );
     this.touched.clear();
@@ -311,8 +312,18 @@ export class SystemTarget implements Target {
     if (this.state !== 'up') throw new Error(`${this.description.name}: cannot ${what} ${name}: the cluster is not set up`);
   }
 
-  private onEvery(fn: (node: string) => Promise<unknown>): Promise<unknown> {
-    return fanOut(this.nodes, fn);
+  /**
+   * Runs `fn` for every node at once; when some fail, rejects with the first failure (whose message
+   * names its node) and the names of the others, on one line.
+   */
+  private async onEvery(fn: (node: string) => Promise<unknown>, nodes: readonly string[] = this.nodes): Promise<void> {
+    const settled = await Promise.allSettled(nodes.map(fn));
+    const failed = settled.flatMap((r, i) => (r.status === 'rejected' ? [{ node: nodes[i], error: r.reason as Error }] : []));
+    if (failed.length === 0) return;
+    const [first, ...others] = failed;
+    if (others.length === 0) throw first.error;
+    const e = new Error(`${first.error.message} (it failed on ${others.map((f) => f.node).join(', ')} too)`);
+    throw first.error instanceof TargetFailed ? new TargetFailed(e.message) : e;
   }
 
   /** Runs one of the description's commands on the node; a failure names the node, the command, its exit code and the end of its stderr. */
@@ -322,7 +333,8 @@ export class SystemTarget implements Target {
     const r = await m.control.exec(filled, { timeoutMs, allowFailure: true }).catch((e: unknown) => {
       throw new Error(`${name} (${m.control.where}): ${what} (${filled.join(' ').slice(0, 80)}): ${reasonOf(e)}`);
     });
-    if (r.exitCode !== 0) throw new Error(`${name} (${m.control.where}): ${what} (${filled.join(' ').slice(0, 80)}) exited ${r.exitCode}: ${gist(r.stderr || r.stdout) || 'no output'}`);
+    // The description's own command failed: not the system's behaviour under test but faultline unable to do what the run says.
+    if (r.exitCode !== 0) throw new TargetFailed(`${name} (${m.control.where}): ${what} (${filled.join(' ').slice(0, 80)}) exited ${r.exitCode}: ${gist(r.stderr || r.stdout) || 'no output'}`);
     return r.stdout;
   }
 
@@ -356,7 +368,7 @@ export class SystemTarget implements Target {
     const started = await Promise.allSettled(rest.map((n) => this.startNode(n, 'new', d.start)));
     const failed = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) throw failed.reason;
-    await fanOut(rest, (n) => this.waitHealthy(n, ready, true));
+    await this.onEvery((n) => this.waitHealthy(n, ready, true), rest);
   }
 
   private startNode(name: string, clusterState: 'new' | 'existing', argv: Argv): Promise<void> {
@@ -403,18 +415,27 @@ export class SystemTarget implements Target {
     let last = 'no answer yet';
     for (let round = 0; ; round++) {
       const r = await n.machine.control.exec(argv, { timeoutMs: Math.min(d.timeouts.command * 1000, Math.max(1000, deadline - Date.now())), allowFailure: true }).catch((e: unknown) => ({ exitCode: -1, stdout: '', stderr: reasonOf(e) }));
-      if (r.exitCode === 0) return;
-      last = gist(r.stderr || r.stdout, 1) || `exit code ${r.exitCode}`;
+      // A health command may well answer for something else on the port: the node's own process must be up too.
+      if (r.exitCode === 0 && (await n.machine.running('node'))) return;
+      last = r.exitCode === 0 ? 'health exited 0, but the process is gone' : gist(r.stderr || r.stdout, 1) || `exit code ${r.exitCode}`;
       // Locally asking costs nothing; over ssh, every few rounds.
       if ((!this.o.remote || round % 5 === 4) && !(await n.machine.running('node'))) {
-        throw new Error(`${name} exited before it served (health: ${last}); the end of its console log:\n${await n.machine.tail(`${n.logDir}/console.log`, TAIL_LINES)}`);
+        throw new Error(`${name} exited before it served (health: ${last}); ${await this.consoleEnd(name)}`);
       }
       if (Date.now() > deadline) {
         if (!required) return;
-        throw new Error(`${name} did not serve within ${Math.round(limitMs / 1000)} s (health: ${last}); the end of its console log:\n${await n.machine.tail(`${n.logDir}/console.log`, TAIL_LINES)}`);
+        throw new Error(`${name} did not serve within ${Math.round(limitMs / 1000)} s (health: ${last}); ${await this.consoleEnd(name)}`);
       }
       await sleep(POLL_MS);
     }
+  }
+
+  /** Where the node's console log is and how it ends, on one line (the whole log is kept in the run's logs/<node>/). */
+  private async consoleEnd(name: string): Promise<string> {
+    const n = this.node(name);
+    const path = `${n.logDir}/console.log`;
+    const end = gist(await n.machine.tail(path, TAIL_LINES), 2);
+    return `its console log ${path} ends: ${JSON.stringify(end.length > 300 ? `…${end.slice(-300)}` : end)}`;
   }
 
   /** Polls the description's `ready` on the first node until it exits 0, within timeouts.ready. */
@@ -442,12 +463,16 @@ export class SystemTarget implements Target {
     if (!(await m.waitGone(daemon, grace))) await m.signal(daemon, 'KILL');
   }
 
-  /** Remote: removes the node's data (the wipe command, or its folders), and before setup stops what a dead run left. */
-  private async wipe(name: string, before: boolean): Promise<void> {
+  /**
+   * Remote: removes the node's data (the wipe command, or its folder) and, with `logs`, its log
+   * folder. Before setup (`logs` true there too) it first stops what a dead run left.
+   */
+  private async wipe(name: string, logs: boolean, before = false): Promise<void> {
     const n = this.node(name);
     const d = this.description;
     if (before) for (const daemon of ['node', ...d.sidecars.map((s) => s.name)]) await n.machine.signal(daemon, 'KILL');
     if (d.wipe) await this.command(name, 'wipe', d.wipe);
-    else await n.machine.control.exec(['rm', '-rf', '--', n.dataDir, ...(before ? [n.logDir] : [])], { timeoutMs: d.timeouts.command * 1000 });
+    const paths = [...(d.wipe ? [] : [n.dataDir]), ...(logs ? [n.logDir] : [])];
+    if (paths.length > 0) await n.machine.control.exec(['rm', '-rf', '--', ...paths], { timeoutMs: d.timeouts.command * 1000 });
   }
 }

@@ -48,7 +48,7 @@ async function expectCleanRun(dir: string): Promise<void> {
   expect(history.filter((op) => op.type === 'ok').length).toBeGreaterThan(20);
   const count = (type: string) => history.filter((op) => op.process !== 'nemesis' && op.type === type).length;
   console.log(`${dir}: ok ${count('ok')}, fail ${count('fail')}, info ${count('info')}`);
-  for (const n of ['n1', 'n2', 'n3']) expect(readFileSync(join(dir, 'logs', n, 'etcd.log'), 'utf8')).toContain('"msg":"received signal; shutting down"');
+  for (const n of ['n1', 'n2', 'n3']) expect(readFileSync(join(dir, 'logs', n, 'console.log'), 'utf8')).toContain('"msg":"received signal; shutting down"');
 
   const nodeNs = network!.hosts.map((h) => h.ns);
   // Only the sshd listeners stay in the node namespaces; nothing in the client's (the masters).
@@ -109,7 +109,7 @@ describe('faultline test --cluster (remote etcd over ssh)', () => {
       store: join(root, 'store'),
       seed: 5,
     });
-    expect(config.target).toMatchObject({ type: 'etcd', nodes: 3 });
+    expect(config.target).toMatchObject({ type: 'system', nodes: 3 });
     const lines: string[] = [];
     const outcome = await run(config, { log: (l) => lines.push(l) });
     expect(outcome.exitCode, `${lines.join('\n')}\n${JSON.stringify(outcome.results).slice(0, 400)}`).toBe(0);
