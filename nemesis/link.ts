@@ -16,8 +16,8 @@
 // Tags: iptables rules carry `-m comment --comment faultline:<runid>`; qdiscs cannot carry a
 // comment, so faultline's have the handle fa17: (and live in the run's namespaces, fl-<runid>-*).
 import { run } from '../control/local.js';
-import type { Network, NodeHost } from '../control/network.js';
-import { fanOut } from '../control/types.js';
+import type { Network } from '../control/network.js';
+import { fanOut, type Control } from '../control/types.js';
 import type { PeerDelay } from './proxied-peers.js';
 import type { Fault } from './types.js';
 
@@ -237,9 +237,76 @@ interface Mechanism {
   remove(nodes: readonly string[]): Promise<void>;
 }
 
-/** What the faults of one linkFaults() call share: the network, the netem state per node, a lock per node. */
+/**
+ * Where link faults act: each node's address and the control that runs commands there — a local
+ * namespace network, or a remote cluster's hosts over ssh (each with its own kernel, so netem is
+ * asked there, and its own interface toward the other nodes).
+ */
+export interface LinkHosts {
+  readonly runId: string;
+  readonly hosts: readonly { node: string; ip: string; control: Control }[];
+  /** The node's interface toward the other nodes. Default: options.device, else eth0 (the namespaces' veth). */
+  device?(node: string): Promise<string>;
+  /** true when every node's kernel has netem, else why not. Default: probed once in a scratch namespace here. */
+  netem?(): Promise<true | string>;
+}
+
+const INTERFACE = /^[A-Za-z0-9_.@-]{1,15}$/;
+
+/** A remote cluster's hosts as LinkHosts: each host's interface by `ip route get` to a peer, netem probed on every host. */
+export function remoteLinkHosts(runId: string, hosts: readonly { node: string; ip: string; control: Control }[], timeoutMs = 10_000): LinkHosts {
+  const devices = new Map<string, Promise<string>>();
+  let netem: Promise<true | string> | undefined;
+  return {
+    runId,
+    hosts,
+    device(node) {
+      let d = devices.get(node);
+      if (!d) {
+        const h = hosts.find((x) => x.node === node)!;
+        const peer = hosts.find((x) => x.node !== node) ?? h;
+        d = h.control.exec(['ip', '-o', 'route', 'get', peer.ip], { timeoutMs }).then((r) => {
+          const dev = /\bdev (\S+)/.exec(r.stdout)?.[1];
+          if (dev === undefined || !INTERFACE.test(dev)) throw new Error(`${node} (${h.control.where}): cannot tell its interface toward ${peer.ip} from: ${r.stdout.trim()}`);
+          return dev;
+        });
+        d.catch(() => devices.delete(node));
+        devices.set(node, d);
+      }
+      return d;
+    },
+    netem() {
+      netem ??= (async () => {
+        const answers = await Promise.all(
+          hosts.map(async (h) => {
+            const r = await h.control.exec(['sh', '-c', NETEM_PROBE, 'sh', `fl-${runId}-netem`], { timeoutMs, allowFailure: true }).catch((e: Error) => ({ exitCode: -1, stdout: '', stderr: e.message }));
+            return r.exitCode === 0 ? true : `${h.node}'s kernel has no netem (${(r.stderr || r.stdout).trim().split('\n')[0] || `exit code ${r.exitCode}`})`;
+          }),
+        );
+        const no = answers.filter((a): a is string => a !== true);
+        return no.length === 0 ? true : no.join('; ');
+      })();
+      return netem;
+    },
+  };
+}
+
+// $1: a scratch namespace's name. Adds a netem qdisc to its loopback: the host's kernel answers,
+// and nothing of the host itself is touched.
+const NETEM_PROBE = `
+ip netns add "$1" || exit 2
+ip netns exec "$1" tc qdisc add dev lo root netem delay 1ms 2>&1; r=$?
+ip netns del "$1"
+exit $r
+`;
+
+/** A local namespace network as LinkHosts. */
+function networkHosts(network: Network): LinkHosts {
+  return { runId: network.runId, hosts: network.hosts, netem: () => probeNetem(network.runId) };
+}
+
+/** What the faults of one linkFaults() call share: the hosts, the netem state per node, a lock per node. */
 class LinkContext {
-  readonly device: string;
   readonly timeoutMs: number;
   readonly defaults: LinkParams;
   /** The netem parameters of every fault active on a node. */
@@ -247,12 +314,14 @@ class LinkContext {
   private readonly locks = new Map<string, Promise<unknown>>();
   private iptables: Promise<true | string> | undefined;
 
+  private readonly fixedDevice: string | undefined;
+
   constructor(
-    readonly network: Network,
+    readonly network: LinkHosts,
     readonly options: LinkFaultOptions,
   ) {
-    this.device = options.device ?? 'eth0';
-    if (!/^[A-Za-z0-9_.-]{1,15}$/.test(this.device)) throw new Error(`link faults: ${JSON.stringify(this.device)} is not an interface name`);
+    this.fixedDevice = options.device ?? (network.device ? undefined : 'eth0');
+    if (this.fixedDevice !== undefined && !INTERFACE.test(this.fixedDevice)) throw new Error(`link faults: ${JSON.stringify(this.fixedDevice)} is not an interface name`);
     this.timeoutMs = options.timeoutMs ?? 10_000;
     const { device: _d, peerDelay: _p, netem: _n, timeoutMs: _t, ...params } = options;
     this.defaults = checkParams({ ...DEFAULT_LINK_PARAMS, ...params });
@@ -262,8 +331,15 @@ class LinkContext {
     return this.network.hosts.map((h) => h.node);
   }
 
-  host(node: string): NodeHost {
-    return this.network.host(node);
+  host(node: string): LinkHosts['hosts'][number] {
+    const h = this.network.hosts.find((x) => x.node === node);
+    if (!h) throw new Error(`link faults: no node ${JSON.stringify(node)}`);
+    return h;
+  }
+
+  /** The node's interface toward the other nodes. */
+  device(node: string): Promise<string> {
+    return this.fixedDevice !== undefined ? Promise.resolve(this.fixedDevice) : this.network.device!(node);
   }
 
   exec(node: string, argv: readonly string[], allowFailure = false) {
@@ -285,7 +361,7 @@ class LinkContext {
 
   async hasNetem(): Promise<true | string> {
     if (this.options.netem !== undefined) return this.options.netem ? true : 'the kernel has no netem (as configured)';
-    return probeNetem(this.network.runId);
+    return this.network.netem ? this.network.netem() : probeNetem(this.network.runId);
   }
 
   async hasIptables(): Promise<true | string> {
@@ -300,9 +376,10 @@ class LinkContext {
 
   /** Removes faultline's root qdisc (if there) and checks it is gone. */
   async deleteQdisc(node: string): Promise<void> {
-    await this.exec(node, qdiscDeleteArgv(this.device), true);
-    const shown = await this.exec(node, qdiscShowArgv(this.device));
-    if (shown.stdout.includes(` ${QDISC_HANDLE} root`)) throw new Error(`the qdisc ${QDISC_HANDLE} on ${this.device} is still there: ${shown.stdout.trim()}`);
+    const device = await this.device(node);
+    await this.exec(node, qdiscDeleteArgv(device), true);
+    const shown = await this.exec(node, qdiscShowArgv(device));
+    if (shown.stdout.includes(` ${QDISC_HANDLE} root`)) throw new Error(`the qdisc ${QDISC_HANDLE} on ${device} is still there: ${shown.stdout.trim()}`);
   }
 }
 
@@ -311,7 +388,7 @@ function netemMechanism(name: LinkFaultName, c: LinkContext): Mechanism {
     c.locked(node, async () => {
       const args = netemArgs(c.netemOf(node));
       if (args.length === 0) await c.deleteQdisc(node);
-      else await c.exec(node, netemArgv(c.device, args));
+      else await c.exec(node, netemArgv(await c.device(node), args));
     });
   return {
     name: 'netem',
@@ -329,7 +406,7 @@ function netemMechanism(name: LinkFaultName, c: LinkContext): Mechanism {
 function tbfMechanism(c: LinkContext): Mechanism {
   return {
     name: 'tbf',
-    apply: (nodes, params) => fanOut(nodes, (n) => c.locked(n, () => c.exec(n, tbfArgv(c.device, params)))).then(() => undefined),
+    apply: (nodes, params) => fanOut(nodes, (n) => c.locked(n, async () => c.exec(n, tbfArgv(await c.device(n), params)))).then(() => undefined),
     remove: (nodes) => fanOut(nodes, (n) => c.locked(n, () => c.deleteQdisc(n))).then(() => undefined),
   };
 }
@@ -341,9 +418,9 @@ function iptablesLossMechanism(c: LinkContext): Mechanism {
   return {
     name: 'iptables-statistic',
     async apply(nodes, params) {
-      const rules = lossRules(runId, c.device, params.lossProbability);
       await fanOut(nodes, (n) =>
         c.locked(n, async () => {
+          const rules = lossRules(runId, await c.device(n), params.lossProbability);
           const hook = !hooked.has(n);
           // One transaction: the chain (created, or refilled on a second start) and its hook.
           await c.host(n).control.exec(rules.restoreArgv, { input: rules.apply(hook), timeoutMs: c.timeoutMs });
@@ -352,9 +429,9 @@ function iptablesLossMechanism(c: LinkContext): Mechanism {
       );
     },
     async remove(nodes) {
-      const rules = lossRules(runId, c.device, 1);
       await fanOut(nodes, (n) =>
         c.locked(n, async () => {
+          const rules = lossRules(runId, await c.device(n), 1);
           const done = await c.host(n).control.exec(rules.restoreArgv, { input: rules.unhook, timeoutMs: c.timeoutMs, allowFailure: true });
           if (done.exitCode !== 0) {
             // Not what apply left (e.g. a start that failed): remove whatever is there, piece by piece.
@@ -443,8 +520,8 @@ function linkFault(name: LinkFaultName, c: LinkContext): Fault {
  * `peerDelay` (proxiedPeers(…)) for delay without netem. Faults of one call share the per-node
  * netem qdisc, so delay and loss on one node combine, and stopping one keeps the other.
  */
-export function linkFaults(network: Network, options: LinkFaultOptions = {}, names: readonly LinkFaultName[] = LINK_FAULT_NAMES): Fault[] {
-  const c = new LinkContext(network, options);
+export function linkFaults(network: Network | LinkHosts, options: LinkFaultOptions = {}, names: readonly LinkFaultName[] = LINK_FAULT_NAMES): Fault[] {
+  const c = new LinkContext('teardown' in network ? networkHosts(network) : network, options);
   for (const n of names) if (!LINK_FAULT_NAMES.includes(n)) throw new Error(`link faults: unknown fault ${JSON.stringify(n)} (known: ${LINK_FAULT_NAMES.join(', ')})`);
   return names.map((n) => linkFault(n, c));
 }

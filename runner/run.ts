@@ -15,7 +15,7 @@ import { partitionFault } from '../nemesis/partition.js';
 import { killFault, pauseFault } from '../nemesis/process-faults.js';
 import { clockFault } from '../nemesis/clock.js';
 import { diskFault } from '../nemesis/disk.js';
-import { LINK_FAULT_NAMES, linkFaults, type LinkFaultName } from '../nemesis/link.js';
+import { LINK_FAULT_NAMES, linkFaults, remoteLinkHosts, type LinkFaultName, type LinkHosts } from '../nemesis/link.js';
 import type { PeerDelay } from '../nemesis/proxied-peers.js';
 import { findLeftovers, healLeftovers } from '../nemesis/heal.js';
 import type { Fault } from '../nemesis/types.js';
@@ -90,12 +90,12 @@ function resolveWorkload(config: TestConfig): { workload: Workload; options: Wor
 }
 
 function faultsFor(config: TestConfig, target: Target, network: Network | undefined, peerDelay: PeerDelay | undefined, remote?: FaultHosts & { disposable: boolean }): Fault[] {
-  const needsNetwork = (name: string): Network => {
-    if (remote) throw new InputError(`the ${name} fault is not available on remote clusters yet (partition, kill and pause are)`);
+  const needsNetwork = (name: string): Network | LinkHosts => {
+    if (remote) return remoteLinkHosts(remote.runId, remote.hosts);
     if (!network) throw new InputError(`the ${name} fault needs the nodes in network namespaces ("target.network": "netns")`);
     return network;
   };
-  const partitionHosts = (): FaultHosts => remote ?? needsNetwork('partition');
+  const partitionHosts = (): FaultHosts => remote ?? (needsNetwork('partition') as Network);
   const all: Record<FaultName, () => Fault> = {
     kill: () => killFault(target),
     pause: () => pauseFault(target),

@@ -100,6 +100,8 @@ export interface SystemDescription {
   health: Argv;
   /** Run on the first node after every node serves, until it exits 0: the cluster as a whole is ready. */
   ready?: Argv;
+  /** Run once, in order, on the first node once the cluster is ready (as root): create a user, a database. */
+  init: readonly Argv[];
   primaries?: Argv;
   logs: readonly string[];
   /** Seconds between healing and the final reads of a run with faults, when the description knows better than the default. */
@@ -132,7 +134,7 @@ export const systemDescriptionSchema = {
     description: { type: 'string', description: 'One line for people.' },
     nodes: { type: 'integer', minimum: 1, maximum: 32, default: 3, description: 'How many nodes a local run starts when --nodes is not given.' },
     packages: strings('Debian packages the nodes need, installed with apt-get when a program in "requires" is missing.'),
-    requires: strings('Programs that must exist where the nodes run: a name on PATH, or an absolute path where * matches one folder name.'),
+    requires: strings('What must exist where the nodes run: a program on PATH, or an absolute path (a file, where * matches one folder name).'),
     install: argv('Run once per host (locally: once) after the packages, e.g. to fetch a binary.'),
     user: { type: 'string', pattern: '^[a-z_][a-z0-9_-]{0,31}$', description: "The account the node's processes run as (default root); {dataDir} and {logDir} are made its own." },
     env: { type: 'object', additionalProperties: { type: 'string' }, propertyNames: { pattern: '^[A-Za-z_][A-Za-z0-9_]*$' }, default: {}, description: "Environment variables of the node's processes (values may use placeholders)." },
@@ -195,6 +197,7 @@ export const systemDescriptionSchema = {
     wipe: argv("Removes the node's data (default: {dataDir})."),
     health: argv('Exits 0 when the node serves; run where the node runs.'),
     ready: argv('Run on the first node once every node serves (and its sidecars run), until it exits 0: the cluster as a whole is ready (a leader elected, replicas connected).'),
+    init: { type: 'array', items: argv('A command.'), default: [], description: 'Commands run once, in order, on the first node when the cluster is ready, as root (e.g. create an account for the clients).' },
     quiesce: { type: 'number', minimum: 0, description: 'Seconds between healing and the final reads of a run with faults (default: the test\'s, 2).' },
     primaries: argv('Prints the names of the nodes that lead now; run on every running node.'),
     logs: strings('More files kept in the run\'s logs/<node>/ (everything in {logDir} is kept anyway).'),
@@ -343,6 +346,7 @@ function check(d: RawDescription, file: string): SystemDescription {
     files[path] = text;
   }
   d.setup.forEach((a, i) => argvUses(a, `/setup/${i}`));
+  d.init.forEach((a, i) => argvUses(a, `/init/${i}`));
   for (const name of ['install', 'start', 'bootstrap', 'stop', 'kill', 'pause', 'resume', 'wipe', 'health', 'ready', 'primaries'] as const) argvUses(d[name], `/${name}`);
   d.sidecars.forEach((s, i) => {
     argvUses(s.start, `/sidecars/${i}/start`);
@@ -375,6 +379,7 @@ function check(d: RawDescription, file: string): SystemDescription {
     values: d.values,
     files,
     setup: d.setup,
+    init: d.init,
     start: d.start,
     ...(d.bootstrap ? { bootstrap: d.bootstrap } : {}),
     startOrder: d.startOrder,

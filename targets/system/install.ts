@@ -7,11 +7,12 @@ import type { Control } from '../../control/types.js';
 import { gist } from './machine.js';
 import { reasonOf } from './remote-machine.js';
 
-// $@: programs. Prints the missing ones, one per line. A path's * is a glob on purpose.
+// $@: programs, or absolute paths of files (a library, a module). Prints the missing ones, one per
+// line. A path's * is a glob on purpose.
 const MISSING = `
 for c in "$@"; do
   case $c in
-    /*) found=; for f in $c; do [ -x "$f" ] && found=1; done; [ -n "$found" ] || echo "$c";;
+    /*) found=; for f in $c; do [ -e "$f" ] && found=1; done; [ -n "$found" ] || echo "$c";;
     *) command -v "$c" >/dev/null 2>&1 || echo "$c";;
   esac
 done

@@ -198,6 +198,7 @@ export class SystemTarget implements Target {
       await step('start', () => this.startAll());
       if (d.sidecars.length > 0) await step('sidecars', () => this.onEvery((n) => this.startSidecars(n)));
       if (d.ready) await step('cluster', () => this.waitReady());
+      for (let i = 0; i < d.init.length; i++) await step(`init ${i + 1}`, () => this.command(this.nodes[0], `init command ${i + 1}`, d.init[i]));
       await step('ready', async () => this.o.surroundings.ready?.());
     } catch (e) {
       const why = await this.teardown().then(
@@ -456,7 +457,8 @@ export class SystemTarget implements Target {
   /** Stops a daemon: the stop command (node only) or SIGTERM, then SIGKILL to its tree after timeouts.stop. */
   private async stopDaemon(name: string, daemon: string, stop: Argv | undefined): Promise<void> {
     const m = this.node(name).machine;
-    if (!(await m.running(daemon))) return;
+    // One that is not running: KILL only clears what it left (a remote daemon's pid file, and what runs on in its session).
+    if (!(await m.running(daemon))) return m.signal(daemon, 'KILL');
     const grace = this.description.timeouts.stop * 1000;
     if (stop !== undefined) await this.command(name, 'stop', stop).catch(() => undefined);
     else await m.signal(daemon, 'TERM');
