@@ -17,12 +17,17 @@ const SCRIPT = `
 tag=$1; shift
 if command -v iptables >/dev/null 2>&1; then
   while iptables -w -D INPUT -m comment --comment "$tag" -j ${PARTITION_CHAIN} 2>/dev/null; do :; done
-  iptables -w -F ${PARTITION_CHAIN} 2>/dev/null
-  iptables -w -X ${PARTITION_CHAIN} 2>/dev/null
+  # The chains are shared by name: they go only when no other run's rule jumps to them.
+  if ! iptables -w -S 2>/dev/null | grep -q -- "-j ${PARTITION_CHAIN}\$"; then
+    iptables -w -F ${PARTITION_CHAIN} 2>/dev/null
+    iptables -w -X ${PARTITION_CHAIN} 2>/dev/null
+  fi
   iptables -w -S OUTPUT 2>/dev/null | sed -n "s/^-A OUTPUT -o \\([A-Za-z0-9_.@-]*\\) -m comment --comment \\"\\{0,1\\}$tag\\"\\{0,1\\} -j ${LOSS_CHAIN}\$/\\1/p" |
     while read -r dev; do iptables -w -D OUTPUT -o "$dev" -m comment --comment "$tag" -j ${LOSS_CHAIN} 2>/dev/null; done
-  iptables -w -F ${LOSS_CHAIN} 2>/dev/null
-  iptables -w -X ${LOSS_CHAIN} 2>/dev/null
+  if ! iptables -w -S 2>/dev/null | grep -q -- "-j ${LOSS_CHAIN}\$"; then
+    iptables -w -F ${LOSS_CHAIN} 2>/dev/null
+    iptables -w -X ${LOSS_CHAIN} 2>/dev/null
+  fi
 fi
 if command -v tc >/dev/null 2>&1; then
   for dev in $(ls /sys/class/net 2>/dev/null); do
