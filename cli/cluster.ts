@@ -1,6 +1,6 @@
 // `faultline cluster up|down|status`: a local cluster of any target for poking at by hand
 // (runner/cluster.ts does the work; this prints what a person needs to reach the nodes).
-import { relative } from 'node:path';
+import { basename, relative } from 'node:path';
 import { InputError } from '../histories/errors.js';
 import { clusterDir, clusterDown, clusterUp, holderAlive, holdCluster, readClusterState, type ClusterState } from '../runner/cluster.js';
 import type { Io } from './check.js';
@@ -29,12 +29,14 @@ function show(path: string): string {
 }
 
 function describe(s: ClusterState, io: Io): void {
-  const what = `${s.target}${s.mode ? ` (${s.mode})` : ''}`;
+  const what = s.system !== undefined ? `${s.system} (described)` : `${s.target}${s.mode ? ` (${s.mode})` : ''}`;
   io.stdout(`${what} cluster ${s.status} since ${s.startedAt} · holder pid ${s.pid} · ${s.network === 'netns' ? `network namespaces fl-${s.runId}-*` : 'local'} · ${show(s.dir)}`);
   for (const n of s.nodes) io.stdout(`  ${n.node}  ${n.address ?? '(no client address)'}  logs: ${n.logs.map(show).join(', ') || '-'}`);
-  const hint = TRY[s.target];
-  const first = s.nodes.find((n) => n.address !== undefined);
+  const hint = TRY[s.client ?? s.target];
+  const first = s.nodes.find((n) => n.address !== undefined && n.address !== '');
   if (hint && first?.address) io.stdout(`try: ${hint(first.address)}`);
+  // An adapter's address is the node's own, inside the test range: reachable from the client namespace only.
+  else if (s.system !== undefined && first?.address) io.stdout(`try: ip netns exec fl-${s.runId}-c <your client> ${first.address}   (the nodes' addresses are reachable from the run's client namespace only)`);
 }
 
 export async function runCluster(args: ClusterArgs, io: Io): Promise<number> {
@@ -44,16 +46,20 @@ export async function runCluster(args: ClusterArgs, io: Io): Promise<number> {
     return 0;
   }
   if (args.cluster !== undefined) throw new InputError('faultline cluster is for local targets; a --cluster file names remote hosts, which faultline test drives');
-  const target = args.target ?? 'builtin';
-  const dir = clusterDir(args.store ?? 'store', args.name ?? target);
+  const described = args.system !== undefined && args.system !== 'builtin' && args.system !== 'none';
+  if (described && args.target !== undefined) throw new InputError(`--system runs a described system; --target ${args.target} is another target (give one of them)`);
+  const target = described ? 'system' : (args.target ?? 'builtin');
+  // A described system's cluster is named after its description file (nats.json → nats).
+  const dir = clusterDir(args.store ?? 'store', args.name ?? (described ? basename(args.system!).replace(/\.json$/, '') : target));
+  const again = described ? `--system ${args.system}` : `--target ${target}`;
   switch (args.action) {
     case 'up': {
-      const config = configFromArgs({ ...args, target });
+      const config = configFromArgs(described ? args : { ...args, target });
       const existing = readClusterState(dir);
       if (existing && holderAlive(existing)) {
-        throw new InputError(`a ${existing.target} cluster is already up in ${show(dir)} (holder pid ${existing.pid}); stop it with: faultline cluster down --target ${target}${args.name ? ` --name ${args.name}` : ''}`);
+        throw new InputError(`a ${existing.target} cluster is already up in ${show(dir)} (holder pid ${existing.pid}); stop it with: faultline cluster down ${again}${args.name ? ` --name ${args.name}` : ''}`);
       }
-      io.stderr(`starting a ${target} cluster in ${show(dir)} (it keeps running until: faultline cluster down --target ${target}${args.name ? ` --name ${args.name}` : ''})`);
+      io.stderr(`starting a ${described ? args.system : target} cluster in ${show(dir)} (it keeps running until: faultline cluster down ${again}${args.name ? ` --name ${args.name}` : ''})`);
       const s = await clusterUp(config, dir);
       describe(s, io);
       return 0;
@@ -65,7 +71,7 @@ export async function runCluster(args: ClusterArgs, io: Io): Promise<number> {
         return 3;
       }
       if (!holderAlive(s)) {
-        io.stdout(`the ${target} cluster's holder (pid ${s.pid}) is gone${s.error ? `: ${s.error}` : ''}; its nodes stopped with it (faultline cluster down --target ${target} clears the state)`);
+        io.stdout(`the ${target} cluster's holder (pid ${s.pid}) is gone${s.error ? `: ${s.error}` : ''}; its nodes stopped with it (faultline cluster down ${again} clears the state)`);
         return 3;
       }
       describe(s, io);
@@ -73,7 +79,7 @@ export async function runCluster(args: ClusterArgs, io: Io): Promise<number> {
     }
     case 'down': {
       const s = await clusterDown(dir);
-      io.stdout(s ? `${s.target} cluster down (${show(dir)}; logs kept)` : `no ${target} cluster was up (${show(dir)})`);
+      io.stdout(s ? `${s.system ?? s.target} cluster down (${show(dir)}; logs kept)` : `no ${described ? args.system : target} cluster was up (${show(dir)})`);
       return 0;
     }
     default:

@@ -202,6 +202,7 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
         y
           .positional('action', { type: 'string', choices: ['up', 'down', 'status'], describe: 'up: start it in the background; status: where its nodes are; down: stop it' })
           .option('target', { type: 'string', describe: 'builtin (default), etcd, postgres or redis' })
+          .option('system', { type: 'string', describe: 'a system description (docs/systems.md) or etcd, redis, postgres: that system, a network namespace per node' })
           .option('mode', { type: 'string', describe: `builtin replication mode: ${MODES.join(', ')}` })
           .option('nodes', { type: 'number', describe: 'cluster size (default 3; postgres: 1)' })
           .option('network', { type: 'string', choices: ['local', 'netns'], describe: 'netns: each node in its own network namespace (default local)' })
@@ -212,6 +213,7 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
           .example('faultline cluster up --target etcd', 'a 3-member etcd cluster; prints each member\'s socket and logs')
           .example('faultline cluster status --target etcd', 'is it up, and where')
           .example('faultline cluster down --target etcd', 'stop it (logs and data stay in the folder)')
+          .example('faultline cluster up --system examples/systems/nats.json', 'a described system, kept up until: faultline cluster down --system examples/systems/nats.json')
           .epilogue('Exit codes: 0 done, 3 it would not start (or, for status, nothing is up).'),
       async (a) => {
         const { runCluster } = await import('./cluster.js');

@@ -32,6 +32,9 @@ export interface ClusterState {
   start: string;
   target: string;
   mode?: string;
+  /** A described system's name, and the built-in client it uses (for the hint of a command to try). */
+  system?: string;
+  client?: string;
   network: 'local' | 'netns';
   runId?: string;
   dir: string;
@@ -91,6 +94,13 @@ export async function clusterUp(config: TestConfig, dir: string, options: { time
     throw new InputError(`a ${existing.target} cluster is already up in ${dir} (holder pid ${existing.pid}); stop it with: faultline cluster down --target ${existing.target}`);
   }
   await checkTargetAvailable(config);
+  if (config.target.type === 'system') {
+    const { readSystemDescription } = await import('../targets/system/description.js');
+    const { ensureLocalInstall } = await import('../targets/system/local.js');
+    await ensureLocalInstall(readSystemDescription(config.target.system!)).catch((e: Error) => {
+      throw new InputError(e.message);
+    });
+  }
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, CLUSTER_FILES.config), JSON.stringify(config, null, 2) + '\n');
@@ -183,6 +193,11 @@ export async function holdCluster(dir: string): Promise<void> {
     target = (await createTarget({ ...config.target, options: targetOptions }, dir, network)).target;
     await target.setup();
     const t = target;
+    const described = (t as Target & { description?: { name: string; client: { kind: string; builtin?: string } } }).description;
+    if (described) {
+      base.system = described.name;
+      if (described.client.builtin !== undefined) base.client = described.client.builtin;
+    }
     writeState(dir, { ...base, status: 'up', nodes: t.nodes.map((n) => ({ node: n, address: t.address?.(n), logs: t.logs(n) })) });
     console.error(`cluster up: ${t.nodes.join(', ')}`);
     if (!asked) await stopped;

@@ -120,6 +120,28 @@ describe.concurrent('faultline test --system (local namespaces)', () => {
     await expectNothingLeft(r.dir!);
   });
 
+  it('faultline cluster up --system etcd: the printed hint reaches a member through its socket; down leaves nothing', async ({ expect }) => {
+    const store = join(cwd, 'cluster-store');
+    const up = await faultline(['cluster', 'up', '--system', 'etcd', '--store', store]);
+    try {
+      expect(up.exitCode, up.all).toBe(0);
+      expect(up.stdout).toMatch(/^etcd \(described\) cluster up since .* · network namespaces fl-[a-z0-9]+-\*/m);
+      const socket = /^ {2}n1 {2}(\/\S+\.sock) /m.exec(up.stdout)?.[1];
+      expect(socket, up.stdout).toBeDefined();
+      expect(up.stdout).toContain(`try: etcdctl --endpoints unix://${socket} put k v`);
+      const put = await execa('etcdctl', ['--endpoints', `unix://${socket}`, 'put', 'k', 'v'], { reject: false, all: true });
+      expect(put.stdout, put.all).toBe('OK');
+      const status = await faultline(['cluster', 'status', '--system', 'etcd', '--store', store]);
+      expect(status.exitCode).toBe(0);
+    } finally {
+      const down = await faultline(['cluster', 'down', '--system', 'etcd', '--store', store]);
+      expect(down.stdout).toMatch(/^etcd cluster down /);
+    }
+    const runId = /network namespaces fl-([a-z0-9]+)-\*/.exec(up.stdout)![1];
+    expect(listNamespaces().filter((ns) => ns.startsWith(`fl-${runId}-`))).toEqual([]);
+    expect(processesMentioning(join(store, 'clusters', 'etcd'))).toEqual([]);
+  });
+
   it('a mistake in a description is one line naming its file, line and field; nothing starts', async ({ expect }) => {
     const file = description('typo', { heath: ['true'] });
     const r = await test('typo', ['--system', file, '--time-limit', '2']);
