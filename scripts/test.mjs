@@ -25,11 +25,16 @@ const SYSTEM_PACKAGES = [
   ['redis-sentinel', 'redis-sentinel'],
   ['redis-cli', 'redis-tools'], // the CLI test pokes a cluster up by hand
   ['python3', 'python3'], // the stdio target's example adapter
+  ['nats-server', 'nats-server'], // examples/systems/nats.json
+  ['/usr/sbin/mariadbd', 'mariadb-server'], // examples/systems/galera.json
+  ['/usr/lib/galera/libgalera_smm.so', 'galera-4'],
+  ['/usr/lib/python3/dist-packages/pymysql', 'python3-pymysql'], // the Galera example's adapter
+  ['rsync', 'rsync'], // Galera's state transfer
 ];
 
-/** A command on PATH, or (starting with /) an executable path where * matches any one folder name. */
+/** A command on PATH, or (starting with /) a file's path where * matches any one folder name. */
 async function have(command) {
-  const script = command.startsWith('/') ? 'for f in $1; do [ -x "$f" ] && exit 0; done; exit 1' : 'command -v "$1"';
+  const script = command.startsWith('/') ? 'for f in $1; do [ -e "$f" ] && exit 0; done; exit 1' : 'command -v "$1"';
   return (await execa('sh', ['-c', script, 'sh', command], { reject: false })).exitCode === 0;
 }
 
