@@ -3,7 +3,9 @@
 // namespace (the guard), and built-in store nodes left stopped (SIGSTOP) after their runner died.
 // Only what faultline made: the fl- prefix, the faultline: tag, the node-main command line. A run
 // whose owner process still lives (control/run-owner.ts) is left alone unless forced.
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { run } from '../control/local.js';
 import { deleteNamespaces, endProcesses, isAlive, listNamespaces, namespacePids } from '../control/namespaces.js';
 import { liveOwner, releaseRun } from '../control/run-owner.js';
@@ -24,6 +26,8 @@ export interface RunLeftovers {
   runId: string;
   namespaces: { name: string; pids: number[] }[];
   rules: TaggedRule[];
+  /** Its short socket folders in the temporary directory (fl-<runid>-s, -r-XXXXXX, -etcd-XXXXXX). */
+  folders: string[];
   /** The pid of the run's faultline process when it still runs (then the run is left alone unless forced). */
   owner?: number;
 }
@@ -135,7 +139,7 @@ export async function findLeftovers(options: FindOptions = {}): Promise<Leftover
   const runs = new Map<string, RunLeftovers>();
   const runOf = (runId: string): RunLeftovers => {
     let r = runs.get(runId);
-    if (!r) runs.set(runId, (r = { runId, namespaces: [], rules: [] }));
+    if (!r) runs.set(runId, (r = { runId, namespaces: [], rules: [], folders: [] }));
     return r;
   };
   const names = listNamespaces().filter((n) => {
@@ -152,8 +156,23 @@ export async function findLeftovers(options: FindOptions = {}): Promise<Leftover
   for (const r of runs.values()) {
     const owner = liveOwner(r.runId);
     if (owner !== undefined) r.owner = owner;
+    r.folders = socketFolders(r.runId);
   }
   return { runs: [...runs.values()].sort((a, b) => a.runId.localeCompare(b.runId)), stoppedNodes: options.runId === undefined ? findStoppedNodes() : [] };
+}
+
+/** The exact names of the socket folders a run makes (targets/common/socket-dir.ts): nothing else in /tmp is touched. */
+function socketFolders(runId: string): string[] {
+  const own = new RegExp(`^fl-${runId}-(s|r-[A-Za-z0-9]{6}|etcd-[A-Za-z0-9]{6}|pg-[A-Za-z0-9]{6})$`);
+  const found = new Set<string>();
+  for (const base of new Set([tmpdir(), '/tmp'])) {
+    try {
+      for (const f of readdirSync(base)) if (own.test(f)) found.add(join(base, f));
+    } catch {
+      // no such folder
+    }
+  }
+  return [...found].sort();
 }
 
 export interface HealOptions {
@@ -189,6 +208,14 @@ export async function healLeftovers(leftovers: Leftovers, options: HealOptions =
       const res = await run(['iptables', '-w', ...rule.deleteArgs], { allowFailure: true });
       (res.exitCode === 0 ? outcome.removed : outcome.failed).push(`iptables -t ${rule.table} ${rule.text}${res.exitCode === 0 ? '' : `: ${res.stderr.trim()}`}`);
     }
+    for (const f of r.folders) {
+      try {
+        rmSync(f, { recursive: true, force: true });
+        outcome.removed.push(`folder ${f}`);
+      } catch (e) {
+        outcome.failed.push(`folder ${f}: ${(e as Error).message}`);
+      }
+    }
     if (left.length === 0) releaseRun(r.runId);
   }
   if (leftovers.stoppedNodes.length > 0) {
@@ -205,6 +232,7 @@ export function describeLeftovers(leftovers: Leftovers): string[] {
     lines.push(`run ${r.runId}${r.owner !== undefined ? ` (still running: faultline process ${r.owner}; heal leaves it alone unless --force)` : ''}:`);
     for (const n of r.namespaces) lines.push(`  namespace ${n.name}${n.pids.length > 0 ? ` (processes ${n.pids.join(', ')})` : ''}`);
     for (const rule of r.rules) lines.push(`  iptables -t ${rule.table} ${rule.text}`);
+    for (const f of r.folders) lines.push(`  folder ${f}`);
   }
   for (const s of leftovers.stoppedNodes) lines.push(`stopped node process ${s.pid}${s.parentPid !== undefined ? ` (its runner ${s.parentPid} is gone)` : ''}`);
   return lines;

@@ -10,6 +10,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { listNamespaces } from '../../control/namespaces.js';
 import { run as exec } from '../../control/local.js';
 import type { Op } from '../../histories/op.js';
+import { until } from '../helpers/wait.js';
 
 const bin = resolve('bin/faultline.js');
 const cwd = mkdtempSync(join(tmpdir(), 'faultline-system-'));
@@ -140,6 +141,32 @@ describe.concurrent('faultline test --system (local namespaces)', () => {
     const runId = /network namespaces fl-([a-z0-9]+)-\*/.exec(up.stdout)![1];
     expect(listNamespaces().filter((ns) => ns.startsWith(`fl-${runId}-`))).toEqual([]);
     expect(processesMentioning(join(store, 'clusters', 'etcd'))).toEqual([]);
+  });
+
+  it('SIGKILL of faultline mid-run: the nodes die with it, faultline heal --run removes the rest, the history is checkable', async ({ expect }) => {
+    const store = join(cwd, 'killed');
+    const child = execa(process.execPath, [bin, 'test', '--system', 'etcd', '--nemesis', 'pause', '--nemesis-interval', '1', '--time-limit', '60', '--store', store, '--no-progress'], { cwd, reject: false });
+    let dir = '';
+    await until('the run to record ops and a pause', () => {
+      const latest = join(store, 'latest');
+      if (!existsSync(latest)) return false;
+      dir = resolve(store, readlinkSync(latest));
+      if (!existsSync(join(dir, 'history.jsonl'))) return false;
+      const h = history(dir);
+      return h.filter((op) => op.type === 'ok').length > 20 && h.some((op) => op.f === 'start-pause' && op.type === 'info');
+    }, 60_000);
+    child.kill('SIGKILL');
+    await child;
+    // The guard kills each member (paused or not), and the socket proxies see their stdin close.
+    await until('the nodes to die with faultline', () => processesMentioning(dir).length === 0, 15_000);
+    const runId = runIdOf(dir);
+    expect(listNamespaces().filter((ns) => ns.startsWith(`fl-${runId}-`)).length).toBeGreaterThan(0);
+    const heal = await faultline(['heal', '--run', runId]);
+    expect(heal.exitCode, heal.all).toBe(0);
+    expect(heal.stdout).toContain(`folder ${join(tmpdir(), `fl-${runId}-s`)}`);
+    await expectNothingLeft(dir);
+    const analyze = await faultline(['analyze', dir]);
+    expect([0, 1], analyze.all).toContain(analyze.exitCode);
   });
 
   it('a mistake in a description is one line naming its file, line and field; nothing starts', async ({ expect }) => {
