@@ -4,8 +4,9 @@
 // really change the hosts' rules and qdiscs — seen on the hosts themselves, not from faultline's
 // side. A lifeline cut (faultline gone) and the cluster's remnant removal leave nothing behind.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { execa } from 'execa';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { run } from '../../control/local.js';
 import { createNetwork, networkAvailable, runTag, type Network } from '../../control/network.js';
 import { linkFaults, probeNetem, remoteLinkHosts } from '../../nemesis/link.js';
@@ -19,6 +20,7 @@ const root = mkdtempSync('/tmp/fl-rl-');
 let network: Network | undefined;
 let sshd: SshdHosts | undefined;
 let hosts: RemoteHost[] = [];
+let clusterFile = '';
 
 /** What a host shows of the run: its iptables rules and eth0's qdiscs, read inside its namespace (not over ssh). */
 async function onHost(node: string): Promise<{ rules: string; qdiscs: string }> {
@@ -35,6 +37,7 @@ beforeAll(async () => {
   mkdirSync(join(root, 'ssh'));
   sshd = await startSshdHosts(network, join(root, 'ssh'));
   const file = join(root, 'cluster.json');
+  clusterFile = file;
   writeFileSync(
     file,
     JSON.stringify({
@@ -116,5 +119,18 @@ describe('link faults on remote hosts over ssh', () => {
     expect((await onHost('n3')).rules).toMatch(/-A OUTPUT -o eth0 .* -j FAULTLINE-LOSS/);
     await h.control.exec(removeRemnantsArgv(runTag(runId)));
     expect((await onHost('n3')).rules).not.toContain('FAULTLINE-LOSS');
+  });
+
+  it('the clock fault: refused unless the cluster file marks the hosts disposable, and refused for hosts on this kernel even then', async () => {
+    const bin = resolve('bin/faultline.js');
+    const args = (file: string) => [bin, 'test', '--cluster', file, '--nemesis', 'clock', '--time-limit', '2', '--store', join(root, 'clock-store'), '--no-progress'];
+    const plain = await execa(process.execPath, args(clusterFile), { reject: false, all: true });
+    expect(plain.exitCode).toBe(3);
+    expect(plain.stderr.trim().split('\n').at(-1)).toBe('faultline: faults unavailable here: clock: the cluster file does not mark its hosts disposable ("disposable": true), so faultline leaves their clocks alone');
+    const disposable = join(root, 'disposable.json');
+    writeFileSync(disposable, JSON.stringify({ ...JSON.parse(readFileSync(clusterFile, 'utf8')), disposable: true }));
+    const same = await execa(process.execPath, args(disposable), { reject: false, all: true });
+    expect(same.exitCode).toBe(3);
+    expect(same.stderr.trim().split('\n').at(-1)).toMatch(/^faultline: faults unavailable here: clock: n1: ssh root@198\.\d+\.\d+\.1:22 is this machine \(same kernel boot id\), whose clock faultline never changes; n2: /);
   });
 });
