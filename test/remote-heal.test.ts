@@ -1,20 +1,30 @@
 // What `faultline heal --cluster` reads on a host: the survey's lines parsed into rules, the
-// partition chain and live lifelines; the pid file script run here against a local process, and
-// the rule that a pid file counts only when its process is not newer than the file.
+// partition chain and live lifelines; the pid file script run here against a local process (the
+// run is the word after the pid, as targets/system/remote-scripts.ts's start writes it), and the
+// rule that a pid file counts only when its process is not newer than the file.
 import { afterAll, describe, expect, it } from 'vitest';
 import { execa, type ResultPromise } from 'execa';
-import { mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { run } from '../control/local.js';
 import { parsePidFiles, parseSurvey, pidFilesArgv, startedByPidFile, surveyArgv, type PidFileState } from '../targets/remote/heal.js';
 import { lifelineArgv } from '../targets/remote/lifeline.js';
+import { lossCommand } from '../targets/remote/cluster.js';
+import { until } from './helpers/wait.js';
+import { running } from '../control/proc.js';
+import { remoteScripts } from '../targets/system/remote-scripts.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'fl-rh-unit-'));
-const sleepers: ResultPromise[] = [];
+/** Processes a test started: execa's, or the pid of one started detached by the start script. */
+const sleepers: (ResultPromise | number)[] = [];
 afterAll(async () => {
-  for (const s of sleepers) s.kill('SIGKILL');
-  await Promise.allSettled(sleepers);
+  for (const s of sleepers) {
+    if (typeof s === 'number') {
+      if (running(s)) process.kill(s, 'SIGKILL');
+    } else s.kill('SIGKILL');
+  }
+  await Promise.allSettled(sleepers.filter((s) => typeof s !== 'number'));
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -28,6 +38,9 @@ describe('parseSurvey', () => {
     'lifeline 4242 faultline:cd34',
     'lifeline 4243 faultline:cd34',
     'lifeline 17 faultline:NOT-AN-ID',
+    'lifedir 4242 /var/lib/faultline/n2',
+    'lifedir 4243 /var/lib/faultline/n2/',
+    'lifedir 18 not-a-path',
     '',
   ].join('\n');
 
@@ -45,6 +58,7 @@ describe('parseSurvey', () => {
     expect(s.chainRules).toHaveLength(4);
     expect(s.chainRules).toContain('filter -A INPUT -s 10.9.9.9/32 -j FAULTLINE-PARTITION');
     expect([...s.liveRuns]).toEqual([['cd34', [4242, 4243]]]);
+    expect([...s.liveWorkDirs]).toEqual([['/var/lib/faultline/n2', [4242, 4243]]]);
   });
 
   it('a host without iptables, or with nothing of ours', () => {
@@ -56,6 +70,22 @@ describe('parseSurvey', () => {
     const argv = surveyArgv();
     expect(argv.slice(0, 2)).toEqual(['sh', '-c']);
     expect(argv[4]).toBe(lifelineArgv([])[2]);
+  });
+
+  it('the survey, run here, finds a waiting lifeline: its run, and the workDir it stops if it fires', async () => {
+    const workDir = join(dir, 'work dir', 'n1');
+    const [file, ...args] = lifelineArgv(lossCommand('ab12', workDir, 10));
+    const lifeline = execa(file, args, { stdin: 'pipe', reject: false, buffer: false });
+    sleepers.push(lifeline);
+    let said = '';
+    lifeline.stdout?.on('data', (d: Buffer) => (said += d.toString()));
+    await until('the lifeline to wait', () => said.includes('armed'));
+    const [f, ...a] = surveyArgv();
+    const s = parseSurvey((await run([f, ...a])).stdout);
+    expect(s.liveRuns.get('ab12')).toEqual([lifeline.pid]);
+    expect(s.liveWorkDirs.get(workDir)).toEqual([lifeline.pid]);
+    lifeline.stdin?.end('disarm\n');
+    expect((await lifeline).exitCode).toBe(0);
   });
 });
 
@@ -115,14 +145,20 @@ describe('parsePidFiles', () => {
     expect(states[4]).toEqual({ kind: 'unreadable' });
   });
 
-  it("the script finds the run in etcd's --initial-cluster-token", async () => {
-    // A stand-in with etcd's flags (sh ignores arguments after its script); it waits on its stdin, no child.
-    const proc = execa('sh', ['-c', 'read -r line', 'etcd', '--name', 'n1', '--initial-cluster-token', 'faultline-ab12', '--pre-vote'], { reject: false });
-    sleepers.push(proc);
-    const pidFile = join(dir, 'etcd.pid');
-    writeFileSync(pidFile, `${proc.pid}\n`);
-    const [file, ...args] = pidFilesArgv([pidFile]);
-    const [state] = parsePidFiles((await run([file, ...args])).stdout, 1);
-    expect(state).toMatchObject({ kind: 'live', pid: proc.pid, runId: 'ab12' });
+  it('the run is the second word of the pid file, as the start script writes it', async () => {
+    const pidFile = join(dir, 'node.pid');
+    const [file, ...args] = remoteScripts.start(pidFile, join(dir, 'node.log'), dir, undefined, 'ab12', ['sleep', '600']);
+    await run([file, ...args]);
+    const pid = Number(readFileSync(pidFile, 'utf8').split(' ')[0]);
+    sleepers.push(pid);
+    // Not a run id (a hand-written file, another program's): no run.
+    const odd = join(dir, 'odd.pid');
+    writeFileSync(odd, `${pid} AB-12\n`);
+    const [f2, ...a2] = pidFilesArgv([pidFile, odd]);
+    const [state, oddState] = parsePidFiles((await run([f2, ...a2])).stdout, 2);
+    expect(state).toMatchObject({ kind: 'live', pid, comm: 'sleep', runId: 'ab12' });
+    expect(state.kind === 'live' && startedByPidFile(state)).toBe(true);
+    expect(oddState).toMatchObject({ kind: 'live', pid });
+    expect(oddState).not.toHaveProperty('runId');
   });
 });

@@ -15,7 +15,7 @@ import { shortSocketDir } from '../common/socket-dir.js';
 import { clientSide, type ClientSettings } from '../system/clients.js';
 import { ensureInstalled } from '../system/install.js';
 import { fill, fillArgv } from '../system/placeholders.js';
-import { remoteReach } from '../system/reach.js';
+import { remoteReach, type Reach } from '../system/reach.js';
 import { reasonOf, RemoteMachine } from '../system/remote-machine.js';
 import { remoteScripts } from '../system/remote-scripts.js';
 import { SystemTarget, type SystemNode } from '../system/target.js';
@@ -109,6 +109,24 @@ export function createRemoteCluster(spec: ClusterSpec, o: RemoteClusterOptions):
     throw e;
   }
   const commandMs = d.timeouts.command * 1000;
+  const connectMs = (spec.ssh.connectTimeout + 5) * 1000;
+  // A host's first command opens its ssh master within that command's own timeout. The faults'
+  // first commands (their availability checks, before setup) have short ones meant for the command
+  // alone, so the faults' controls first connect once with the cluster file's connect timeout.
+  const connecting = new Map<string, Promise<unknown>>();
+  const connected = (h: RemoteHost): Promise<unknown> => {
+    let p = connecting.get(h.node);
+    if (p === undefined) connecting.set(h.node, (p = h.control.exec(['true'], { timeoutMs: connectMs }).catch(() => undefined)));
+    return p;
+  };
+  const faultControl = (h: RemoteHost): Control => ({
+    where: h.control.where,
+    wrap: (argv) => h.control.wrap(argv),
+    exec: async (argv, options) => {
+      await connected(h); // a host that cannot be reached fails the command itself, saying why
+      return h.control.exec(argv, options);
+    },
+  });
   const dir = resolve(o.dir);
   const workDirs = new Map(spec.nodes.map((n) => [n.name, workDirOf(spec, n, o.runId)]));
   const nodes: SystemNode[] = hosts.map((h) => {
@@ -127,7 +145,11 @@ export function createRemoteCluster(spec: ClusterSpec, o: RemoteClusterOptions):
   });
   const ports = { ...d.ports, ...spec.ports };
   const options = { ...spec.options, ...o.options };
-  const reach = remoteReach(new Map(hosts.map((h) => [h.node, h.control])), commandMs);
+  const forwards = remoteReach(new Map(hosts.map((h) => [h.node, h.control])), commandMs);
+  // A forwarded TCP port listens on the loopback of the namespace the ssh client runs in (ssh.via):
+  // adapters, and the client's init, run there too, or they would knock on this namespace's loopback.
+  const via = spec.ssh.via === undefined ? undefined : netns(spec.ssh.via);
+  const reach: Reach = via === undefined ? forwards : { ...forwards, wrap: (argv) => via.wrap(argv) };
   const side = clientSide({
     description: d,
     nodes,
@@ -145,8 +167,10 @@ export function createRemoteCluster(spec: ClusterSpec, o: RemoteClusterOptions):
   const open = async () => {
     for (const n of nodes) mkdirSync(n.localLogDir, { recursive: true });
     await fanOut(hosts, async (h) => {
-      await h.control.exec(['true'], { timeoutMs: (spec.ssh.connectTimeout + 5) * 1000 }).catch((e: unknown) => {
-        throw new Error(`cannot reach ${h.node}: ${reasonOf(e)}`);
+      await h.control.exec(['true'], { timeoutMs: connectMs }).catch((e: unknown) => {
+        // fanOut names the node and its ssh already: the reason alone, said once.
+        const why = reasonOf(e);
+        throw new Error(why.startsWith('cannot reach') ? why : `cannot reach the host: ${why}`);
       });
       reached.add(h.node);
     }, (h) => `${h.node} (${h.control.where})`);
@@ -219,7 +243,7 @@ export function createRemoteCluster(spec: ClusterSpec, o: RemoteClusterOptions):
   }
   return {
     target,
-    hosts: hosts.map(({ node, ip, control }) => ({ node, ip, control })),
+    hosts: hosts.map((h) => ({ node: h.node, ip: h.ip, control: faultControl(h) })),
     disposable: spec.disposable,
     close: () => (closing ??= closeAll()),
   };

@@ -1,8 +1,10 @@
 // `faultline heal --cluster FILE`: what a remote run that died left on its hosts, found and removed
 // over ssh. A node's lifeline normally heals it when faultline dies; this is for when it could not
-// (the host was unreachable then, the lifeline's stop failed, a session was killed). Two things are
-// faultline's there: iptables rules tagged faultline:<runid> (the partition chain and its hook), and
-// the node process whose pid file sits in the node's workDir.
+// (the host was unreachable then, the lifeline's stop failed, a session was killed), and removes
+// what a lifeline leaves on purpose (the dead run's data and logs, for a person to look at first).
+// Three things are faultline's there: iptables rules tagged faultline:<runid> (the partition chain
+// and its hook), the node's processes whose pid files sit in the node's workDir, and the workDir's
+// data/ and logs/ folders.
 //
 // Conservative by design. A run whose lifeline still waits on a host is alive (some faultline still
 // holds its session), so its rules and node are left alone unless forced. A pid file counts only if
@@ -37,6 +39,8 @@ export interface HostSurvey {
   chainRules: string[];
   /** Runs whose lifeline session still waits on the host, with its pids: a faultline still holds them. */
   liveRuns: Map<string, number[]>;
+  /** The workDir each waiting lifeline stops if it fires (what a live run uses), with the lifelines' pids. */
+  liveWorkDirs: Map<string, number[]>;
 }
 
 /** What a pid file in a workDir names. */
@@ -59,7 +63,9 @@ export type PidFileState =
 
 // $1: the lifeline script (argv[2] of every lifeline session). Prints `noiptables`, or `rule TABLE
 // LINE` for each iptables -S line that mentions faultline; then `lifeline PID TAG` for each tag in
-// the argv of a live lifeline session. Only processes named sh can be lifelines: no other is read.
+// the argv of a live lifeline session, and `lifedir PID WORKDIR` for the workDir its loss command
+// stops (the argument before the last: cluster.ts lossCommand ends with stopall's WORKDIR GRACE).
+// Only processes named sh can be lifelines: no other is read.
 const SURVEY = `
 lifeline=$1
 if command -v iptables >/dev/null 2>&1; then
@@ -74,6 +80,8 @@ for d in /proc/[0-9]*; do
   [ "$comm" = sh ] || continue
   [ "$(tr '\\0' '\\n' 2>/dev/null <"$d/cmdline" | sed -n 3p)" = "$lifeline" ] || continue
   tr '\\0' '\\n' 2>/dev/null <"$d/cmdline" | grep -E '^faultline:[a-z0-9]{1,12}$' | sed "s/^/lifeline \${d#/proc/} /"
+  w=$(tr '\\0' '\\n' 2>/dev/null <"$d/cmdline" | tail -n 2 | head -n 1)
+  case $w in /*) echo "lifedir \${d#/proc/} $w";; esac
 done
 exit 0
 `;
@@ -107,13 +115,26 @@ export function surveyArgv(): string[] {
   return ['sh', '-c', SURVEY, 'sh', lifelineArgv([])[2]];
 }
 
+// $@: workDirs. Prints each that holds something of a run: data/, logs/ or a pid file.
+const LEFT_IN = `
+for w in "$@"; do
+  { [ -e "$w/data" ] || [ -e "$w/logs" ] || [ -n "$(ls -- "$w"/*.pid 2>/dev/null)" ]; } && echo "$w"
+done
+exit 0
+`;
+
+/** The remote argv that prints which of `workDirs` hold something of a run. */
+export function leftInArgv(workDirs: readonly string[]): string[] {
+  return ['sh', '-c', LEFT_IN, 'sh', ...workDirs];
+}
+
 /** The remote argv that reads `pidFiles` (parsePidFiles reads its output). */
 export function pidFilesArgv(pidFiles: readonly string[]): string[] {
   return ['sh', '-c', PID_FILES, 'sh', ...pidFiles];
 }
 
 export function parseSurvey(text: string): HostSurvey {
-  const survey: HostSurvey = { iptables: true, rules: [], chains: [], chainRules: [], liveRuns: new Map() };
+  const survey: HostSurvey = { iptables: true, rules: [], chains: [], chainRules: [], liveRuns: new Map(), liveWorkDirs: new Map() };
   for (const line of text.split('\n')) {
     if (line === 'noiptables') survey.iptables = false;
     const rule = /^rule (\S+) (.*)$/.exec(line);
@@ -128,6 +149,11 @@ export function parseSurvey(text: string): HostSurvey {
       const pids = survey.liveRuns.get(lifeline[2]) ?? [];
       pids.push(Number(lifeline[1]));
       survey.liveRuns.set(lifeline[2], pids);
+    }
+    const dir = /^lifedir (\d+) (\/.*)$/.exec(line);
+    if (dir) {
+      const workDir = dir[2].replace(/\/+$/, '');
+      survey.liveWorkDirs.set(workDir, [...(survey.liveWorkDirs.get(workDir) ?? []), Number(dir[1])]);
     }
   }
   return survey;
@@ -216,7 +242,10 @@ async function healHost(spec: ClusterSpec, h: RemoteHost, o: RemoteHealOptions):
   const say = (verb: HealVerb, text: string) => lines.push({ verb, node: h.node, host: h.host, text });
   const d = spec.description;
   const timeoutMs = (spec.timeouts.command ?? d.timeouts.command) * 1000;
-  const remote = async (argv: string[], allowFailure = false) => h.control.exec(argv, { timeoutMs, allowFailure });
+  const remote = async (argv: string[], allowFailure = false, ms = timeoutMs) => h.control.exec(argv, { timeoutMs: ms, allowFailure });
+  // Stopping a workDir's daemons gives each the cluster file's stop timeout (as the run would) before SIGKILL, one after another.
+  const stopS = spec.timeouts.stop ?? d.timeouts.stop;
+  const stopAllMs = timeoutMs + (1 + d.sidecars.length) * stopS * 1000;
   const wanted = (runId: string | undefined) => o.runId === undefined || runId === o.runId;
 
   let survey: HostSurvey;
@@ -288,15 +317,14 @@ async function healHost(spec: ClusterSpec, h: RemoteHost, o: RemoteHealOptions):
   }
   /** workDirs whose processes are stopped here: their data and logs go too. */
   const stopWorkDirs = new Map<string, string[]>();
+  /** workDirs where something runs (or may) that heal leaves: nothing in them is removed. */
+  const busy = new Set<string>();
   for (const [i, c] of candidates.entries()) {
     const s = states[i];
-    if (s.kind === 'none') continue;
+    if (s.kind === 'none' || s.kind === 'gone') continue; // a stale pid file goes with its dead run's workDir, below
+    busy.add(c.workDir);
     if (s.kind === 'unreadable') {
       say('left', `${c.pidFile}: not a pid file faultline wrote (no pid in it)`);
-      continue;
-    }
-    if (s.kind === 'gone') {
-      say('left', `${c.pidFile} names pid ${s.pid}, which no longer runs (the next run's setup cleans ${c.workDir})`);
       continue;
     }
     const what = `${s.comm} pid ${s.pid}${s.state === 'T' ? ' (paused)' : ''} from ${c.pidFile}`;
@@ -321,6 +349,50 @@ async function healHost(spec: ClusterSpec, h: RemoteHost, o: RemoteHealOptions):
     list.push(`${what}${runId !== undefined ? ` (run ${runId})` : ''}`);
     stopWorkDirs.set(c.workDir, list);
   }
+  // A workDir where nothing runs any more (a lifeline stopped it, or it died) but the run's data,
+  // logs or stale pid files remain: a dead run's, unless a live run may be the one using it.
+  const idle = workDirs.filter((w) => !busy.has(w.workDir) && !stopWorkDirs.has(w.workDir));
+  let leftIn: Set<string>;
+  try {
+    leftIn = idle.length === 0 ? new Set() : new Set((await remote(leftInArgv(idle.map((w) => w.workDir)))).stdout.split('\n').filter(Boolean));
+  } catch (e) {
+    say('could not remove', `the node's workDir: cannot look into it: ${reasonOf(e)}`);
+    leftIn = new Set();
+  }
+  const deadWorkDirs: string[] = [];
+  for (const w of idle) {
+    if (!leftIn.has(w.workDir)) continue;
+    const what = `${w.workDir}/data and ${w.workDir}/logs`;
+    if (o.runId !== undefined && w.runId !== o.runId) {
+      say('left', `${what}: nothing runs there, but nothing tells they are run ${o.runId}'s (heal without --run removes them)`);
+      continue;
+    }
+    if (live(w.runId)) {
+      say('left', `${what}: ${liveNote(w.runId!)}`);
+      continue;
+    }
+    const holders = survey.liveWorkDirs.get(w.workDir);
+    if (holders !== undefined && !o.force) {
+      say('left', `${what}: a live run's lifeline (pid ${holders.join(', ')}) stops this workDir's processes if it fires: its faultline may still run (--force to remove them anyway)`);
+      continue;
+    }
+    deadWorkDirs.push(w.workDir);
+  }
+  for (const workDir of deadWorkDirs) {
+    const shown = `${workDir}/data and ${workDir}/logs: a dead run's (nothing of it runs)`;
+    if (o.dryRun) {
+      say('would remove', shown);
+      continue;
+    }
+    try {
+      // stopall only clears stale pid files here (and what their dead processes left in their sessions).
+      await remote(remoteScripts.stopAll(workDir, stopS), false, stopAllMs);
+      await remote(remoteScripts.remove(workDir, [`${workDir}/data`, `${workDir}/logs`]));
+      say('removed', shown);
+    } catch (e) {
+      say('could not remove', `${shown}: ${reasonOf(e)}`);
+    }
+  }
   for (const [workDir, whats] of stopWorkDirs) {
     const shown = `${whats.join(', ')}: stop, then remove ${workDir}/data and ${workDir}/logs`;
     if (o.dryRun) {
@@ -328,7 +400,7 @@ async function healHost(spec: ClusterSpec, h: RemoteHost, o: RemoteHealOptions):
       continue;
     }
     try {
-      await remote(remoteScripts.stopAll(workDir, d.timeouts.stop));
+      await remote(remoteScripts.stopAll(workDir, stopS), false, stopAllMs);
       await remote(remoteScripts.remove(workDir, [`${workDir}/data`, `${workDir}/logs`]));
       say('removed', shown);
     } catch (e) {

@@ -48,7 +48,7 @@ export class RemoteMachine implements Machine {
     const env = Object.entries(d.env).map(([k, v]) => `${k}=${v}`);
     const argv = env.length > 0 ? ['env', ...env, ...d.argv] : d.argv;
     const r = await this.exec(`starting ${d.name}`, remoteScripts.start(this.pidFile(d.name), d.log, d.cwd, d.user, this.runId, argv), { allowFailure: true });
-    if (r.exitCode !== 0) throw new Error(`${this.node} (${this.control.where}): ${d.name} did not start: ${gist(r.stderr, 6) || `exit code ${r.exitCode}`}`);
+    if (r.exitCode !== 0) throw new Error(`${this.node} (${this.control.where}): ${d.name} (${d.argv.join(' ').slice(0, 80)}) did not start: ${gist(r.stderr, 6) || `exit code ${r.exitCode}`}`);
   }
 
   async running(name: string): Promise<boolean> {

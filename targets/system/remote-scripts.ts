@@ -7,7 +7,10 @@
  * Shell functions the scripts share. `state PID` prints the process state letter (R, S, T, Z, …)
  * from /proc; `alive` counts a zombie as gone (its parent may reap it late); `pidof_file FILE` sets
  * pid from the pid file; `waitfor CHECK PID [TENTHS]` polls CHECK (default ~5 s); `tree PID` prints
- * PID and every descendant of it, found by parent pid in /proc.
+ * PID and every descendant of it, found by parent pid in /proc, and every process of the session PID
+ * leads (start runs each daemon with setsid, so a descendant orphaned by the daemon's exit keeps
+ * it); `rest PID` prints the live processes of that session but PID itself: what a daemon that
+ * ended left running; `none_left PID` holds when there are none.
  */
 export const PRELUDE = `
 state() { { read -r s <"/proc/$1/stat"; } 2>/dev/null || return 1; s=\${s##*) }; echo "\${s%% *}"; }
@@ -22,10 +25,19 @@ tree() {
     { read -r s <"$d/stat"; } 2>/dev/null || continue
     r=\${s##*) }
     echo "\${s%% *} $r"
-  done | awk -v root="$1" '{ parent[$1] = $3; pids[NR] = $1 }
+  done | awk -v root="$1" '{ parent[$1] = $3; sid[$1] = $5; pids[NR] = $1 }
     END { keep[root] = 1; print root; more = 1
-      while (more) { more = 0; for (i in pids) { p = pids[i]; if (!(p in keep) && (parent[p] in keep)) { keep[p] = 1; print p; more = 1 } } } }'
+      while (more) { more = 0; for (i in pids) { p = pids[i]; if (!(p in keep) && ((parent[p] in keep) || sid[p] == root)) { keep[p] = 1; print p; more = 1 } } } }'
 }
+rest() {
+  for d in /proc/[0-9]*; do
+    { read -r s <"$d/stat"; } 2>/dev/null || continue
+    r=\${s##*) }
+    echo "\${s%% *} $r"
+  done | awk -v root="$1" '$5 == root && $1 != root && $2 != "Z" { print $1 }'
+}
+none_left() { [ -z "$(rest "$1")" ]; }
+reap_rest() { left=$(rest "$1"); [ -z "$left" ] || { kill -KILL $left 2>/dev/null; waitfor none_left "$1"; }; }
 `;
 
 /** sh -c script, $0 "sh": the fixed text, then its arguments. */
@@ -38,7 +50,7 @@ export function script(body: string, ...args: string[]): string[] {
  * program's argv. The pid file holds the pid and the run's id (faultline heal reads both). Does
  * nothing if the pid file names a live process. The program runs detached (setsid, stdin
  * /dev/null, output appended to the log, as the user through setpriv), so the ssh session ends at
- * once; if it is gone 0.3 s later, the start fails with the end of its log.
+ * once; if it is gone 0.3 s later, the start fails with its exit code and the end of its log.
  */
 const START = `
 pidfile=$1 log=$2 cwd=$3 user=$4 run=$5; shift 5
@@ -53,7 +65,7 @@ setsid "$@" >>"$log" 2>&1 </dev/null &
 pid=$!
 echo "$pid $run" >"$pidfile"
 sleep 0.3
-alive "$pid" || { echo "it exited at once; the end of $log:" >&2; tail -n 5 "$log" >&2; rm -f "$pidfile"; exit 1; }
+alive "$pid" || { wait "$pid"; echo "it exited at once (exit code $?); the end of $log:" >&2; tail -n 5 "$log" >&2; rm -f "$pidfile"; exit 1; }
 `;
 
 /** running: exit 0 when the pid file names a live process. */
@@ -64,10 +76,14 @@ pidof_file "$1" && alive "$pid"
 /** signal: $1 pid file, $2 KILL|STOP|CONT|TERM. Signals the process tree and waits as machine.ts says. */
 const SIGNAL = `
 pidfile=$1 sig=$2
-pidof_file "$pidfile" && alive "$pid" || { case $sig in KILL|TERM) rm -f "$pidfile"; exit 0;; esac; echo "not running (no live pid in $pidfile)" >&2; exit 1; }
+if ! { pidof_file "$pidfile" && alive "$pid"; }; then
+  case $sig in KILL|TERM) [ -z "$pid" ] || reap_rest "$pid"; rm -f "$pidfile"; exit 0;; esac
+  echo "not running (no live pid in $pidfile)" >&2; exit 1
+fi
 case $sig in
   KILL) kill -KILL $(tree "$pid") 2>/dev/null
         waitfor gone "$pid" || { echo "pid $pid still runs 5 s after SIGKILL" >&2; exit 1; }
+        reap_rest "$pid"
         rm -f "$pidfile";;
   STOP) kill -STOP $(tree "$pid") 2>/dev/null
         waitfor stopped "$pid" || { echo "pid $pid is not stopped 5 s after SIGSTOP" >&2; exit 1; };;
@@ -78,27 +94,33 @@ esac
 exit 0
 `;
 
-/** waitgone: $1 pid file, $2 tenths of a second; exit 0 once gone (the pid file then removed), 1 if still running. */
+/**
+ * waitgone: $1 pid file, $2 tenths of a second; exit 0 once gone (what it left running in its
+ * session killed, the pid file removed), 1 if still running.
+ */
 const WAIT_GONE = `
 pidof_file "$1" || exit 0
 waitfor gone "$pid" "$2" || exit 1
+reap_rest "$pid"
 rm -f "$1"
 `;
 
 /**
- * stopall: $1 workDir, $2 seconds. Every daemon with a pid file in workDir: SIGCONT and SIGTERM,
- * then SIGKILL to its tree after the grace. What a lifeline runs when faultline is gone, and what
- * heal runs on a dead run's node.
+ * stopall: $1 workDir, $2 tenths of a second. Every daemon with a pid file in workDir: SIGCONT and
+ * SIGTERM, then SIGKILL to its tree after the grace, and whatever it left running in its session.
+ * What a lifeline runs when faultline is gone, and what heal runs on a dead run's node.
  */
 const STOP_ALL = `
 dir=$1 grace=$2
 for f in "$dir"/*.pid; do
-  pidof_file "$f" && alive "$pid" || { rm -f "$f"; continue; }
+  pidof_file "$f" || { rm -f "$f"; continue; }
+  alive "$pid" || { reap_rest "$pid"; rm -f "$f"; continue; }
   kill -CONT $(tree "$pid") 2>/dev/null; kill -TERM "$pid" 2>/dev/null
 done
 for f in "$dir"/*.pid; do
   pidof_file "$f" || continue
   waitfor gone "$pid" "$grace" || { kill -KILL $(tree "$pid") 2>/dev/null; waitfor gone "$pid"; }
+  reap_rest "$pid"
   rm -f "$f"
 done
 exit 0

@@ -1,8 +1,9 @@
 // A remote etcd cluster over real ssh: three node namespaces (control/network.ts), each running
 // its own sshd (test/helpers/sshd-hosts.ts), with the ssh client in the network's client namespace
 // (the cluster file's ssh.via). The cluster file is read like a user's; etcd runs in the node
-// namespaces through the target's default commands (the namespaces share this machine's files, so
-// etcd is installed already and every node's workDir sits in this test's temp folder). Clients
+// namespaces as systems/etcd.json describes it, kept by the fixed scripts of
+// targets/system/remote-scripts.ts (the namespaces share this machine's files, so etcd is installed
+// already and every node's workDir sits in this test's temp folder). Clients
 // reach the members through unix sockets forwarded by the ssh masters; a partition goes through
 // partitionFault over ssh and really drops packets; a lifeline stops a member's command when its
 // owner dies; teardown leaves nothing behind. Prints the ssh round trip and the setup time.
@@ -14,8 +15,9 @@ import { run } from '../../control/local.js';
 import { createNetwork, networkAvailable, runTag, type Network } from '../../control/network.js';
 import type { Op } from '../../histories/op.js';
 import { partitionFault } from '../../nemesis/partition.js';
-import { createRemoteCluster, readClusterFile, type ClusterSpec } from '../../targets/remote/index.js';
-import type { RemoteEtcdTarget } from '../../targets/remote/target.js';
+import { createRemoteCluster, lossCommand, readClusterFile, type ClusterSpec } from '../../targets/remote/index.js';
+import type { SystemTarget } from '../../targets/system/target.js';
+import { memberStatus } from '../../targets/etcd/leaders.js';
 import { armLifeline, lifelineArgv } from '../../targets/remote/lifeline.js';
 import { startSshdHosts, type SshdHosts } from '../helpers/sshd-hosts.js';
 
@@ -25,7 +27,7 @@ let network: Network | undefined;
 let sshd: SshdHosts | undefined;
 let cluster: ReturnType<typeof createRemoteCluster> | undefined;
 let spec: ClusterSpec;
-let t: RemoteEtcdTarget;
+let t: SystemTarget;
 let setupMs = 0;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -47,14 +49,20 @@ function procState(pid: number): string | undefined {
 }
 const alive = (pid: number) => ![undefined, 'Z'].includes(procState(pid));
 
-/** etcd's pid on `node`, from the pid file the default start command writes (the namespaces share our files). */
+/** The node's pid file in its workDir: "PID RUNID", as the start script writes it (the namespaces share our files). */
+const pidFile = (node: string) => join(root, node, 'node.pid');
+
+/** etcd's pid on `node`, from its pid file. */
 function etcdPid(node: string): number | undefined {
   try {
-    return Number(readFileSync(t.values(node).pidFile, 'utf8').trim());
+    return Number(readFileSync(pidFile(node), 'utf8').split(' ')[0]);
   } catch {
     return undefined;
   }
 }
+
+/** A member's own view of the cluster (its leader, its id), through the socket its client uses. */
+const status = (node: string) => memberStatus(t.address(node));
 
 /** Live pids whose network namespace is one of `namespaces` (default: every one of this run's). */
 function pidsIn(namespaces = readdirSync('/run/netns').filter((n) => n.startsWith(`fl-${runId}-`))): { pid: number; comm: string }[] {
@@ -100,7 +108,7 @@ function clusterFile(): string {
     JSON.stringify(
       {
         $schema: '../schemas/cluster.schema.json',
-        target: 'etcd',
+        system: 'etcd',
         nodes,
         workDir: `${root}/{node}`,
         ssh: { via: sshd!.via, knownHosts: sshd!.knownHosts, strictHostKeyChecking: true, config: '/dev/null', connectTimeout: 5 },
@@ -131,7 +139,7 @@ beforeAll(async () => {
     mkdirSync(join(root, 'ssh'));
     sshd = await startSshdHosts(network, join(root, 'ssh'));
     spec = readClusterFile(clusterFile());
-    cluster = createRemoteCluster(spec, { dir: join(root, 'run'), workload: 'register', runId });
+    cluster = createRemoteCluster(spec, { dir: join(root, 'run'), runId, settings: { workload: 'register' } });
     t = cluster.target;
     const t0 = performance.now();
     await t.setup();
@@ -149,10 +157,11 @@ describe('a remote etcd cluster over ssh (sshd in node namespaces)', () => {
       const pid = etcdPid(h.node)!;
       expect(readFileSync(`/proc/${pid}/comm`, 'utf8').trim()).toBe('etcd');
       expect(readlinkSync(`/proc/${pid}/ns/net`)).toBe(`net:[${statSync(`/run/netns/${h.ns}`).ino}]`);
-      // Its data is where the cluster file's workDir says.
-      expect(existsSync(join(root, h.node, 'data', 'member'))).toBe(true);
+      // The pid file names the run; the data is where the cluster file's workDir says.
+      expect(readFileSync(pidFile(h.node), 'utf8')).toBe(`${pid} ${runId}\n`);
+      expect(existsSync(join(root, h.node, 'data', 'member-data', 'member'))).toBe(true);
     }
-    const leaders = new Set(await Promise.all(t.nodes.map(async (n) => (await t.status(n)).leader)));
+    const leaders = new Set(await Promise.all(t.nodes.map(async (n) => (await status(n)).leader)));
     expect(leaders.size).toBe(1);
     expect(await t.primaries()).toHaveLength(1);
     console.log(`remote cluster setup: ${Math.round(setupMs)} ms (${JSON.stringify(t.setupTimings)})`);
@@ -162,7 +171,7 @@ describe('a remote etcd cluster over ssh (sshd in node namespaces)', () => {
     const badSpec: ClusterSpec = { ...spec, workDir: `${root}/bad-{node}`, nodes: spec.nodes.map((n) => (n.name === 'n3' ? { ...n, port: 2222 } : n)) };
     const bad = createRemoteCluster(badSpec, { dir: join(root, 'bad-run'), runId: `${runId}x` });
     try {
-      await expect(bad.target.setup()).rejects.toThrow(new RegExp(`^remote target: setup failed: n3: ssh root@${network!.host('n3').ip.replaceAll('.', '\\.')}:2222: true: cannot reach the host: .*Connection refused`));
+      await expect(bad.target.setup()).rejects.toThrow(new RegExp(`^etcd: setup failed: n3 \\(ssh root@${network!.host('n3').ip.replaceAll('.', '\\.')}:2222\\): cannot reach the host: [^\\n]*Connection refused$`));
     } finally {
       await bad.close();
     }
@@ -175,7 +184,7 @@ describe('a remote etcd cluster over ssh (sshd in node namespaces)', () => {
     const cs = t.nodes.map((n) => t.client(n));
     try {
       for (const [i, c] of cs.entries()) {
-        expect(statSync(t.socketPath(t.nodes[i])).isSocket()).toBe(true);
+        expect(statSync(t.address(t.nodes[i])).isSocket()).toBe(true);
         expect(await c.invoke(inv('write', 10 + i, 'r'))).toMatchObject({ type: 'ok' });
         for (const d of cs) expect(await d.invoke(inv('read', null, 'r'))).toMatchObject({ type: 'ok', value: 10 + i });
         expect(await c.invoke(inv('cas', [10 + i, 20 + i], 'r'))).toMatchObject({ type: 'ok' });
@@ -209,7 +218,7 @@ describe('a remote etcd cluster over ssh (sshd in node namespaces)', () => {
     const pid = etcdPid(old)!;
     await t.kill(old);
     expect(alive(pid)).toBe(false);
-    expect(existsSync(t.values(old).pidFile)).toBe(false);
+    expect(existsSync(pidFile(old))).toBe(false);
     // Its clients send nothing while it is down: the op certainly did not happen.
     const toKilled = t.client(old);
     expect(await toKilled.invoke(inv('write', 'lost', 'k'))).toMatchObject({ type: 'fail', error: `${old}: down (killed by the nemesis); not sent` });
@@ -221,8 +230,8 @@ describe('a remote etcd cluster over ssh (sshd in node namespaces)', () => {
     const restarted = etcdPid(old)!;
     expect(restarted).not.toBe(pid);
     expect(alive(restarted)).toBe(true);
-    const nextId = (await t.status(next)).header?.member_id;
-    await until('the restarted member to follow the new leader', async () => ((await t.status(old).catch(() => undefined))?.leader === nextId ? true : undefined));
+    const nextId = (await status(next)).header?.member_id;
+    await until('the restarted member to follow the new leader', async () => ((await status(old).catch(() => undefined))?.leader === nextId ? true : undefined));
     const reader = t.client(old);
     expect(await reader.invoke(inv('read', null, 'k'))).toMatchObject({ type: 'ok', value: 'after-kill' });
     await Promise.all([writer.close(), reader.close()]);
@@ -312,11 +321,11 @@ describe('a remote etcd cluster over ssh (sshd in node namespaces)', () => {
     await fault.start({ n2: ['n1'] });
     const rules = () => run(['ip', 'netns', 'exec', network!.host(node).ns, 'iptables', '-S']).then((r) => r.stdout);
     expect(await rules()).toContain('-j FAULTLINE-PARTITION');
-    const line = await armLifeline(cluster!.hosts[1].control, t.lossCommand(node));
+    const line = await armLifeline(cluster!.hosts[1].control, lossCommand(runId, join(root, node), spec.description.timeouts.stop));
     await line.cut();
     await until('the member to stop', () => (alive(pid) ? undefined : true));
     expect(await rules()).not.toContain('FAULTLINE-PARTITION');
-    expect(existsSync(t.values(node).pidFile)).toBe(false);
+    expect(existsSync(pidFile(node))).toBe(false);
     // The fault still heals without complaint (its chain is made again, empty; close removes it).
     await fault.stop();
     fault.close();
@@ -330,13 +339,13 @@ describe('a remote etcd cluster over ssh (sshd in node namespaces)', () => {
     for (const pid of pids) expect(alive(pid)).toBe(false);
     for (const n of t.nodes) {
       const [log] = t.logs(n);
-      expect(log).toBe(join(root, 'run', 'logs', n, 'etcd.log'));
+      expect(log).toBe(join(root, 'run', 'logs', n, 'console.log'));
       expect(readFileSync(log, 'utf8')).toMatch(/"msg":"serving client traffic/);
       // Copied after the stop command: the log ends with etcd's own shutdown.
       expect(readFileSync(log, 'utf8')).toContain('"msg":"received signal; shutting down"');
-      // workDir (data, pid file, log) is gone on the node; the forwarded socket is gone here.
+      // workDir (data, pid file, logs) is gone on the node; the forwarded socket is gone here.
       expect(existsSync(join(root, n))).toBe(false);
-      expect(existsSync(t.socketPath(n))).toBe(false);
+      expect(existsSync(t.address(n))).toBe(false);
     }
     // Only sshd (listeners and the masters' sessions) remains in the node namespaces.
     const nodeNamespaces = network!.hosts.map((h) => h.ns);

@@ -1,20 +1,21 @@
 // `faultline heal --cluster FILE` against a remote run that died: three node namespaces with a real
 // sshd each (test/helpers/sshd-hosts.ts, as in remote-cluster.test.ts), a remote etcd cluster
 // started by createRemoteCluster, a partition applied through partitionFault over ssh. Then the run
-// "dies": its lifelines are disarmed without a teardown, so etcd and the partition stay on the
-// hosts as a faultline killed while the hosts were unreachable would leave them. The compiled CLI
+// "dies": its lifeline sessions are killed on the hosts (SIGKILL: they cannot fire), so etcd and the
+// partition stay there as a faultline killed while the hosts were unreachable would leave them. The
+// compiled CLI
 // lists them (--dry-run), removes them, and then finds nothing; while the lifelines still waited,
 // it left everything alone. An unreachable host is one line and exit 3.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execa } from 'execa';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { run } from '../../control/local.js';
 import { createNetwork, networkAvailable, runTag, type Network } from '../../control/network.js';
 import { partitionFault } from '../../nemesis/partition.js';
 import { createRemoteCluster, readClusterFile, type ClusterSpec } from '../../targets/remote/index.js';
-import type { Lifeline } from '../../targets/remote/lifeline.js';
-import type { RemoteEtcdTarget } from '../../targets/remote/target.js';
+import { lifelineArgv } from '../../targets/remote/lifeline.js';
+import type { SystemTarget } from '../../targets/system/target.js';
 import { startSshdHosts, type SshdHosts } from '../helpers/sshd-hosts.js';
 
 const runId = `rh${Math.floor(Math.random() * 36 ** 4).toString(36).padStart(4, '0')}`;
@@ -24,7 +25,7 @@ let network: Network | undefined;
 let sshd: SshdHosts | undefined;
 let cluster: ReturnType<typeof createRemoteCluster> | undefined;
 let spec: ClusterSpec;
-let t: RemoteEtcdTarget;
+let t: SystemTarget;
 let file: string;
 /** etcd's pid per node, read from the pid files before the run "died". */
 const pids = new Map<string, number>();
@@ -50,6 +51,25 @@ async function until<T>(what: string, fn: () => T | undefined, ms = 10_000): Pro
   }
 }
 
+/** The node's pid file in its workDir ("PID RUNID"). */
+const pidFile = (node: string) => join(root, node, 'node.pid');
+
+/** The lifeline sessions waiting in `ns` (a node namespace): sh running the lifeline script. */
+function lifelinesIn(ns: string): number[] {
+  const inode = `net:[${statSync(`/run/netns/${ns}`).ino}]`;
+  const script = lifelineArgv([])[2];
+  return readdirSync('/proc')
+    .filter((e) => /^\d+$/.test(e))
+    .filter((e) => {
+      try {
+        return readlinkSync(`/proc/${e}/ns/net`) === inode && readFileSync(`/proc/${e}/cmdline`, 'utf8').split('\0')[2] === script;
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
+}
+
 const rulesIn = async (node: string) => (await run(['ip', 'netns', 'exec', network!.host(node).ns, 'iptables', '-S'])).stdout;
 
 async function heal(...args: string[]): Promise<{ code: number; out: string[]; err: string[] }> {
@@ -64,7 +84,7 @@ function writeClusterFile(name: string, port = (_node: string) => 22): string {
   writeFileSync(
     path,
     JSON.stringify({
-      target: 'etcd',
+      system: 'etcd',
       nodes,
       workDir: `${root}/{node}`,
       ssh: { via: sshd!.via, knownHosts: sshd!.knownHosts, strictHostKeyChecking: true, config: '/dev/null', connectTimeout: 5 },
@@ -95,10 +115,10 @@ beforeAll(async () => {
     sshd = await startSshdHosts(network, join(root, 'ssh'));
     file = writeClusterFile('cluster.json');
     spec = readClusterFile(file);
-    cluster = createRemoteCluster(spec, { dir: join(root, 'run'), workload: 'register', runId });
+    cluster = createRemoteCluster(spec, { dir: join(root, 'run'), runId, settings: { workload: 'register' } });
     t = cluster.target;
     await t.setup();
-    for (const n of t.nodes) pids.set(n, Number(readFileSync(t.values(n).pidFile, 'utf8').trim()));
+    for (const n of t.nodes) pids.set(n, Number(readFileSync(pidFile(n), 'utf8').split(' ')[0]));
     const fault = partitionFault({ runId, hosts: cluster.hosts });
     await fault.start({ n1: ['n2', 'n3'], n2: ['n1'], n3: ['n1'] });
     fault.close(); // the partition stays in force: the run dies in the middle of it
@@ -116,16 +136,19 @@ describe('faultline heal --cluster FILE (sshd in node namespaces)', () => {
     expect(r.err).toEqual([]);
     for (const h of network!.hosts) {
       expect(r.out).toContainEqual(expect.stringMatching(new RegExp(`^left ${h.node} \\(${h.ip.replaceAll('.', '\\.')}\\): run ${runId}'s partition rules: run ${runId}'s lifeline still waits here`)));
-      expect(r.out).toContainEqual(expect.stringMatching(new RegExp(`^left ${h.node} .*: etcd pid ${pids.get(h.node)} from .*: run ${runId}'s lifeline still waits here`)));
+      expect(r.out).toContainEqual(expect.stringMatching(new RegExp(`^left ${h.node} .*: etcd pid ${pids.get(h.node)} from ${pidFile(h.node)}: run ${runId}'s lifeline still waits here`)));
     }
     expect(r.out.filter((l) => !l.startsWith('left '))).toEqual([]);
   });
 
-  it('the run dies without teardown (lifelines disarmed): --dry-run lists the chain, its rules and etcd per host, and removes nothing', async () => {
+  it('the run dies without teardown (lifelines killed): --dry-run lists the chain, its rules and etcd per host, and removes nothing', async () => {
     // What a faultline that died while its hosts were unreachable leaves: the lifelines are gone without firing.
-    const lifelines = (t as unknown as { lifelines: Map<string, Lifeline> }).lifelines;
-    await Promise.all([...lifelines.values()].map((l) => l.disarm()));
-    lifelines.clear();
+    for (const h of network!.hosts) {
+      const sessions = lifelinesIn(h.ns);
+      expect(sessions).toHaveLength(1);
+      for (const pid of sessions) process.kill(pid, 'SIGKILL');
+    }
+    await until('the lifeline sessions to end', () => (network!.hosts.every((h) => lifelinesIn(h.ns).length === 0) ? true : undefined));
 
     const r = await heal('--cluster', file, '--dry-run');
     expect(r.err).toEqual([]);
@@ -139,7 +162,7 @@ describe('faultline heal --cluster FILE (sshd in node namespaces)', () => {
         `iptables -t filter -A INPUT -m comment --comment "${tag}" -j FAULTLINE-PARTITION`,
         ...drops.map((d) => `iptables -t filter -A FAULTLINE-PARTITION -s ${network!.host(d).ip}/32 -m comment --comment "${tag}" -j DROP`),
         'chain FAULTLINE-PARTITION (filter)',
-        `etcd pid ${pids.get(h.node)} from ${t.values(h.node).pidFile} (run ${runId}): stop, then clean ${join(root, h.node)}`,
+        `etcd pid ${pids.get(h.node)} from ${pidFile(h.node)} (run ${runId}): stop, then remove ${join(root, h.node)}/data and ${join(root, h.node)}/logs`,
       ]);
     }
     expect(r.out).toHaveLength(5 + 4 + 4);
@@ -150,7 +173,7 @@ describe('faultline heal --cluster FILE (sshd in node namespaces)', () => {
     // Another run's leftovers only: this run's etcd is named as its own and left.
     const other = await heal('--cluster', file, '--dry-run', '--run', 'zz99');
     expect(other.code).toBe(0);
-    expect(other.out).toEqual(network!.hosts.map((h) => `left ${h.node} (${h.ip}): etcd pid ${pids.get(h.node)} from ${t.values(h.node).pidFile}: run ${runId}'s, not zz99's`));
+    expect(other.out).toEqual(network!.hosts.map((h) => `left ${h.node} (${h.ip}): etcd pid ${pids.get(h.node)} from ${pidFile(h.node)}: run ${runId}'s, not zz99's`));
   });
 
   it('an unreachable host is one line and exit 3; the others are still listed', async () => {
