@@ -42,6 +42,21 @@ async function healCluster(file: string, args: HealArgs, io: Io): Promise<number
   const spec = readClusterFile(file);
   const lines = await healRemoteCluster(spec, { runId: args.run, dryRun: args.dryRun, force: args.force });
   for (const l of lines) (l.verb === 'unreachable' || l.verb === 'could not remove' ? io.stderr : io.stdout)(formatHealLine(l));
-  if (lines.length === 0) io.stdout(`nothing to heal on ${spec.nodes.length} host${spec.nodes.length === 1 ? '' : 's'}${args.run !== undefined ? ` for run ${args.run}` : ''}`);
+  // The run's socket folder here (its ssh masters' and forwards' sockets), when asked for by id.
+  let here = 0;
+  if (args.run !== undefined) {
+    const local = await findLeftovers({ runId: args.run });
+    const folders = local.runs.flatMap((r) => (r.owner === undefined || args.force ? r.folders : []));
+    for (const f of folders) {
+      if (args.dryRun) io.stdout(`would remove here: folder ${f}`);
+      else {
+        const { rmSync } = await import('node:fs');
+        rmSync(f, { recursive: true, force: true });
+        io.stdout(`removed here: folder ${f}`);
+      }
+    }
+    here = folders.length;
+  }
+  if (lines.length === 0 && here === 0) io.stdout(`nothing to heal on ${spec.nodes.length} host${spec.nodes.length === 1 ? '' : 's'}${args.run !== undefined ? ` for run ${args.run}` : ''}`);
   return lines.some((l) => l.verb === 'unreachable' || l.verb === 'could not remove') ? 3 : 0;
 }

@@ -153,6 +153,8 @@ export async function findLeftovers(options: FindOptions = {}): Promise<Leftover
     if (listings[i].exitCode !== 0) return; // a table the kernel does not offer holds no rules of ours
     for (const { runId, rule } of taggedRules(table, listings[i].stdout)) if (options.runId === undefined || runId === options.runId) runOf(runId).rules.push(rule);
   });
+  // A remote run (--cluster) has no namespace or rule here, only its socket folder: found when asked for by id.
+  if (options.runId !== undefined && socketFolders(options.runId).length > 0) runOf(options.runId);
   for (const r of runs.values()) {
     const owner = liveOwner(r.runId);
     if (owner !== undefined) r.owner = owner;

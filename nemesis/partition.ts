@@ -99,6 +99,8 @@ export function partitionFault(options: PartitionOptions): PartitionFault {
     if (isShapeName(value)) {
       const primaries = value === 'primaries' ? await options.primaries?.() : undefined;
       if (value === 'primaries' && primaries === undefined) throw new Error('partition: the primaries shape needs a target that reports its primaries');
+      // An empty grudge would be recorded as a partition that cut nothing.
+      if (value === 'primaries' && primaries!.length === 0) throw new Error('partition: no node reported being a primary just now, so the primaries shape had nothing to isolate');
       return shape(value, nodes, random, primaries);
     }
     if (typeof value === 'string') throw new Error(`partition: ${JSON.stringify(value)} is neither a grudge nor a shape (shapes: halves, random-halves, isolate-one, majorities-ring, bridge, primaries)`);

@@ -228,6 +228,10 @@ export function resolveConfig(raw: unknown, source = 'config', text?: string): T
   // taken earlier would disagree for that reason alone.
   c.quiesce ??= c.nemesis.faults.length > 0 && (c.target.type === 'redis' || system?.quiesce !== undefined) ? (system?.quiesce ?? 12) : 2;
   if (c.target.type === 'postgres' && c.target.nodes !== 1) throw new InputError(`${source}: "target.nodes" must be 1 for postgres (faultline runs one PostgreSQL server), got ${c.target.nodes}`);
+  if (system?.maxNodes !== undefined && c.target.nodes > system.maxNodes) {
+    const what = c.cluster !== undefined ? `the cluster file ${c.cluster} names ${c.target.nodes} nodes` : `"target.nodes" is ${c.target.nodes}`;
+    throw new InputError(`${source}: ${what}, but ${system.name} runs at most ${system.maxNodes} node${system.maxNodes === 1 ? '' : 's'} as one cluster (${system.file}: "maxNodes")`);
+  }
   // Runs at different isolation levels are different tests: each gets its own store folder.
   const variant =
     c.target.type === 'builtin'

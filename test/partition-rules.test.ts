@@ -87,6 +87,10 @@ describe('partition fault (fake control)', () => {
     await expect(fault.start({ n1: ['n7'] })).rejects.toThrow(/"n7", which is not a node/);
     const bare = partitionFault({ runId: 'x1', hosts });
     await expect(bare.start('primaries')).rejects.toThrow(/reports its primaries/);
+    // A target that names no primary just now: an error, not an empty partition recorded as done.
+    const none = partitionFault({ runId: 'x1', hosts, primaries: async () => [] });
+    await expect(none.start('primaries')).rejects.toThrow('partition: no node reported being a primary just now, so the primaries shape had nothing to isolate');
+    expect(none.active()).toBe(false);
   });
 
   it('a failed apply still counts as active, so the heal flushes it', async () => {

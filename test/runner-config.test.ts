@@ -93,6 +93,7 @@ describe('test config', () => {
     expect(() => resolveConfig({ target: { system: 'nope.json' } }, 'flags')).toThrow(/^flags: "target\.system": no such system description .*nope\.json/);
     expect(() => resolveConfig({ target: { system: 'redis', systemOptions: { bogus: 1 } } }, 'flags')).toThrow(/^flags: "target\.systemOptions\.bogus": redis has no such option/);
     expect(() => resolveConfig({ target: { system: 'etcd', options: { readFrom: 'replica' } } }, 'flags')).toThrow(/"target\.options\.readFrom" does not apply to etcd/);
+    expect(() => resolveConfig({ target: { system: 'postgres', nodes: 3 } }, 'flags')).toThrow(/^flags: "target\.nodes" is 3, but postgres runs at most 1 node as one cluster \(.*systems\/postgres\.json: "maxNodes"\)$/);
   });
 
   it('names the file, the line and the field of the first mistake', () => {

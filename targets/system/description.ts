@@ -76,6 +76,8 @@ export interface SystemDescription {
   name: string;
   description?: string;
   nodes: number;
+  /** The most nodes that make one cluster of it (postgres: 1; a cluster of more would be independent servers). */
+  maxNodes?: number;
   packages: readonly string[];
   requires: readonly string[];
   install?: Argv;
@@ -133,6 +135,7 @@ export const systemDescriptionSchema = {
     name: { type: 'string', pattern: NAME, description: "The system's name: lowercase letters, digits and -." },
     description: { type: 'string', description: 'One line for people.' },
     nodes: { type: 'integer', minimum: 1, maximum: 32, default: 3, description: 'How many nodes a local run starts when --nodes is not given.' },
+    maxNodes: { type: 'integer', minimum: 1, maximum: 32, description: 'The most nodes that make one cluster of this system (e.g. 1 for a single server): more are refused.' },
     packages: strings('Debian packages the nodes need, installed with apt-get when a program in "requires" is missing.'),
     requires: strings('What must exist where the nodes run: a program on PATH, or an absolute path (a file, where * matches one folder name).'),
     install: argv('Run once per host (locally: once) after the packages, e.g. to fetch a binary.'),
@@ -306,6 +309,7 @@ function check(d: RawDescription, file: string): SystemDescription {
     if (!ports.has(name)) throw new Mistake(pointer, `"${fieldOf(pointer)}" names the port ${JSON.stringify(name)}, which "ports" does not have (${[...ports].join(', ') || 'no ports'})`);
   };
   d.peerPorts.forEach((p, i) => portRef(p, `/peerPorts/${i}`));
+  if (d.maxNodes !== undefined && d.nodes > d.maxNodes) throw new Mistake('/nodes', `"nodes" (${d.nodes}) is more than "maxNodes" (${d.maxNodes})`);
 
   const builtins = new Set<string>(Object.keys(NODE_PLACEHOLDERS));
   for (const kind of ['options', 'values'] as const) {
@@ -368,6 +372,7 @@ function check(d: RawDescription, file: string): SystemDescription {
     name: d.name,
     ...(d.description === undefined ? {} : { description: d.description }),
     nodes: d.nodes,
+    ...(d.maxNodes === undefined ? {} : { maxNodes: d.maxNodes }),
     packages: d.packages,
     requires: d.requires,
     ...(d.install ? { install: d.install } : {}),
