@@ -107,6 +107,31 @@ describe('list-append: one anomaly per history', () => {
     expect(res.anomalyTypes).toEqual(['future-read']);
   });
 
+  it('future-read after an own append (issue 15): [append x 1] [r x [0 1]] [append x 0], forbidden by every model', async () => {
+    // Elle's op-future-read-case: any read of the key, not only the first access, that already
+    // holds an element the transaction appends later. The read is internally consistent (it ends
+    // in the transaction's own 1), so future-read is the only anomaly.
+    const h = concurrent(txn(append('x', 1), r('x', [0, 1]), append('x', 0)));
+    for (const models of [['strict-serializable'], ['read-committed'], ['read-uncommitted']]) {
+      const res = await la(h, { models });
+      expect(res.valid, models[0]).toBe(false);
+      expect(res.anomalyTypes, models[0]).toEqual(['future-read']);
+    }
+    const res = await la(h);
+    expect(res.not).toEqual(['read-uncommitted']);
+    const a = (res.anomalies as Record<string, { sentence: string; value: unknown; mop: number }[]>)['future-read'][0];
+    expect(a.value).toBe(0);
+    expect(a.mop).toBe(1);
+    expect(a.sentence).toBe('the transaction at index 1 (process 0) read key x = [0 1] in micro-op 1, which already holds 0, a value it appends only later (micro-op 2)');
+  });
+
+  it('future-read is reported once per transaction, alongside internal when both hold (as Elle does)', async () => {
+    // T1's [r x [0]] contradicts its earlier append of 1 and holds its later 0; T2's first read
+    // holds both of its later appends: one future-read each.
+    const res = await la(concurrent(txn(append('x', 1), r('x', [0]), append('x', 0)), txn(r('y', [5, 6]), append('y', 5), append('y', 6))));
+    expect(res.anomalyCounts).toEqual({ internal: 1, 'future-read': 2 });
+  });
+
   it('dirty-update: a committed append on top of an aborted one (read, so also G1a)', async () => {
     const res = await la(concurrent(failed(txn(append('x', 1))), txn(append('x', 2)), txn(r('x', [1, 2]))));
     expect(res.anomalyTypes).toEqual(['G1a', 'dirty-update']);
@@ -234,6 +259,14 @@ describe('rw-register: one anomaly per history', () => {
 
   it('future-read', async () => {
     expect((await rw(concurrent(txn(r('x', 1), w('x', 1))))).anomalyTypes).toEqual(['future-read']);
+  });
+
+  it('future-read in a later read too (with internal: it contradicts the earlier write), forbidden by every model', async () => {
+    const h = concurrent(txn(w('x', 1), r('x', 2), w('x', 2)));
+    const res = await rw(h, { models: ['read-uncommitted'] });
+    expect(res.valid).toBe(false);
+    expect(res.anomalyTypes).toEqual(['future-read']);
+    expect((await rw(h)).anomalyTypes).toEqual(['future-read', 'internal']);
   });
 
   it('garbage-read', async () => {

@@ -51,6 +51,8 @@ export class RwRegisterAnalysis implements TxnSink {
   private readonly localKey: number[] = [];
   private readonly localAcc: number[] = [];
   private readonly localLast: unknown[] = [];
+  /** Per key slot, what the transaction's reads of the key returned (value id, micro-op), for future reads. */
+  private readonly localReads: unknown[][] = [];
 
   constructor(
     private readonly anomalies: Anomalies,
@@ -63,10 +65,11 @@ export class RwRegisterAnalysis implements TxnSink {
     const mopKey = b.mopKey.data;
     const mopValue = b.mopValue;
     const anomalies = this.anomalies;
-    const { writeTxn, writeKey, writeValue, writeFinal, writeOf, accTxn, accKey, accRead, accWrite, localKey, localAcc, localLast } = this;
+    const { writeTxn, writeKey, writeValue, writeFinal, writeOf, accTxn, accKey, accRead, accWrite, localKey, localAcc, localLast, localReads } = this;
     const st = b.status.data[t];
     localKey.length = 0;
     localAcc.length = 0;
+    let futureRead = false;
     for (let m = mopStart[t]; m < mopStart[t + 1]; m++) {
       while (writeOf.length <= mopKey[m]) writeOf.push(new Map());
       const k = mopKey[m];
@@ -91,10 +94,30 @@ export class RwRegisterAnalysis implements TxnSink {
           accKey.push(k);
           accRead.push(undefined);
           accWrite.push(w);
+          startList(localReads, j);
         } else {
           const acc = localAcc[j];
           if (accWrite.data[acc] >= 0) writeFinal.data[accWrite.data[acc]] = 0;
           accWrite.data[acc] = w;
+          // A read earlier in this transaction (its first access or a later one) that returned
+          // what it writes only now read the future: once per transaction, as list-append does.
+          if (!futureRead) {
+            const rs = localReads[j];
+            for (let x = 0; x < rs.length; x += 3) {
+              if (rs[x] !== id) continue;
+              futureRead = true;
+              anomalies.add({
+                type: 'future-read',
+                sentence: `the transaction at index ${b.index.data[t]}${b.process.data[t] >= 0 ? ` (process ${b.process.data[t]})` : ''} read key ${showKey(b.keys[k])} = ${showValue(rs[x + 1])} in micro-op ${rs[x + 2] as number}, a value it writes only later (micro-op ${m - mopStart[t]})`,
+                ops: [b.index.data[t]],
+                key: b.keys[k],
+                value: rs[x + 1],
+                mop: rs[x + 2] as number,
+                txnIndex: b.index.data[t],
+              });
+              break;
+            }
+          }
         }
         localLast[j] = v;
         continue;
@@ -109,8 +132,11 @@ export class RwRegisterAnalysis implements TxnSink {
         accRead.push(v === null ? NIL : v);
         accWrite.push(-1);
         localLast[j] = v;
+        if (v !== null) startList(localReads, j).push(idOf(v), v, m - mopStart[t]);
+        else startList(localReads, j);
         continue;
       }
+      if (v !== null) localReads[j].push(idOf(v), v, m - mopStart[t]);
       this.laterReadTxn.push(t);
       this.laterReadMop.push(m);
       const expected = localLast[j];
@@ -257,7 +283,7 @@ export class RwRegisterAnalysis implements TxnSink {
       const k = accKey[acc];
       const v = firstVersion[acc];
       if (v >= 0 && v < W && writeTxn[v] === t) {
-        anomalies.add({ type: 'future-read', sentence: `${describeTxn(txns, t)} read key ${showKey(txns.keys[k])} = ${showValue(r)} before it wrote that value itself`, ops: [txnIdx(txns, t)], key: txns.keys[k], value: r, txn: txnEvidence(txns, t) });
+        // A read of its own later write (reported as future-read as the transaction was read).
         readerVersion.push(v);
         readerAcc.push(acc);
         continue;
@@ -318,6 +344,14 @@ export class RwRegisterAnalysis implements TxnSink {
 
     return { explain: rwRegisterExplainer(txns, { W, writeTxn, writeKey, writeValue, vSrc, vDst, vWhy, accTxn, accKey, accRead }) };
   }
+}
+
+/** Slot j's list, emptied; the arrays are reused across transactions. */
+function startList(lists: unknown[][], j: number): unknown[] {
+  const l = lists[j];
+  if (l === undefined) return (lists[j] = []);
+  l.length = 0;
+  return l;
 }
 
 /** Versions ordered by real time, per key: what a transaction left precedes what a later one saw. */
