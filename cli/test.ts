@@ -156,7 +156,7 @@ function summaryLines(o: RunOutcome): string[] {
     // supersededMs (how long the value read had been out of date) is the replication lag; lagMs only
     // measures back to the newest write, which stays tiny whenever writes are frequent.
     const sup = st.supersededMs && st.supersededMs.count > 0 ? `; out of date by p50 ${ms(st.supersededMs.p50)}, max ${ms(st.supersededMs.max)}` : '';
-    lines.push(`  staleness: ${st.stale} of ${st.reads} reads stale, up to ${plural(st.versionsBehind.max, 'version')} behind${sup}`);
+    lines.push(`  staleness (against real time): ${st.stale} of ${st.reads} reads stale, up to ${plural(st.versionsBehind.max, 'version')} behind${sup}`);
   }
   return lines;
 }
