@@ -112,7 +112,7 @@ export class ChainClocks {
     const id = k.ids[i];
     if (id !== 0 && k.own[i] === k.epoch) return id * CHUNK;
     const fresh = this.chunkCount++;
-    this.pool = ensure(this.pool, this.chunkCount * CHUNK);
+    if (this.chunkCount * CHUNK > this.pool.length) this.pool = ensure(this.pool, this.chunkCount * CHUNK);
     this.check();
     if (id !== 0) this.pool.copyWithin(fresh * CHUNK, id * CHUNK, id * CHUNK + CHUNK);
     k.ids[i] = fresh;
@@ -142,12 +142,24 @@ export class ChainClocks {
       const pool = this.pool;
       const s0 = src * CHUNK;
       const d0 = dst * CHUNK;
-      let c = 0;
-      while (c < CHUNK && pool[s0 + c] <= pool[d0 + c]) c++;
-      if (c === CHUNK) continue;
+      let greater = false;
+      let less = false;
+      for (let c = 0; c < CHUNK; c++) {
+        const a = pool[s0 + c];
+        const b = pool[d0 + c];
+        if (a > b) greater = true;
+        else if (a < b) less = true;
+      }
+      if (!greater) continue;
+      if (!less) {
+        // v's chunk covers k's: share it rather than copy, so that later joins find the same id.
+        k.ids[i] = src;
+        k.own[i] = 0;
+        continue;
+      }
       const mine = this.ownChunk(k, i);
       const p = this.pool;
-      for (; c < CHUNK; c++) if (p[s0 + c] > p[mine + c]) p[mine + c] = p[s0 + c];
+      for (let c = 0; c < CHUNK; c++) if (p[s0 + c] > p[mine + c]) p[mine + c] = p[s0 + c];
     }
   }
 
@@ -164,9 +176,11 @@ export class ChainClocks {
   keep(v: number, k: Clock): void {
     let n = k.ids.length;
     while (n > 0 && k.ids[n - 1] === 0) n--;
-    this.snapPool = ensure(this.snapPool, this.snapUsed + n);
-    this.snapPool.set(k.ids.subarray(0, n), this.snapUsed);
-    this.snapStart[v] = this.snapUsed;
+    if (this.snapUsed + n > this.snapPool.length) this.snapPool = ensure(this.snapPool, this.snapUsed + n);
+    const pool = this.snapPool;
+    const at = this.snapUsed;
+    for (let i = 0; i < n; i++) pool[at + i] = k.ids[i];
+    this.snapStart[v] = at;
     this.snapLen[v] = n;
     this.snapUsed += n;
     this.check();

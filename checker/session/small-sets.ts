@@ -10,6 +10,8 @@ export class SmallSets {
   private readonly v: Int32Array;
   private readonly a: Int32Array;
   private readonly b: Int32Array;
+  /** 1 when the slot has further tuples (in `more`): the common path never touches the map. */
+  private readonly multi: Uint8Array;
   /** Further tuples of a slot, flat [v, a, b, v, a, b, …]. */
   private readonly more = new Map<number, number[]>();
   /** Scratch for rebuilding a set. */
@@ -19,12 +21,12 @@ export class SmallSets {
     this.v = new Int32Array(slots).fill(NONE);
     this.a = new Int32Array(slots);
     this.b = new Int32Array(slots);
+    this.multi = new Uint8Array(slots);
   }
 
   size(s: number): number {
     if (this.v[s] === NONE) return 0;
-    const m = this.more.get(s);
-    return 1 + (m === undefined ? 0 : m.length / 3);
+    return this.multi[s] === 0 ? 1 : 1 + this.more.get(s)!.length / 3;
   }
 
   /** Tuple i of slot s (i < size(s)). */
@@ -57,8 +59,7 @@ export class SmallSets {
       this.b[s] = b;
       return true;
     }
-    const m = this.more.get(s);
-    if (m === undefined) {
+    if (this.multi[s] === 0) {
       // One version: the common case.
       const y = this.v[s];
       if (y === x) {
@@ -72,7 +73,10 @@ export class SmallSets {
         this.v[s] = x;
         this.a[s] = a;
         this.b[s] = b;
-      } else this.more.set(s, [x, a, b]);
+      } else {
+        this.more.set(s, [x, a, b]);
+        this.multi[s] = 1;
+      }
       return true;
     }
     const n = this.size(s);
@@ -92,8 +96,10 @@ export class SmallSets {
     this.v[s] = t[0];
     this.a[s] = t[1];
     this.b[s] = t[2];
-    if (t.length === 3) this.more.delete(s);
-    else this.more.set(s, t.slice(3));
+    if (t.length === 3) {
+      this.more.delete(s);
+      this.multi[s] = 0;
+    } else this.more.set(s, t.slice(3));
     return true;
   }
 
@@ -102,8 +108,12 @@ export class SmallSets {
     this.v[d] = from.v[s];
     this.a[d] = from.a[s];
     this.b[d] = from.b[s];
-    const m = from.more.get(s);
-    if (m === undefined) this.more.delete(d);
-    else this.more.set(d, m.slice());
+    if (from.multi[s] === 1) {
+      this.more.set(d, from.more.get(s)!.slice());
+      this.multi[d] = 1;
+    } else if (this.multi[d] === 1) {
+      this.more.delete(d);
+      this.multi[d] = 0;
+    }
   }
 }
