@@ -27,6 +27,7 @@ export const linearizable: Checker = {
   },
   render: renderLinearizableView,
 };
+
 /**
  * The unknown reason of a linearizability result, from the bound its first undecided part hit.
  * Kept here, outside the search, which names its bounds in `unknownParts[].reason`.
