@@ -5,7 +5,8 @@
 //                     mode 'lww' (last writer wins by Lamport timestamp) also CCv, with mode
 //                     'arrival' (a replica's value is the last write it applied) also CM.
 //   generateRegisters a leader/follower replicated register with lagging followers and sticky,
-//                     client-guarded sessions: stale reads, yet all four session guarantees hold.
+//                     client-guarded sessions: stale reads, yet all four session guarantees hold
+//                     (in the causal and in the real-time version order).
 //   generateSetFull   adds and reads of independent, bounded sets (Jepsen's set-full workload).
 //
 // Common shape: `threads` client threads, each with one op in flight at a time: an invocation,
@@ -242,8 +243,8 @@ const LAG_NS = [0, 20e6, 100e6];
  * completes; a read served by node n sees the log as of (its invocation − a random lag up to n's
  * bound), so reads on n2 and n3 are often stale. Sessions are sticky (a thread keeps its node) and
  * guarded by the client: a process remembers, per key, the newest log entry it wrote or read, and
- * a read never returns an older one. The log's order is the order of completions, which real
- * time (all that the session checker knows of version order) never contradicts, so
+ * a read never returns an older one. The log's order is the order of completions, which neither
+ * real time nor causal order (a value is visible only once its write completed) contradicts, so
  * read-your-writes, monotonic reads, monotonic writes and writes-follow-reads all hold; no read
  * returns an unwritten value and there are no final reads, so staleness is valid too.
  */

@@ -16,6 +16,7 @@
 //              (Through the registry, CM is also checked for a CC or CCv check of ≤ 20,000 ops.)
 //   session    10k, 100k, 1M ops: a leader/follower register per key (100 keys, 20 threads, 3
 //   staleness  nodes, followers lagging up to 20 and 100 ms), sticky client-guarded sessions.
+//              session in its default causal version order and with versionOrder=realtime.
 //   set-full   10k, 100k, 1M ops: adds and reads (20%) of independent sets of at most 100 adds.
 // Linear growth: ops/s at the largest size ≥ 0.5 × ops/s at the size 10× smaller.
 import { execa } from 'execa';
@@ -50,7 +51,8 @@ function casesFor(big: number): Case[] {
     { checker: 'causal', variant: 'cc', sizes: [10_000, 100_000], linear: true },
     { checker: 'causal', variant: 'ccv', sizes: [1_000, 10_000], linear: false },
     { checker: 'causal', variant: 'cm', sizes: [1_000, 10_000], linear: false },
-    { checker: 'session', variant: '-', sizes: [10_000, 100_000, big], linear: true },
+    { checker: 'session', variant: 'causal', sizes: [10_000, 100_000, big], linear: true },
+    { checker: 'session', variant: 'realtime', sizes: [10_000, 100_000, big], linear: true },
     { checker: 'staleness', variant: '-', sizes: [10_000, 100_000, big], linear: true },
     { checker: 'set-full', variant: '-', sizes: [10_000, 100_000, big], linear: true },
   ];
@@ -70,6 +72,7 @@ function build(checker: Case['checker'], variant: string, n: number, seed = SEED
 
 async function check(checker: Case['checker'], variant: string, h: History): Promise<Result> {
   if (checker === 'causal') return checkCausal(h, { variant: variant as Variant, cmAlwaysUpTo: 0 });
+  if (checker === 'session') return getChecker(checker).check(h, { options: { versionOrder: variant } });
   return getChecker(checker).check(h, {});
 }
 

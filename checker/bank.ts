@@ -257,6 +257,7 @@ export async function checkBank(h: History, ctx: CheckContext = {}): Promise<Res
   if (reads === 0) {
     return {
       valid: 'unknown',
+      reason: 'nothing-to-check',
       explanation: 'No read completed ok, so no balances could be checked.',
       ...base,
       errors,

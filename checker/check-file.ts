@@ -73,7 +73,7 @@ async function withDeadline(p: Promise<Result>, deadline: number | undefined): P
   let timer: NodeJS.Timeout | undefined;
   const late = new Promise<Result>((resolve) => {
     timer = setTimeout(
-      () => resolve({ valid: 'unknown', explanation: 'the checker did not finish within --timeout' }),
+      () => resolve({ valid: 'unknown', reason: 'time-limit', explanation: 'the checker did not finish within --timeout' }),
       Math.max(0, deadline - Date.now()),
     );
   });

@@ -1,5 +1,5 @@
 import type { History } from '../histories/history.js';
-import type { CheckContext, Checker, Result, Validity } from './types.js';
+import type { CheckContext, Checker, Result, UnknownReason, Validity } from './types.js';
 
 /** Merges validities: false beats unknown beats true. */
 export function mergeValidity(vs: Iterable<Validity>): Validity {
@@ -25,13 +25,15 @@ export function compose(checkers: Record<string, Checker>, name = 'compose'): Ch
         try {
           results[key] = await checker.check(h, ctx);
         } catch (e) {
-          results[key] = { valid: 'unknown', explanation: `${checker.name} failed: ${(e as Error)?.message ?? String(e)}`, error: String(e) };
+          results[key] = { valid: 'unknown', reason: 'checker-error', explanation: `${checker.name} failed: ${(e as Error)?.message ?? String(e)}`, error: String(e) };
         }
       }
       const valid = mergeValidity(Object.values(results).map((r) => r.valid));
       const failing = Object.entries(results).filter(([, r]) => r.valid === valid && valid !== true);
       const explanation = failing.map(([k, r]) => `${k}: ${r.explanation ?? r.valid}`).join('; ') || undefined;
-      return { valid, ...(explanation ? { explanation } : {}), ...results };
+      // Unknown overall: the reason of the first checker that ended unknown (each keeps its own).
+      const reason = valid === 'unknown' ? (failing.find(([, r]) => r.reason !== undefined)?.[1].reason as UnknownReason | undefined) : undefined;
+      return { valid, ...(reason ? { reason } : {}), ...(explanation ? { explanation } : {}), ...results };
     },
   };
 }

@@ -491,6 +491,7 @@ export async function checkConvergence(h: History, ctx: CheckContext): Promise<R
   if (reads.length === 0) {
     return {
       valid: 'unknown',
+      reason: 'nothing-to-check',
       explanation: `Convergence needs final reads (ops with "final": true, one per node, after the last heal), and this history has ${
         unanswered.length ? `only ${plural(unanswered.length, 'final read')} that did not complete ok` : 'none'
       }.`,

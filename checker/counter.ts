@@ -174,7 +174,7 @@ export async function checkCounter(h: History, ctx: CheckContext = {}): Promise<
   }
   const base = { reads: b.reads.length, initial: opts.initial };
   if (b.reads.length === 0) {
-    return { valid: 'unknown', explanation: 'No read completed ok, so the counter could not be checked.', ...base, errorCount: 0, errors };
+    return { valid: 'unknown', reason: 'nothing-to-check', explanation: 'No read completed ok, so the counter could not be checked.', ...base, errorCount: 0, errors };
   }
   if (errorCount === 0) return { valid: true, ...base, errorCount: 0, errors };
   const first = errors[0];

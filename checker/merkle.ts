@@ -439,6 +439,7 @@ export async function checkReplicaDiff(h: History, ctx: CheckContext): Promise<R
   if (reads.length === 0) {
     return {
       valid: 'unknown',
+      reason: 'nothing-to-check',
       explanation: `Comparing replicas needs final reads (ops with "final": true whose value is the node's whole key → value state), and this history has ${
         unanswered.length ? `only ${unanswered.length} that did not complete ok` : 'none'
       }.`,

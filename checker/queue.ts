@@ -324,6 +324,7 @@ export function queueResult(h: History, a: QueueAnalysis, total: boolean): Resul
   if (lostFinding) {
     return {
       valid: 'unknown',
+      reason: 'inconclusive',
       explanation:
         `${capitalize(lostFinding.sentence)}, but ${plural(crashed, 'dequeue or drain', 'dequeues or drains')} crashed (info or never completed)` +
         ' and may have taken what is missing.',

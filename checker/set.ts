@@ -356,11 +356,12 @@ export const set: Checker = {
       };
     }
     if (finalReads.length === 0) {
-      return { valid: 'unknown', explanation: 'The set was never read (no read completed ok).', ...details };
+      return { valid: 'unknown', reason: 'nothing-to-check', explanation: 'The set was never read (no read completed ok).', ...details };
     }
     if (unreadKeys.length) {
       return {
         valid: 'unknown',
+        reason: 'nothing-to-check',
         explanation: `${plural(unreadKeys.length, 'key was', 'keys were')} never read (e.g. key ${showKey(unreadKeys[0])}), so their adds could not be checked.`,
         ...details,
       };
@@ -786,6 +787,7 @@ export function setFullResult(h: History, a: SetFullAnalysis, linearizable: bool
   if (counts[0] === 0) {
     return {
       valid: 'unknown',
+      reason: 'nothing-to-check',
       explanation: E === 0 ? 'The history has no adds, so there is nothing to check.' : 'No element was ever read after its add completed (none is stable), so nothing could be confirmed.',
       ...details,
     };

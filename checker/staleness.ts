@@ -5,7 +5,7 @@
 // written, or final reads that do not agree (docs/session-staleness.md).
 import type { History } from '../histories/history.js';
 import { summarizeLatencies, type LatencySummary } from './perf.js';
-import { INITIAL, NEVER, prepareRegisters, UNKNOWN, type Registers } from './session.js';
+import { INITIAL, NEVER, prepareRegisters, UNKNOWN, type Registers } from './session/registers.js';
 import { showKey, showValue } from './txn/anomalies.js';
 import { groupByKey } from './txn/vec.js';
 import { valueKey } from './linearizable/values.js';
@@ -164,6 +164,10 @@ const figures = (a: Acc): StalenessFigures => ({
   versionsBehind: countSummary(a.behind),
 });
 
+/** What staleness measures against, as the result says it. */
+export const STALENESS_NOTE =
+  'measured against real time: a read is stale when a write acknowledged before it was invoked was itself invoked after the version read was acknowledged; a measure of replication lag, not a verdict on the order the store claims';
+
 function maxExamplesOf(ctx: CheckContext): number {
   const m = ctx.options?.maxExamples;
   return typeof m === 'number' && m >= 0 ? Math.floor(m) : 100;
@@ -284,6 +288,10 @@ export const staleness: Checker = {
 
     const result: Result = {
       valid: garbageCount === 0 && divergent.length === 0,
+      // Staleness is a measure against real time, whatever order the store claims (session's
+      // default is causal order): said in the result, so no one reads it as a verdict on that.
+      versionOrder: 'realtime',
+      note: STALENESS_NOTE,
       ...figures(all),
       ...(byNode.size ? { byNode: Object.fromEntries([...[...byNode].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))].map(([node, a]) => [node, figures(a)])) } : {}),
       ...(stalest ? { stalest } : {}),

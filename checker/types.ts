@@ -2,11 +2,48 @@ import type { History } from '../histories/history.js';
 
 export type Validity = true | false | 'unknown';
 
+/**
+ * Why a result is `unknown` (exit code 2). Two meanings a CI gate must tell apart:
+ * - `nothing-to-check`: the history has no op the checker looks at (or none completed as it
+ *   needs, e.g. no read ok): the checker proved nothing, so it must not pass;
+ * - giving up at a bound (GAVE_UP): `time-limit` (--timeout, a deadline), `memory-limit` (a cache
+ *   or clock bound), `search-limit` (a bound on the search: configurations explored, a size
+ *   bound, cycles the search could not classify).
+ * And: `inconclusive` (the history cannot decide, e.g. crashed dequeues may have taken what is
+ * missing), `checker-error` (a checker failed, or the history could not be checked).
+ */
+export type UnknownReason = 'nothing-to-check' | 'time-limit' | 'memory-limit' | 'search-limit' | 'inconclusive' | 'checker-error';
+
+/** The reasons that mean the checker gave up at a bound (a bigger bound might decide). */
+export const GAVE_UP: ReadonlySet<UnknownReason> = new Set<UnknownReason>(['time-limit', 'memory-limit', 'search-limit']);
+
+/** The reason in a few words, as the CLI prints it after "unknown". */
+export function reasonWords(reason: unknown): string | undefined {
+  switch (reason) {
+    case 'nothing-to-check':
+      return 'nothing to check';
+    case 'time-limit':
+      return 'gave up: time limit';
+    case 'memory-limit':
+      return 'gave up: memory limit';
+    case 'search-limit':
+      return 'gave up: search limit';
+    case 'inconclusive':
+      return 'inconclusive';
+    case 'checker-error':
+      return 'checker error';
+    default:
+      return undefined;
+  }
+}
+
 /** What a checker concluded. Invalid results carry evidence a person can read. */
 export interface Result {
   valid: Validity;
   /** One sentence saying what went wrong (invalid) or why the checker gave up (unknown). */
   explanation?: string;
+  /** Set when `valid` is 'unknown': nothing to check, or which bound the checker gave up at. */
+  reason?: UnknownReason;
   /** Indices (the ops' `index` fields) of the ops the evidence involves. */
   ops?: number[];
   [detail: string]: unknown;

@@ -8,6 +8,7 @@ import { checkRun, loadRun, writeRunOutputs } from '../runner/analyze.js';
 import { exitCodeOfValidity } from '../runner/run.js';
 import { findRunDir, readJsonFile, RUN_FILES } from '../runner/store.js';
 import type { Io } from './check.js';
+import { verdictText } from './verdict.js';
 
 export async function runAnalyze(args: { dir: string; json?: boolean }, io: Io): Promise<number> {
   const stored = await loadRun(findRunDir(args.dir));
@@ -18,7 +19,7 @@ export async function runAnalyze(args: { dir: string; json?: boolean }, io: Io):
   await writeRunOutputs(stored.dir, stored.config as unknown as Record<string, unknown>, stored.history, results);
   if (args.json) io.stdout(JSON.stringify({ ...results, dir: stored.dir }));
   else {
-    const verdict = result.valid === true ? 'valid' : result.valid === false ? 'INVALID' : 'unknown';
+    const verdict = verdictText(result.valid, result.reason);
     io.stdout(`${stored.config.name}: ${verdict} · ${stored.history.invocationCount} ops · ${join(stored.dir, RUN_FILES.report)}`);
     if (result.valid !== true && result.explanation) io.stdout(`  ${result.explanation}`);
   }

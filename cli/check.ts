@@ -11,6 +11,7 @@ import { InputError } from '../histories/errors.js';
 import { parseFormatOption } from '../histories/formats.js';
 import { junitXml } from '../report/junit.js';
 import { expandInputs } from './inputs.js';
+import { verdictText } from './verdict.js';
 
 export interface CheckArgs {
   files: string[];
@@ -74,7 +75,7 @@ export function parseCheckerOptions(pairs: readonly string[]): Record<string, un
 
 function humanLine(o: FileOutcome): string {
   const r = o.result!;
-  const verdict = r.valid === true ? 'valid' : r.valid === false ? 'INVALID' : 'unknown';
+  const verdict = verdictText(r.valid, r.reason);
   const size = o.ops === 0 ? '0 ops' : `${o.invocations} invocation${o.invocations === 1 ? '' : 's'}`;
   const summary = typeof r.summary === 'string' && o.invocations ? ` (${r.summary})` : '';
   const time = o.elapsedMs < 1000 ? `${Math.round(o.elapsedMs)} ms` : `${(o.elapsedMs / 1000).toFixed(2)} s`;

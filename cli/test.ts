@@ -10,6 +10,7 @@ import { run, type RunOutcome } from '../runner/run.js';
 import { RUN_FILES } from '../runner/store.js';
 import { parseCheckerOptions, type Io } from './check.js';
 import { version } from './version.js';
+import { verdictText } from './verdict.js';
 
 export interface TestArgs {
   config?: string;
@@ -95,18 +96,18 @@ export function configFromArgs(args: TestArgs): TestConfig {
   return resolveConfig(raw, source, file?.text);
 }
 
-function verdictWord(v: unknown): string {
-  return v === true ? 'valid' : v === false ? 'INVALID' : 'unknown';
+function verdictWord(v: unknown, reason?: unknown): string {
+  return verdictText(v, reason);
 }
 
-/** One line per checker that did not pass, with its explanation. */
-function failingCheckers(results: Record<string, unknown>): string[] {
+/** One line per checker that did not pass, with its verdict (an unknown one with its reason) and explanation. */
+export function failingCheckers(results: Record<string, unknown>): string[] {
   const out: string[] = [];
   for (const [name, r] of Object.entries(results)) {
     if (r === null || typeof r !== 'object' || !('valid' in r)) continue;
-    const res = r as { valid: unknown; explanation?: unknown };
+    const res = r as { valid: unknown; explanation?: unknown; reason?: unknown };
     if (res.valid === true) continue;
-    out.push(`  ${name}: ${verdictWord(res.valid)}${typeof res.explanation === 'string' ? ` — ${res.explanation}` : ''}`);
+    out.push(`  ${name}: ${verdictWord(res.valid, res.reason)}${typeof res.explanation === 'string' ? ` — ${res.explanation}` : ''}`);
   }
   return out;
 }
@@ -157,7 +158,7 @@ function summaryLines(o: RunOutcome): string[] {
     // supersededMs (how long the value read had been out of date) is the replication lag; lagMs only
     // measures back to the newest write, which stays tiny whenever writes are frequent.
     const sup = st.supersededMs && st.supersededMs.count > 0 ? `; out of date by p50 ${ms(st.supersededMs.p50)}, max ${ms(st.supersededMs.max)}` : '';
-    lines.push(`  staleness: ${st.stale} of ${st.reads} reads stale, up to ${plural(st.versionsBehind.max, 'version')} behind${sup}`);
+    lines.push(`  staleness (against real time): ${st.stale} of ${st.reads} reads stale, up to ${plural(st.versionsBehind.max, 'version')} behind${sup}`);
   }
   return lines;
 }

@@ -2,6 +2,7 @@
 // failure of type "unknown" (a gate must not read it as a pass), a file that could not be checked
 // is an error.
 import type { FileOutcome } from '../checker/check-file.js';
+import { reasonWords } from '../checker/types.js';
 
 function xml(s: string): string {
   return s
@@ -26,7 +27,8 @@ export function junitXml(outcomes: FileOutcome[], suiteName = 'faultline check')
     } else if (o.result?.valid === false || o.result?.valid === 'unknown') {
       failures++;
       const type = o.result.valid === false ? 'invalid' : 'unknown';
-      const msg = o.result.explanation ?? type;
+      const words = type === 'unknown' ? reasonWords(o.result.reason) : undefined;
+      const msg = `${words ? `${words}: ` : ''}${o.result.explanation ?? type}`;
       cases.push(`${head}>\n    <failure type="${type}" message="${xml(msg)}">${xml(JSON.stringify(o.result, null, 2))}</failure>\n  </testcase>`);
     } else cases.push(`${head}/>`);
   }

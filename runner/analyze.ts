@@ -21,7 +21,7 @@ export async function checkRun(workload: Workload, options: WorkloadOptions, his
   try {
     return await checker.check(history, { file: history.file, deadline: Date.now() + timeoutSeconds * 1000 });
   } catch (e) {
-    if (e instanceof InputError) return { valid: 'unknown', explanation: `the history could not be checked: ${e.message}` };
+    if (e instanceof InputError) return { valid: 'unknown', reason: 'checker-error', explanation: `the history could not be checked: ${e.message}` };
     throw e;
   }
 }

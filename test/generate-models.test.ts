@@ -72,8 +72,10 @@ describe('replicated register histories', () => {
   it('are valid for session and staleness, with stale reads on the lagging nodes only', async () => {
     for (const seed of [1, 2, 3]) {
       const h = generateRegisters({ ops: 20_000, seed, keys: 20, threads: 12 });
-      const s = await getChecker('session').check(h, {});
-      expect(s.valid, s.explanation).toBe(true);
+      for (const versionOrder of ['causal', 'realtime', 'process']) {
+        const s = await getChecker('session').check(h, { options: { versionOrder } });
+        expect(s.valid, `${versionOrder}: ${s.explanation}`).toBe(true);
+      }
       const st = await getChecker('staleness').check(h, {});
       expect(st.valid, st.explanation).toBe(true);
       const byNode = st.byNode as Record<string, { stale: number }>;

@@ -292,13 +292,13 @@ describe('limits', () => {
 
   it('gives up with unknown after maxExplored configurations', async () => {
     const r = await checkSequential(hopeless, 'register', { init: 0, maxExplored: 1000 });
-    expect(r).toMatchObject({ valid: 'unknown', reason: 'limit of 1000 explored configurations', explored: 1001, processes: 11 });
+    expect(r).toMatchObject({ valid: 'unknown', reason: 'search-limit', explored: 1001, processes: 11 });
     expect(r.explanation).toMatch(/^gave up \(limit of 1000 explored configurations\) after exploring 1001 configurations/);
   });
 
   it('gives up with unknown at the deadline', async () => {
     const r = await checkSequential(hopeless, 'register', { init: 0, deadline: Date.now() - 1 });
-    expect(r).toMatchObject({ valid: 'unknown', reason: 'time limit' });
+    expect(r).toMatchObject({ valid: 'unknown', reason: 'time-limit' });
   });
 
   it('a small hopeless history is found invalid, with every interleaving explored once', async () => {

@@ -8,6 +8,7 @@ import type { Result } from '../checker/types.js';
 import { HistoryError } from '../histories/errors.js';
 import type { History } from '../histories/history.js';
 import { parseHistory } from '../histories/read.js';
+import { randomRegisterHistory } from './helpers/session-brute.js';
 
 type Raw = Record<string, unknown>;
 const inv = (process: number, f: string, value: unknown = null, extra: Raw = {}): Raw => ({ type: 'invoke', process, f, value, ...extra });
@@ -19,8 +20,9 @@ const R = (p: number, v: unknown, extra: Raw = {}): Raw[] => [inv(p, 'read', nul
 const hist = (...ops: (Raw | Raw[])[]): History =>
   parseHistory(ops.flat().map((o) => JSON.stringify(o)).join('\n') + '\n', 'jsonl', 't.jsonl');
 
+/** The checks below are of the real-time order, the default until issue 15 (today's behaviour, kept as an opt-in). */
 async function check(h: History): Promise<Result & { guarantees: Record<Guarantee, GuaranteeResult> }> {
-  return (await session.check(h, { options: { maxViolations: 1000 } })) as Result & { guarantees: Record<Guarantee, GuaranteeResult> };
+  return (await session.check(h, { options: { maxViolations: 1000, versionOrder: 'realtime' } })) as Result & { guarantees: Record<Guarantee, GuaranteeResult> };
 }
 /** The violating pairs of each guarantee (only the guarantees with any). */
 function pairs(r: { guarantees: Record<Guarantee, GuaranteeResult> }): Partial<Record<Guarantee, [number, number][]>> {
@@ -244,7 +246,7 @@ describe('input', () => {
     expect(r).toMatchObject({ writes: 2, reads: 2, ignored: 1, unwrittenReads: 1 });
   });
   it('keeps maxViolations examples but counts all', async () => {
-    const r = await session.check(hist(W(1, 1), W(1, 2), R(0, 2), R(0, 1), R(0, 1), R(0, 1)), { options: { maxViolations: 1 } });
+    const r = await session.check(hist(W(1, 1), W(1, 2), R(0, 2), R(0, 1), R(0, 1), R(0, 1)), { options: { maxViolations: 1, versionOrder: 'realtime' } });
     const mr = (r.guarantees as Record<Guarantee, GuaranteeResult>)['monotonic-reads'];
     expect(mr.count).toBe(3);
     expect(mr.violations).toHaveLength(1);
@@ -343,46 +345,6 @@ function bruteSession(h: History): Record<Guarantee, BViolation[]> {
   return out;
 }
 
-interface Step {
-  thread: number;
-  write: boolean;
-  key: number;
-  outcome: number;
-  pick: number;
-}
-
-/** A random register history: threads invoke and complete in a random interleaving; reads return the newest value written to the key so far, or any (or null). */
-function randomHistory(threads: number, keys: number, steps: Step[]): History {
-  const ops: Raw[] = [];
-  const procs = Array.from({ length: threads }, (_, t) => t);
-  const pending: (Raw | undefined)[] = new Array(threads).fill(undefined);
-  const written: unknown[][] = Array.from({ length: keys }, () => []);
-  let next = 1;
-  for (const s of steps) {
-    const t = s.thread % threads;
-    const p = pending[t];
-    const key = s.key % keys;
-    if (p === undefined) {
-      const op = s.write ? inv(procs[t], 'write', next++, { key }) : inv(procs[t], 'read', null, { key });
-      if (s.write) written[key].push(op.value);
-      ops.push(op);
-      pending[t] = op;
-      continue;
-    }
-    pending[t] = undefined;
-    const type = s.outcome < 7 ? 'ok' : s.outcome < 8 ? 'info' : 'fail';
-    let value = p.value;
-    if (p.f === 'read') {
-      const vs = written[p.key as number];
-      const i = s.pick < 6 ? vs.length : s.pick % (vs.length + 1); // often the newest, else any
-      value = type === 'ok' ? (i === 0 ? null : vs[i - 1]) : null;
-    }
-    ops.push({ type, process: procs[t], f: p.f, value, key: p.key });
-    if (type === 'info') procs[t] += threads;
-  }
-  return hist(...ops);
-}
-
 const step = fc.record({ thread: fc.nat(3), write: fc.boolean(), key: fc.nat(1), outcome: fc.nat(9), pick: fc.nat(20) });
 
 describe('agrees with a brute-force implementation of the definitions', () => {
@@ -390,7 +352,7 @@ describe('agrees with a brute-force implementation of the definitions', () => {
     const seen: Record<Guarantee, number> = { 'read-your-writes': 0, 'monotonic-reads': 0, 'monotonic-writes': 0, 'writes-follow-reads': 0 };
     await fc.assert(
       fc.asyncProperty(fc.integer({ min: 2, max: 4 }), fc.integer({ min: 1, max: 2 }), fc.array(step, { minLength: 10, maxLength: 40, size: 'max' }), async (threads, keys, steps) => {
-        const h = randomHistory(threads, keys, steps);
+        const h = randomRegisterHistory(threads, keys, steps);
         const r = await check(h);
         const want = bruteSession(h);
         for (const g of GUARANTEES) {

@@ -61,6 +61,12 @@ describe('staleness figures', () => {
     expect(r.explanation).toBeUndefined();
   });
 
+  it('says it measures against real time, whatever order session checks in (issue 15)', async () => {
+    const r = await staleness.check(example, {});
+    expect(r.versionOrder).toBe('realtime');
+    expect(r.note).toMatch(/^measured against real time: .* not a verdict on the order the store claims$/);
+  });
+
   it('gives the same figures per node', async () => {
     const r = await staleness.check(example, {});
     expect(r.byNode).toEqual({

@@ -107,6 +107,31 @@ describe('list-append: one anomaly per history', () => {
     expect(res.anomalyTypes).toEqual(['future-read']);
   });
 
+  it('future-read after an own append (issue 15): [append x 1] [r x [0 1]] [append x 0], forbidden by every model', async () => {
+    // Elle's op-future-read-case: any read of the key, not only the first access, that already
+    // holds an element the transaction appends later. The read is internally consistent (it ends
+    // in the transaction's own 1), so future-read is the only anomaly.
+    const h = concurrent(txn(append('x', 1), r('x', [0, 1]), append('x', 0)));
+    for (const models of [['strict-serializable'], ['read-committed'], ['read-uncommitted']]) {
+      const res = await la(h, { models });
+      expect(res.valid, models[0]).toBe(false);
+      expect(res.anomalyTypes, models[0]).toEqual(['future-read']);
+    }
+    const res = await la(h);
+    expect(res.not).toEqual(['read-uncommitted']);
+    const a = (res.anomalies as Record<string, { sentence: string; value: unknown; mop: number }[]>)['future-read'][0];
+    expect(a.value).toBe(0);
+    expect(a.mop).toBe(1);
+    expect(a.sentence).toBe('the transaction at index 1 (process 0) read key x = [0 1] in micro-op 1, which already holds 0, a value it appends only later (micro-op 2)');
+  });
+
+  it('future-read is reported once per transaction, alongside internal when both hold (as Elle does)', async () => {
+    // T1's [r x [0]] contradicts its earlier append of 1 and holds its later 0; T2's first read
+    // holds both of its later appends: one future-read each.
+    const res = await la(concurrent(txn(append('x', 1), r('x', [0]), append('x', 0)), txn(r('y', [5, 6]), append('y', 5), append('y', 6))));
+    expect(res.anomalyCounts).toEqual({ internal: 1, 'future-read': 2 });
+  });
+
   it('dirty-update: a committed append on top of an aborted one (read, so also G1a)', async () => {
     const res = await la(concurrent(failed(txn(append('x', 1))), txn(append('x', 2)), txn(r('x', [1, 2]))));
     expect(res.anomalyTypes).toEqual(['G1a', 'dirty-update']);
@@ -236,9 +261,72 @@ describe('rw-register: one anomaly per history', () => {
     expect((await rw(concurrent(txn(r('x', 1), w('x', 1))))).anomalyTypes).toEqual(['future-read']);
   });
 
+  it('future-read in a later read too (with internal: it contradicts the earlier write), forbidden by every model', async () => {
+    const h = concurrent(txn(w('x', 1), r('x', 2), w('x', 2)));
+    const res = await rw(h, { models: ['read-uncommitted'] });
+    expect(res.valid).toBe(false);
+    expect(res.anomalyTypes).toEqual(['future-read']);
+    expect((await rw(h)).anomalyTypes).toEqual(['future-read', 'internal']);
+  });
+
   it('garbage-read', async () => {
     const res = await rw(concurrent(txn(w('x', 2)), txn(r('x', 3))));
     expect(res.anomalyTypes).toEqual(['garbage-read']);
+  });
+
+  // Issue 15: a value nobody wrote is reported (garbage-read), and kept out only of what needs its
+  // writer (wr edges, G1a/G1b); it stays a version of its key, so the cycles and lost updates the
+  // rest of the history shows are still found. Each history below is one where Elle (which has no
+  // garbage-read) reports the anomaly named, derived from elle.rw-register as cited.
+  describe('garbage values poison only what needs their writer', () => {
+    it('lost-update among readers of the same unwritten value (Elle: ct/lost-update-cases groups by the value read)', async () => {
+      // T1 and T2 both read x = 5, which nobody wrote, and both wrote x. Beside them, T3 and T4
+      // lose an update on y, a value T0 wrote.
+      const h = concurrent(txn(r('x', 5), w('x', 1)), txn(r('x', 5), w('x', 2)), txn(w('y', 0)), txn(r('y', 0), w('y', 3)), txn(r('y', 0), w('y', 4)));
+      const res = await rw(h);
+      expect(res.anomalyCounts).toMatchObject({ 'garbage-read': 2, 'lost-update': 2 });
+      const lost = (res.anomalies as Record<string, { key: unknown }[]>)['lost-update'].map((a) => a.key).sort();
+      expect(lost).toEqual(['x', 'y']);
+    });
+
+    it('cyclic-versions through an unwritten value under --linearizable-keys (Elle: transaction-graph->version-graphs over the real-time graph)', async () => {
+      // In real time: T1 writes x = 1, then T2 reads x = 5 (nobody wrote it), then T3 reads nil.
+      // The versions must go nil → 1 → 5 → nil: no order exists.
+      const h = sequential(txn(w('x', 1)), txn(r('x', 5)), txn(r('x', null)));
+      const res = await rw(h, { linearizableKeys: true });
+      expect(res.anomalyTypes).toEqual(['cyclic-versions', 'garbage-read']);
+      const a = (res.anomalies as Record<string, { values: unknown[]; sentence: string }[]>)['cyclic-versions'][0];
+      expect([...a.values].sort()).toEqual([1, 5, null].sort());
+    });
+
+    it('G-single whose rw edge leaves a reader of an unwritten value under --sequential-keys (Elle: the process graph orders 5 before 1)', async () => {
+      // T1 (p0) writes x = 1 and y = 1. T2 (p1) reads x = 5 and y = 1. Process 2 reads x = 5 (T3)
+      // and then x = 1 (T4), so 5 comes before 1: T2 read x before T1's write, yet saw T1's y.
+      const h = txnHistory(
+        [{ p: 0, mops: [w('x', 1), w('y', 1)] }, { p: 1, mops: [r('x', 5), r('y', 1)] }, { p: 2, mops: [r('x', 5)] }, { p: 2, mops: [r('x', 1)] }],
+        [1, 2, 3, -3, 4, -1, -2, -4],
+      );
+      const res = await rw(h, { sequentialKeys: true });
+      expect(res.anomalyTypes).toContain('G-single');
+      expect(res.anomalyTypes).toContain('garbage-read');
+      const g = (res.anomalies as Record<string, { sentence: string }[]>)['G-single'][0];
+      expect(g.sentence).toMatch(/^T1 read key x = 5 \(a value no transaction wrote\), which T2 overwrote with 1 \(one process saw 5 before 1 \(--sequential-keys\)\), so T1 rw→ T2; T1 read key y = 1, which T2 wrote, so T2 wr→ T1/);
+      // Without the assertion about process order nothing orders 5 and 1.
+      expect((await rw(h)).anomalyTypes).toEqual(['garbage-read']);
+    });
+
+    it('an unwritten value between two writes in a version chain still orders them (ww and rw through it; this passed before, when such values were left out of the order, and must keep passing)', async () => {
+      // Process 0: writes x = 1 (T1), reads x = 5 (T2, nobody wrote it), writes x = 2 (T3): under
+      // --sequential-keys 1 → 5 → 2, so T1 ww→ T3, and T4, which read 1, rw→ T3. T4 also read
+      // y = 3, which T3 wrote: a G-single.
+      const h = txnHistory(
+        [{ p: 0, mops: [w('x', 1)] }, { p: 0, mops: [r('x', 5)] }, { p: 0, mops: [w('x', 2), w('y', 3)] }, { p: 1, mops: [r('x', 1), r('y', 3)] }],
+        [1, -1, 2, -2, 3, 4, -3, -4],
+      );
+      const res = await rw(h, { sequentialKeys: true });
+      expect(res.anomalyTypes).toContain('G-single');
+      expect((res.edges as Record<string, number>).ww).toBeGreaterThan(0);
+    });
   });
 
   it('cyclic-versions under --sequential-keys: two processes see two versions in opposite orders', async () => {

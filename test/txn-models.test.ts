@@ -125,7 +125,7 @@ describe('prohibitedAnomalies', () => {
 
   it('read-uncommitted forbids only write cycles and impossible-data anomalies', () => {
     expect([...prohibitedAnomalies(['read-uncommitted'])].sort()).toEqual(
-      ['G0', 'cyclic-versions', 'duplicate-elements', 'garbage-read'].sort(),
+      ['G0', 'cyclic-versions', 'duplicate-elements', 'future-read', 'garbage-read'].sort(),
     );
   });
 

@@ -4,7 +4,8 @@
 // time, for histories whose written values are unique per key. docs/causal.md has the definitions.
 import { InputError } from '../../histories/errors.js';
 import type { History } from '../../histories/history.js';
-import type { Checker, CheckContext, Result, Validity } from '../types.js';
+import { nothingToCheck } from '../relevant.js';
+import type { Checker, CheckContext, Result, UnknownReason, Validity } from '../types.js';
 import { chainSteps, compress, joinPaths, opEvidence, sentence, type ChainStep, type OpEvidence } from './describe.js';
 import { componentsOf, coPath, topoOrder, vectorClocks, WriterSlots, type Clocks } from './order.js';
 import { ccPatterns, cmPatterns, cyclicCF, cyclicCO, thinAirReads, type Found, type Pattern } from './patterns.js';
@@ -36,8 +37,10 @@ export interface VariantResult {
   chain?: ChainStep[];
   /** The ops of `ops`, each with its vector clock over CO. */
   evidence?: OpEvidence[];
-  /** Why the verdict is unknown. */
+  /** Why the verdict is unknown, in words. */
   reason?: string;
+  /** Which bound left it unknown (the result's `reason` when this variant decides). */
+  limit?: UnknownReason;
 }
 
 const DEFAULT_MAX_CLOCK_ENTRIES = 2 ** 27;
@@ -78,7 +81,7 @@ function invalid(P: Prepared, K: Clocks | undefined, f: Found): VariantResult {
   };
 }
 
-const unknown = (reason: string): VariantResult => ({ valid: 'unknown', reason });
+const unknown = (reason: string, limit: UnknownReason): VariantResult => ({ valid: 'unknown', reason, limit });
 
 /** Checks a history against CC, CCv and CM; `valid` is the verdict of `options.variant`. */
 export function checkCausal(history: History, options: CausalOptions = {}): Result {
@@ -124,7 +127,7 @@ export function checkCausal(history: History, options: CausalOptions = {}): Resu
       cc = invalid(P, undefined, { pattern: 'ThinAirRead', roles: [thin[0]], chains: [] });
       ccv = cm = cc;
     } else {
-      cc = ccv = cm = unknown(`${P.n} ops × ${comps.C} writing processes is past the ${options.maxClockEntries ?? DEFAULT_MAX_CLOCK_ENTRIES} clock entries allowed (maxClockEntries)`);
+      cc = ccv = cm = unknown(`${P.n} ops × ${comps.C} writing processes is past the ${options.maxClockEntries ?? DEFAULT_MAX_CLOCK_ENTRIES} clock entries allowed (maxClockEntries)`, 'memory-limit');
     }
   } else {
     const K = vectorClocks(P, order, comps);
@@ -146,14 +149,14 @@ export function checkCausal(history: History, options: CausalOptions = {}): Resu
       const late = options.deadline !== undefined && Date.now() > options.deadline;
       const cmLimit = options.cmAlwaysUpTo ?? DEFAULT_CM_ALWAYS_UP_TO;
       if (variant !== 'cm' && P.n > cmLimit) {
-        cm = unknown(`not checked: causal memory (CM) costs the most, so it is checked on histories over ${cmLimit} ops only when variant cm is asked for`);
+        cm = unknown(`not checked: causal memory (CM) costs the most, so it is checked on histories over ${cmLimit} ops only when variant cm is asked for`, 'search-limit');
       } else if (late) {
-        cm = unknown('the deadline passed before causal memory (CM) was checked');
+        cm = unknown('the deadline passed before causal memory (CM) was checked', 'time-limit');
       } else {
         const m = cmPatterns(P, K, slots, options.deadline);
         processesChecked = m.processesChecked;
         Object.assign(counts, m.counts);
-        cm = m.timedOut ? unknown(`the deadline passed while checking causal memory (CM), after ${m.processesChecked} processes`) : m.found ? invalid(P, K, m.found) : { valid: true };
+        cm = m.timedOut ? unknown(`the deadline passed while checking causal memory (CM), after ${m.processesChecked} processes`, 'time-limit') : m.found ? invalid(P, K, m.found) : { valid: true };
         mark('cm');
       }
     }
@@ -166,7 +169,7 @@ export function checkCausal(history: History, options: CausalOptions = {}): Resu
     ...(chosen.valid === false
       ? { explanation: `${chosen.pattern}: ${chosen.sentence}`, ops: chosen.ops }
       : chosen.valid === 'unknown'
-        ? { explanation: `not decided whether the history is ${name}: ${chosen.reason}` }
+        ? { ...(chosen.limit ? { reason: chosen.limit } : {}), explanation: `not decided whether the history is ${name}: ${chosen.reason}` }
         : {}),
     ...base,
     cc,
@@ -185,6 +188,8 @@ export const causal: Checker = {
   description: 'causal consistency of read/write registers (CC, CCv, CM) by the bad patterns of Bouajjani et al., POPL 2017 (--variant cc|ccv|cm)',
   async check(h: History, ctx: CheckContext): Promise<Result> {
     const o = ctx.options ?? {};
+    const none = nothingToCheck(h, 'causal', ['read', 'write']);
+    if (none) return none;
     return checkCausal(h, {
       variant: variantOf(o.variant),
       deadline: ctx.deadline,

@@ -1,6 +1,7 @@
 // The linearizability checker: `faultline check --model M` and checkLinearizable() for libraries.
 import { InputError } from '../../histories/errors.js';
-import type { Checker } from '../types.js';
+import { nothingToCheck } from '../relevant.js';
+import type { Checker, Result } from '../types.js';
 import { checkLinearizable } from './check.js';
 import { renderLinearizableView } from './view.js';
 
@@ -14,13 +15,28 @@ export const linearizable: Checker = {
   description: 'linearizability against a model (--model; --init sets its initial state)',
   async check(h, ctx) {
     if (ctx.model === undefined) throw new InputError('the linearizable checker needs --model (e.g. --model cas-register)');
-    return checkLinearizable(h, ctx.model, {
-      init: ctx.init,
-      deadline: ctx.deadline,
-      keyedTuples: ctx.options?.keyedTuples === true,
-    });
+    const none = nothingToCheck(h, 'linearizable');
+    if (none) return none;
+    return withReason(
+      await checkLinearizable(h, ctx.model, {
+        init: ctx.init,
+        deadline: ctx.deadline,
+        keyedTuples: ctx.options?.keyedTuples === true,
+      }),
+    );
   },
   render: renderLinearizableView,
 };
+
+/**
+ * The unknown reason of a linearizability result, from the bound its first undecided part hit.
+ * Kept here, outside the search, which names its bounds in `unknownParts[].reason`.
+ */
+function withReason(r: Result): Result {
+  if (r.valid !== 'unknown' || r.reason !== undefined) return r;
+  const why = (r.unknownParts as { reason?: string }[] | undefined)?.[0]?.reason ?? '';
+  return { ...r, reason: /time/.test(why) ? 'time-limit' : /memory/.test(why) ? 'memory-limit' : 'search-limit' };
+}
+
 export { linearizableMatchers } from './matchers.js';
 export { renderLinearizableView } from './view.js';

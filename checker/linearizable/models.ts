@@ -179,7 +179,10 @@ export const set: ModelSpec = {
       if (op.f === 'read') {
         if (!done) return b;
         if (!Array.isArray(done.value)) return INCONSISTENT;
-        const read = emptyBagFrom(done.value, true);
+        // A read is a multiset: an element returned twice is something no set holds (as in
+        // Porcupine's set model), so it is compared with duplicates kept, not collapsed.
+        if (done.value.length !== b.keys.length) return INCONSISTENT;
+        const read = emptyBagFrom(done.value, false);
         return bagKey(read) === bagKey(b) ? b : INCONSISTENT;
       }
       return INCONSISTENT;

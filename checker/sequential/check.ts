@@ -141,12 +141,12 @@ export async function checkSequential(
   const base = { model: m.name, processes: np, ...(keyed ? { keys } : {}), explored: r.explored };
   if (r.outcome === 'sequential') return { valid: true, ...base };
   if (r.outcome !== 'not-sequential') {
-    const reason = r.outcome === 'timeout' ? 'time limit' : r.outcome === 'memory' ? 'memory limit' : `limit of ${maxExplored} explored configurations`;
+    const limit = r.outcome === 'timeout' ? 'time limit' : r.outcome === 'memory' ? 'memory limit' : `limit of ${maxExplored} explored configurations`;
     return {
       valid: 'unknown',
       ...base,
-      reason,
-      explanation: `gave up (${reason}) after exploring ${r.explored} configurations without finding an order of the ${total} ops that keeps each process's order`,
+      reason: r.outcome === 'timeout' ? 'time-limit' : r.outcome === 'memory' ? 'memory-limit' : 'search-limit',
+      explanation: `gave up (${limit}) after exploring ${r.explored} configurations without finding an order of the ${total} ops that keeps each process's order`,
     };
   }
 

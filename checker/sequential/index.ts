@@ -1,6 +1,7 @@
 // The sequential-consistency checker: `faultline check --checker sequential --model M`, and
 // checkSequential() for libraries. Models are the linearizable checker's (--model, --init).
 import { InputError } from '../../histories/errors.js';
+import { nothingToCheck } from '../relevant.js';
 import type { Checker } from '../types.js';
 import { checkSequential } from './check.js';
 
@@ -12,6 +13,8 @@ export const sequential: Checker = {
   description: "sequential consistency against a model (--model, --init): one legal order keeping each process's order, real time aside",
   async check(h, ctx) {
     if (ctx.model === undefined) throw new InputError('the sequential checker needs --model (e.g. --model cas-register)');
+    const none = nothingToCheck(h, 'sequential');
+    if (none) return none;
     const max = ctx.options?.maxExplored;
     if (max !== undefined && !(typeof max === 'number' && max > 0)) {
       throw new InputError(`sequential: --option maxExplored=N needs a positive number, got ${JSON.stringify(max)}`);

@@ -203,6 +203,8 @@ function buildResult(
   }
   const result: Result = {
     valid: bad.length > 0 ? false : search.undetermined.length > 0 ? 'unknown' : true,
+    // A cycle search out of time, or one that found only walks it could not classify, gave up.
+    ...(bad.length === 0 && search.undetermined.length > 0 ? { reason: search.timedOut ? ('time-limit' as const) : ('search-limit' as const) } : {}),
     models,
     anomalyTypes: bad,
     anomalies: byType,

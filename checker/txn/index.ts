@@ -1,6 +1,7 @@
 // Elle-class transactional checkers: `list-append` and `rw-register`.
 import type { History } from '../../histories/history.js';
-import type { CheckContext, Checker, Result } from '../types.js';
+import { nothingCompleted } from '../relevant.js';
+import type { CheckContext, Checker, Result, StreamedResult } from '../types.js';
 import { checkTxn, checkTxnJsonlFile, type TxnCheckOptions } from './check.js';
 import type { Workload } from './txns.js';
 import { renderTxnView } from './view.js';
@@ -21,12 +22,22 @@ function optionsFrom(workload: Workload, ctx: CheckContext): TxnCheckOptions {
   };
 }
 
+/** A history without a single transaction proved nothing: unknown, not valid (for the CLI and runs). */
+function orNothing(r: Result, workload: Workload): Result {
+  const count = (r.txns as { count?: number } | undefined)?.count;
+  if (count !== 0) return r;
+  return nothingCompleted(`the ${workload} checker found no transaction in this history, so it had nothing to check`, { txns: r.txns });
+}
+
 function txnChecker(workload: Workload, description: string): Checker {
   return {
     name: workload,
     description,
-    check: (h: History, ctx: CheckContext): Promise<Result> => checkTxn(h, optionsFrom(workload, ctx)),
-    checkJsonlFile: (path: string, ctx: CheckContext) => checkTxnJsonlFile(path, optionsFrom(workload, ctx), ctx.file ?? path),
+    check: async (h: History, ctx: CheckContext): Promise<Result> => orNothing(await checkTxn(h, optionsFrom(workload, ctx)), workload),
+    checkJsonlFile: async (path: string, ctx: CheckContext): Promise<StreamedResult> => {
+      const s = await checkTxnJsonlFile(path, optionsFrom(workload, ctx), ctx.file ?? path);
+      return { ...s, result: orNothing(s.result, workload) };
+    },
     render: (h: History, r: Result): string => renderTxnView(h, r, workload),
   };
 }

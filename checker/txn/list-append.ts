@@ -50,7 +50,7 @@ export class ListAppendAnalysis implements TxnSink {
   /** The longest read of each key so far: every compatible read is a prefix of it. */
   private readonly longest: (readonly unknown[])[] = [];
   private readonly longestReader: number[] = [];
-  /** A transaction's appends to a key after its first read of it: (read, append, micro-op). */
+  /** A transaction's appends to a key after a read of it in the same transaction: (read, append, micro-op). */
   private readonly laterAppendRead = new IntVec();
   private readonly laterAppend = new IntVec();
   private readonly laterAppendMop = new IntVec();
@@ -63,6 +63,8 @@ export class ListAppendAnalysis implements TxnSink {
   private readonly localPending: unknown[][] = [];
   private readonly localLastAppend: number[] = [];
   private readonly localExternalRead: number[] = [];
+  /** Per key slot, the transaction's reads of the key so far (any of them may show a later append). */
+  private readonly localReads: number[][] = [];
 
   constructor(private readonly anomalies: Anomalies) {}
 
@@ -70,7 +72,7 @@ export class ListAppendAnalysis implements TxnSink {
     const st = b.status.data[t];
     const first = b.mopStart.data[t];
     const mopKey = b.mopKey.data;
-    const { localKey, localBase, localPending, localLastAppend, localExternalRead, appendOf } = this;
+    const { localKey, localBase, localPending, localLastAppend, localExternalRead, localReads, appendOf } = this;
     localKey.length = 0;
     for (let i = 0; i < raw.length; i++) {
       const m = first + i;
@@ -98,17 +100,18 @@ export class ListAppendAnalysis implements TxnSink {
           j = localKey.push(k) - 1;
           localBase[j] = null;
           startPending(localPending, j).push(v);
+          startReads(localReads, j);
           localLastAppend[j] = a;
           localExternalRead[j] = -1;
         } else {
           if (localLastAppend[j] >= 0) this.appends.data[localLastAppend[j] * APPEND_FIELDS + A_FINAL] = 0;
           localLastAppend[j] = a;
           localPending[j].push(v);
-          if (localExternalRead[j] >= 0) {
-            // Whether the first read already showed this append (a future read) is known once
-            // the order is: `finish` looks at each such pair.
-            this.reads.data[localExternalRead[j] * READ_FIELDS + R_THEN_APPEND] = 1;
-            this.laterAppendRead.push(localExternalRead[j]);
+          if (localExternalRead[j] >= 0) this.reads.data[localExternalRead[j] * READ_FIELDS + R_THEN_APPEND] = 1;
+          // Whether an earlier read (the first access or a later one, as in Elle) already showed
+          // this append (a future read) is known once the order is: `finish` looks at each pair.
+          for (const r of localReads[j]) {
+            this.laterAppendRead.push(r);
             this.laterAppend.push(a);
             this.laterAppendMop.push(m);
           }
@@ -132,6 +135,7 @@ export class ListAppendAnalysis implements TxnSink {
         j = localKey.push(k) - 1;
         localBase[j] = list;
         startPending(localPending, j);
+        startReads(localReads, j).push(r);
         localLastAppend[j] = -1;
         localExternalRead[j] = r;
         continue;
@@ -139,6 +143,7 @@ export class ListAppendAnalysis implements TxnSink {
       checkInternal(b, t, i, k, localBase[j], localPending[j], list, this.anomalies);
       localBase[j] = list;
       startPending(localPending, j);
+      localReads[j].push(r);
     }
   }
 
@@ -407,33 +412,45 @@ export class ListAppendAnalysis implements TxnSink {
         }
       }
     }
-    // A first read that already holds what the transaction appends only later reads the future.
+    // A read that already holds what the transaction appends only later reads the future. As in
+    // Elle, one per transaction: the first later append some earlier read held, with the first
+    // such read (pairs come in micro-op order of the appends, then of the reads).
     const laterRead = this.laterAppendRead.view();
     const laterAppend = this.laterAppend.view();
     const laterMop = this.laterAppendMop.view();
     let reported = -1;
     for (let x = 0; x < laterRead.length; x++) {
       const r = laterRead[x];
-      if (r === reported) continue;
+      const t = readTxn[r];
+      if (t === reported) continue;
       const len = readLen[r];
       const v = txns.mopValue[laterMop[x]];
       const seen = len >= 0 ? placeOf[laterAppend[x]] >= 0 && placeOf[laterAppend[x]] < len : listIncludes(txns.mopValue[readMop[r]] as readonly unknown[], v);
       if (!seen) continue;
-      reported = r;
-      const t = readTxn[r];
+      reported = t;
       const k = readKey[r];
       const list = txns.readValue(readMop[r]) as readonly unknown[];
+      const mop = readMop[r] - txns.mopStart[t];
       anomalies.add({
         type: 'future-read',
-        sentence: `${describeTxn(txns, t)} read key ${showKey(txns.keys[k])} = ${showValue(list)}, which already holds ${showValue(v)}, a value it appends only later`,
+        sentence: `${describeTxn(txns, t)} read key ${showKey(txns.keys[k])} = ${showValue(list)} in micro-op ${mop}, which already holds ${showValue(v)}, a value it appends only later (micro-op ${laterMop[x] - txns.mopStart[t]})`,
         ops: [txns.index[t]],
         key: txns.keys[k],
         value: v,
+        mop,
         txn: txnEvidence(txns, t),
       });
     }
     return { explain: listAppendExplainer(txns, orders) };
   }
+}
+
+/** Slot j's list of reads so far, emptied; the arrays are reused across transactions. */
+function startReads(reads: number[][], j: number): number[] {
+  const p = reads[j];
+  if (p === undefined) return (reads[j] = []);
+  p.length = 0;
+  return p;
 }
 
 /** Slot j's list of appends since the last read, emptied; the arrays are reused across transactions. */

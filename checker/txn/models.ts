@@ -40,6 +40,8 @@
 //     search, not something a history can exhibit.
 //   - garbage-read (a read of a value nobody wrote) is forbidden by read-uncommitted, so by every
 //     transactional model.
+//   - so is future-read (a transaction reading what it writes only later): Elle has it imply G1c
+//     only, which read-uncommitted allows, but no execution at any isolation level produces it.
 
 /** Model a -> models b that a implies (friendly names). */
 export const MODEL_IMPLIES: Readonly<Record<string, readonly string[]>> = {
@@ -169,6 +171,7 @@ export const MODEL_PROSCRIBES: Readonly<Record<string, readonly string[]>> = {
     'duplicate-elements', // Elle: no Adya history can contain one
     'cyclic-versions', // Elle: version orders are total
     'garbage-read', // faultline: a read of a value nobody wrote
+    'future-read', // faultline: a read of the transaction's own later write happens in no execution
   ],
   'read-committed': ['G1'], // Adya (PL-2)
   'cursor-stability': ['G1', 'G-cursor', 'lost-update'], // Adya; Bailis

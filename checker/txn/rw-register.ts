@@ -6,7 +6,7 @@
 import { valueKey } from '../linearizable/values.js';
 import { Anomalies, describeTxn, showKey, showValue, txnEvidence } from './anomalies.js';
 import type { EdgeExplainer } from './explain.js';
-import { buildGraph, EdgeList, RW, stronglyConnected, WR, WW } from './graph.js';
+import { buildGraph, EdgeList, RW, stronglyConnected, WR, WW, type Graph } from './graph.js';
 import { groupByKey, IntVec } from './vec.js';
 import { eventsByPosition } from './order.js';
 import { FAIL, OK, READ, WRITE, type Txns, type TxnsBuilder, type TxnSink } from './txns.js';
@@ -21,7 +21,11 @@ const BY_INIT = 1;
 const BY_TXN = 2;
 const BY_PROCESS = 4;
 const BY_REALTIME = 8;
+/** Implied by a path through values nobody wrote (their versions have no writer to carry ww/rw edges). */
+const BY_GARBAGE = 16;
 const ANY_REASON = BY_INIT | BY_TXN | BY_PROCESS | BY_REALTIME;
+/** Bypass edges added through unwritten values at most this many times the version edges (a bound, not a verdict). */
+const BYPASS_BUDGET_FACTOR = 8;
 
 const NIL = Symbol('nil');
 
@@ -51,6 +55,8 @@ export class RwRegisterAnalysis implements TxnSink {
   private readonly localKey: number[] = [];
   private readonly localAcc: number[] = [];
   private readonly localLast: unknown[] = [];
+  /** Per key slot, what the transaction's reads of the key returned (value id, micro-op), for future reads. */
+  private readonly localReads: unknown[][] = [];
 
   constructor(
     private readonly anomalies: Anomalies,
@@ -63,10 +69,11 @@ export class RwRegisterAnalysis implements TxnSink {
     const mopKey = b.mopKey.data;
     const mopValue = b.mopValue;
     const anomalies = this.anomalies;
-    const { writeTxn, writeKey, writeValue, writeFinal, writeOf, accTxn, accKey, accRead, accWrite, localKey, localAcc, localLast } = this;
+    const { writeTxn, writeKey, writeValue, writeFinal, writeOf, accTxn, accKey, accRead, accWrite, localKey, localAcc, localLast, localReads } = this;
     const st = b.status.data[t];
     localKey.length = 0;
     localAcc.length = 0;
+    let futureRead = false;
     for (let m = mopStart[t]; m < mopStart[t + 1]; m++) {
       while (writeOf.length <= mopKey[m]) writeOf.push(new Map());
       const k = mopKey[m];
@@ -91,10 +98,30 @@ export class RwRegisterAnalysis implements TxnSink {
           accKey.push(k);
           accRead.push(undefined);
           accWrite.push(w);
+          startList(localReads, j);
         } else {
           const acc = localAcc[j];
           if (accWrite.data[acc] >= 0) writeFinal.data[accWrite.data[acc]] = 0;
           accWrite.data[acc] = w;
+          // A read earlier in this transaction (its first access or a later one) that returned
+          // what it writes only now read the future: once per transaction, as list-append does.
+          if (!futureRead) {
+            const rs = localReads[j];
+            for (let x = 0; x < rs.length; x += 3) {
+              if (rs[x] !== id) continue;
+              futureRead = true;
+              anomalies.add({
+                type: 'future-read',
+                sentence: `the transaction at index ${b.index.data[t]}${b.process.data[t] >= 0 ? ` (process ${b.process.data[t]})` : ''} read key ${showKey(b.keys[k])} = ${showValue(rs[x + 1])} in micro-op ${rs[x + 2] as number}, a value it writes only later (micro-op ${m - mopStart[t]})`,
+                ops: [b.index.data[t]],
+                key: b.keys[k],
+                value: rs[x + 1],
+                mop: rs[x + 2] as number,
+                txnIndex: b.index.data[t],
+              });
+              break;
+            }
+          }
         }
         localLast[j] = v;
         continue;
@@ -109,8 +136,11 @@ export class RwRegisterAnalysis implements TxnSink {
         accRead.push(v === null ? NIL : v);
         accWrite.push(-1);
         localLast[j] = v;
+        if (v !== null) startList(localReads, j).push(idOf(v), v, m - mopStart[t]);
+        else startList(localReads, j);
         continue;
       }
+      if (v !== null) localReads[j].push(idOf(v), v, m - mopStart[t]);
       this.laterReadTxn.push(t);
       this.laterReadMop.push(m);
       const expected = localLast[j];
@@ -141,13 +171,31 @@ export class RwRegisterAnalysis implements TxnSink {
     const accKey = this.accKey.view();
     const accWrite = this.accWrite.view();
     while (writeOf.length < keyCount) writeOf.push(new Map());
-    // Version nodes: write w is node w; key k's initial nil is node W + k.
+    // Version nodes: write w is node w; key k's initial nil is node W + k; a value no transaction
+    // wrote (a garbage read) is node G0 + g. Such a value is still a version of its key — some
+    // state the store returned — so it takes part in version orders, rw edges, cyclic-versions and
+    // lost updates; only what needs its writer (wr and ww edges, G1a/G1b) leaves it out.
     const W = writeTxn.length;
-    const nodes = W + keyCount;
+    const G0 = W + keyCount;
+    const garbageKey: number[] = [];
+    const garbageValue: unknown[] = [];
+    const garbageReader: number[] = [];
+    const garbageOf: Map<unknown, number>[] = [];
     const versionOf = (acc: number, r: unknown): number => {
-      if (r === NIL) return W + accKey[acc];
-      const w = writeOf[accKey[acc]].get(idOf(r));
-      return w === undefined ? -2 : w;
+      const k = accKey[acc];
+      if (r === NIL) return W + k;
+      const id = idOf(r);
+      const w = writeOf[k].get(id);
+      if (w !== undefined) return w;
+      const m = (garbageOf[k] ??= new Map());
+      let g = m.get(id);
+      if (g === undefined) {
+        m.set(id, (g = garbageKey.length));
+        garbageKey.push(k);
+        garbageValue.push(r);
+        garbageReader.push(accTxn[acc]);
+      }
+      return G0 + g;
     };
     const firstVersion = new Int32Array(accTxn.length);
     const lastVersion = new Int32Array(accTxn.length);
@@ -157,6 +205,8 @@ export class RwRegisterAnalysis implements TxnSink {
       firstVersion[acc] = read !== -1 ? read : accWrite[acc];
       lastVersion[acc] = accWrite[acc] >= 0 ? accWrite[acc] : read;
     }
+    const nodes = G0 + garbageKey.length;
+    const keyOfNode = (v: number): number => (v < W ? writeKey[v] : v < G0 ? v - W : garbageKey[v - G0]);
 
     const ve = new EdgeList(Math.max(1024, accTxn.length * 2));
     const versionEdge = (a: number, b: number, why: number): void => {
@@ -201,38 +251,43 @@ export class RwRegisterAnalysis implements TxnSink {
     }
     if (options.linearizableKeys) addRealtimeVersionEdges(txns, accTxn, accKey, firstVersion, lastVersion, versionEdge);
 
-    // Initial nil precedes every write of its key with no other known predecessor.
-    const hasPred = new Uint8Array(W);
-    for (let e = 0; e < ve.length; e++) if (ve.dst[e] < W && ve.src[e] < W) hasPred[ve.dst[e]] = 1;
+    // Initial nil precedes every version of its key with no other known predecessor that was
+    // written (a predecessor nobody wrote has no writer to pass the rw edges of nil's readers on).
+    const hasPred = new Uint8Array(nodes);
+    for (let e = 0; e < ve.length; e++) if (ve.src[e] < W && (ve.dst[e] < W || ve.dst[e] >= G0)) hasPred[ve.dst[e]] = 1;
     for (let w = 0; w < W; w++) if (hasPred[w] === 0 && status[writeTxn[w]] !== FAIL) versionEdge(W + writeKey[w], w, BY_INIT);
-    const vSrc = ve.src.subarray(0, ve.length);
-    const vDst = ve.dst.subarray(0, ve.length);
-    const vWhy = ve.type.subarray(0, ve.length);
+    for (let v = G0; v < nodes; v++) if (hasPred[v] === 0) versionEdge(W + keyOfNode(v), v, BY_INIT);
 
     // A cycle among a key's versions means no order of them exists: report it, infer nothing from it.
     const vGraph = buildGraph(nodes, ve);
     const cyclicKey = new Uint8Array(keyCount);
     for (const comp of stronglyConnected(vGraph, ANY_REASON).nontrivial) {
-      const k = comp[0] < W ? writeKey[comp[0]] : comp[0] - W;
+      const k = keyOfNode(comp[0]);
       if (cyclicKey[k] === 1) continue;
       cyclicKey[k] = 1;
-      const values = [...comp].map((v) => (v < W ? writeValue[v] : null));
+      const values = [...comp].map((v) => (v < W ? writeValue[v] : v < G0 ? null : garbageValue[v - G0]));
       anomalies.add({
         type: 'cyclic-versions',
         sentence: `the versions of key ${showKey(txns.keys[k])} ${showValue(values)} must each come before another: no order of them exists`,
-        ops: [...new Set([...comp].filter((v) => v < W).map((v) => txnIdx(txns, writeTxn[v])))],
+        ops: [...new Set([...comp].filter((v) => v < W || v >= G0).map((v) => txnIdx(txns, v < W ? writeTxn[v] : garbageReader[v - G0])))],
         key: txns.keys[k],
         values,
       });
     }
+    // A value nobody wrote has no writer, so an order that passes through it (1 → 5 → 2) gives no
+    // ww or rw edge on its own: join what precedes it to what follows it directly.
+    const via = bypassGarbage(ve, vGraph, G0, nodes, (v) => cyclicKey[keyOfNode(v)] === 1);
+    const vSrc = ve.src.subarray(0, ve.length);
+    const vDst = ve.dst.subarray(0, ve.length);
+    const vWhy = ve.type.subarray(0, ve.length);
 
     // What a read returned, judged: nobody wrote it, its writer failed, or its writer overwrote it
     // (each an anomaly); true when it is a committed (or maybe committed) final write.
     const judge = (t: number, k: number, r: unknown, v: number): boolean => {
       const key = txns.keys[k];
-      if (v === -2) {
+      if (v === -2 || v >= G0) {
         anomalies.add({ type: 'garbage-read', sentence: `${describeTxn(txns, t)} read key ${showKey(key)} = ${showValue(r)}, a value no transaction ever wrote there`, ops: [txnIdx(txns, t)], key, value: r, txn: txnEvidence(txns, t) });
-        return false;
+        return v >= G0;
       }
       if (v >= W) return true;
       const w = writeTxn[v];
@@ -257,7 +312,7 @@ export class RwRegisterAnalysis implements TxnSink {
       const k = accKey[acc];
       const v = firstVersion[acc];
       if (v >= 0 && v < W && writeTxn[v] === t) {
-        anomalies.add({ type: 'future-read', sentence: `${describeTxn(txns, t)} read key ${showKey(txns.keys[k])} = ${showValue(r)} before it wrote that value itself`, ops: [txnIdx(txns, t)], key: txns.keys[k], value: r, txn: txnEvidence(txns, t) });
+        // A read of its own later write (reported as future-read as the transaction was read).
         readerVersion.push(v);
         readerAcc.push(acc);
         continue;
@@ -316,8 +371,16 @@ export class RwRegisterAnalysis implements TxnSink {
       });
     }
 
-    return { explain: rwRegisterExplainer(txns, { W, writeTxn, writeKey, writeValue, vSrc, vDst, vWhy, accTxn, accKey, accRead }) };
+    return { explain: rwRegisterExplainer(txns, { W, G0, garbageValue, via, writeTxn, writeKey, writeValue, vSrc, vDst, vWhy, accTxn, accKey, accRead }) };
   }
+}
+
+/** Slot j's list, emptied; the arrays are reused across transactions. */
+function startList(lists: unknown[][], j: number): unknown[] {
+  const l = lists[j];
+  if (l === undefined) return (lists[j] = []);
+  l.length = 0;
+  return l;
 }
 
 /** Versions ordered by real time, per key: what a transaction left precedes what a later one saw. */
@@ -354,8 +417,63 @@ function addRealtimeVersionEdges(
   }
 }
 
+/**
+ * Adds a version edge p → s for each written version p directly before a value nobody wrote, g,
+ * and each written version s that follows g through such values only (p → g → … → s): the order
+ * holds, and only edges between written versions give ww and rw edges. Keys whose versions are
+ * cyclic are skipped. Returns, per added edge (from the first one's index), the value it went
+ * through. A walk through a long chain of such values is bounded (BYPASS_BUDGET_FACTOR).
+ */
+function bypassGarbage(ve: EdgeList, g: Graph, G0: number, nodes: number, skip: (v: number) => boolean): { first: number; node: Int32Array } {
+  const first = ve.length;
+  const through: number[] = [];
+  if (G0 === nodes) return { first, node: new Int32Array(0) };
+  // Written predecessors of each value nobody wrote.
+  const preds: number[][] = [];
+  for (let e = 0; e < first; e++) {
+    const a = ve.src[e];
+    const b = ve.dst[e];
+    if (b >= G0 && a < G0 && (ve.type[e] & BY_INIT) === 0) (preds[b - G0] ??= []).push(a);
+  }
+  let budget = BYPASS_BUDGET_FACTOR * (first + nodes);
+  const seen = new Int32Array(nodes - G0).fill(-1);
+  const stack: number[] = [];
+  for (let x = G0; x < nodes && budget > 0; x++) {
+    const ps = preds[x - G0];
+    if (ps === undefined || skip(x)) continue;
+    // The written versions reachable from x through unwritten ones.
+    stack.length = 0;
+    stack.push(x);
+    seen[x - G0] = x;
+    while (stack.length > 0 && budget > 0) {
+      const v = stack.pop()!;
+      for (let i = g.offsets[v]; i < g.offsets[v + 1] && budget-- > 0; i++) {
+        const s = g.targets[i];
+        if (s >= G0) {
+          if (seen[s - G0] !== x) {
+            seen[s - G0] = x;
+            stack.push(s);
+          }
+          continue;
+        }
+        for (const p of ps) {
+          if (p === s) continue;
+          ve.add(p, s, BY_GARBAGE);
+          through.push(x);
+        }
+      }
+    }
+  }
+  return { first, node: Int32Array.from(through) };
+}
+
 interface RegisterFacts {
   W: number;
+  /** First node of the values nobody wrote, and those values. */
+  G0: number;
+  garbageValue: unknown[];
+  /** Edges from `via.first` on were added through a value nobody wrote: which one (a node). */
+  via: { first: number; node: Int32Array };
   writeTxn: Int32Array;
   writeKey: Int32Array;
   writeValue: unknown[];
@@ -368,9 +486,13 @@ interface RegisterFacts {
 }
 
 function rwRegisterExplainer(txns: Txns, f: RegisterFacts): EdgeExplainer {
-  const versionName = (v: number): string => (v >= f.W ? 'the initial nil' : showValue(f.writeValue[v]));
+  const valueName = (v: number): string => (v < f.W ? showValue(f.writeValue[v]) : v < f.G0 ? 'the initial nil' : showValue(f.garbageValue[v - f.G0]));
+  const versionName = (v: number): string => (v < f.G0 ? valueName(v) : `${valueName(v)} (a value no transaction wrote)`);
   const why = (e: number): string => {
+    const versionName = valueName;
     switch (f.vWhy[e]) {
+      case BY_GARBAGE:
+        return `${versionName(f.vSrc[e])} came before ${versionName(f.via.node[e - f.via.first])}, which no transaction wrote, and that before ${versionName(f.vDst[e])}`;
       case BY_INIT:
         return 'every version follows the initial nil';
       case BY_TXN:
@@ -408,7 +530,12 @@ function rwRegisterExplainer(txns: Txns, f: RegisterFacts): EdgeExplainer {
         for (let acc = 0; acc < f.accTxn.length; acc++) {
           if (f.accTxn[acc] !== a || f.accKey[acc] !== k || f.accRead[acc] === undefined) continue;
           const r = f.accRead[acc];
-          const readsFrom = from >= f.W ? typeof r === 'symbol' : typeof r !== 'symbol' && valueKey(r) === valueKey(f.writeValue[from]);
+          const readsFrom =
+            from < f.W
+              ? typeof r !== 'symbol' && valueKey(r) === valueKey(f.writeValue[from])
+              : from < f.G0
+                ? typeof r === 'symbol'
+                : typeof r !== 'symbol' && valueKey(r) === valueKey(f.garbageValue[from - f.G0]);
           if (!readsFrom) continue;
           return { key: txns.keys[k], sentence: `${nameA} read ${key} = ${versionName(from)}, which ${nameB} overwrote with ${versionName(to)} (${why(e)}), so ${nameA} rw→ ${nameB}` };
         }
