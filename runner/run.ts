@@ -11,6 +11,7 @@ import { History } from '../histories/history.js';
 import { createNetwork, networkAvailable, newRunId, type Network } from '../control/network.js';
 import { faultSchedule } from '../nemesis/schedule.js';
 import { Nemesis } from '../nemesis/nemesis.js';
+import { SHAPE_NAMES, type ShapeName } from '../nemesis/grudge.js';
 import { partitionFault } from '../nemesis/partition.js';
 import { killFault, pauseFault } from '../nemesis/process-faults.js';
 import { clockFault } from '../nemesis/clock.js';
@@ -103,7 +104,7 @@ function faultsFor(config: TestConfig, target: Target, network: Network | undefi
       partitionFault({
         runId: partitionHosts().runId,
         hosts: partitionHosts().hosts,
-        primaries: target.primaries ? () => target.primaries!() : undefined,
+        primaries: reportsPrimaries(target) ? () => target.primaries!() : undefined,
         // Its own stream: shapes named by hand must not shift the schedule's choices.
         random: new Random((config.seed ^ 0x5eed) >>> 0),
         // Each node's next iptables-restore waits ready in its namespace; network teardown ends it.
@@ -133,6 +134,27 @@ function faultsFor(config: TestConfig, target: Target, network: Network | undefi
     return links.get(name)!;
   }
   return config.nemesis.faults.map((name) => all[name]());
+}
+
+/** Whether `target` can say which nodes lead (a described system only when its description or client says how). */
+function reportsPrimaries(target: Target): boolean {
+  const t = target as Target & { hasPrimaries?: () => boolean };
+  return typeof t.primaries === 'function' && (t.hasPrimaries === undefined || t.hasPrimaries());
+}
+
+/**
+ * The partition shapes the schedule draws from: without a way to tell the primaries, the
+ * primaries shape is dropped from the default list (it would cut nothing) and refused when asked for.
+ */
+function partitionShapes(config: TestConfig, target: Target, log: (line: string) => void): ShapeName[] {
+  const shapes = config.nemesis.partitions;
+  if (!config.nemesis.faults.includes('partition') || !shapes.includes('primaries') || reportsPrimaries(target)) return shapes;
+  const what = config.target.type === 'system' ? `${(target as Target & { description?: { name: string } }).description?.name ?? 'this system'} (its description has no "primaries" command)` : config.target.type;
+  if (shapes.length === SHAPE_NAMES.length) {
+    log(`note: partitions leave out the primaries shape: ${what} does not say which nodes lead`);
+    return shapes.filter((s) => s !== 'primaries');
+  }
+  throw new InputError(`the primaries partition shape needs a target that says which nodes lead, and ${what} does not (--partitions without primaries)`);
 }
 
 /** A fault that cannot run, saying why (checkFaults reports it before anything starts). */
@@ -203,6 +225,7 @@ export async function run(config: TestConfig, options: RunOptions = {}): Promise
   let target: Target;
   let nemesis: Nemesis;
   let faults: Fault[] = [];
+  let shapes: ShapeName[] = config.nemesis.partitions;
   let peerDelay: PeerDelay | undefined;
   let remote: RemoteCluster | undefined;
   let remoteRunId: string | undefined;
@@ -245,6 +268,7 @@ export async function run(config: TestConfig, options: RunOptions = {}): Promise
       peerDelay = made.peerDelay;
     }
     faults = faultsFor(config, target, network, peerDelay, remote && { runId: remoteRunId!, hosts: remote.hosts, disposable: remote.disposable });
+    shapes = partitionShapes(config, target, log);
     await checkFaults(faults);
     nemesis = new Nemesis(faults);
     recorder = new Recorder(join(dir, RUN_FILES.history));
@@ -302,7 +326,7 @@ export async function run(config: TestConfig, options: RunOptions = {}): Promise
     const clientGen: GenLike = config.rate > 0 ? stagger(1e9 / config.rate, workload.generator(wopts)) : workload.generator(wopts);
     await driver.runPhase(
       clients(timeLimit(limitNs, clientGen), timeLimit(limitNs, faultSchedule(config.nemesis.faults, config.nemesis.interval * 1e9, target.nodes, {
-            partitions: config.nemesis.partitions,
+            partitions: shapes,
             holdNs: config.nemesis.hold === undefined ? undefined : config.nemesis.hold * 1e9,
             jitterNs: config.nemesis.jitter * 1e9,
           }))),

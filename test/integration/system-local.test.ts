@@ -178,6 +178,13 @@ describe.concurrent('faultline test --system (local namespaces)', () => {
     expect(r.dir).toBeUndefined();
   });
 
+  it('the primaries partition shape is refused for a system that cannot say who leads (left out of the default shapes)', async ({ expect }) => {
+    const file = description('leaderless', {});
+    const r = await test('leaderless', ['--system', file, '--nemesis', 'partition', '--partitions', 'primaries', '--time-limit', '2']);
+    expect(r.exitCode, r.all).toBe(3);
+    expect(r.stderr.trim().split('\n').at(-1)).toBe('faultline: the primaries partition shape needs a target that says which nodes lead, and leaderless (its description has no "primaries" command) does not (--partitions without primaries)');
+  });
+
   it('a setup command that fails: one line with the node, the command, its exit code and its stderr; history kept, nothing left', async ({ expect }) => {
     const file = description('broken-setup', { setup: [['sh', '-c', 'echo "disk full on $1" >&2; exit 7', 'sh', '{node}']] });
     const r = await test('broken-setup', ['--system', file, '--time-limit', '2']);
