@@ -26,8 +26,11 @@ export interface LocalSystemOptions {
 /** What the system and its client need on this machine, installed when missing (needs root and apt-get). */
 export async function ensureLocalInstall(d: SystemDescription, log: (line: string) => void = () => {}): Promise<void> {
   const timeoutMs = d.timeouts.install * 1000;
-  const missing = await missingPrograms(local, [...d.requires, ...(d.client.kind === 'adapter' ? d.client.requires : [])]);
-  if (missing.length > 0) log(`${missing.join(', ')} not found: installing ${[...d.packages, ...(d.client.kind === 'adapter' ? d.client.packages : [])].join(' ')} (apt-get)`);
+  const client = d.client.kind === 'adapter' ? d.client : { requires: [], packages: [] };
+  const missing = await missingPrograms(local, d.requires);
+  const clientMissing = await missingPrograms(local, client.requires);
+  const packages = [...(missing.length > 0 ? d.packages : []), ...(clientMissing.length > 0 ? client.packages : [])];
+  if (packages.length > 0) log(`${[...missing, ...clientMissing].join(', ')} not found: installing ${packages.join(' ')} (apt-get)`);
   await ensureInstalled(local, { what: d.name, packages: d.packages, requires: d.requires, install: d.install && fillArgv(d.install, { ...d.options, host: 'localhost' }), timeoutMs });
   if (d.client.kind === 'adapter') await ensureInstalled(local, { what: `the client of ${d.name}`, packages: d.client.packages, requires: d.client.requires, timeoutMs });
 }
