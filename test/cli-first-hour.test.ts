@@ -16,24 +16,23 @@ function faultline(args: string[], cwd = tmp) {
   return execa(process.execPath, [bin, ...args], { cwd, reject: false });
 }
 
-/** A register history: writes of 1…n, each followed by reads; reads on process 1 lag one write behind. */
+/**
+ * A register history: writes of 1…n on n1, each followed by a read on n2 that returns the write
+ * before it (stale). With `allInfo` every op times out instead, each on a fresh process (Jepsen's
+ * rule after an info).
+ */
 function registerHistory(n: number, opts: { allInfo?: boolean } = {}): string {
   const ops: Record<string, unknown>[] = [];
   let t = 1e6;
   const pair = (process: number, f: string, value: unknown, result: unknown, node: string) => {
     ops.push({ index: ops.length, time: t, type: 'invoke', process, f, value, node });
     t += 2e6;
-    ops.push({ index: ops.length, time: t, type: opts.allInfo ? 'info' : 'ok', process, f, value: result, node, ...(opts.allInfo ? { error: 'timeout' } : {}) });
+    ops.push({ index: ops.length, time: t, process, f, node, ...(opts.allInfo ? { type: 'info', value, error: 'timeout' } : { type: 'ok', value: result }) });
     t += 1e6;
   };
   for (let k = 1; k <= n; k++) {
-    pair(0, 'write', k, k, 'n1');
-    pair(opts.allInfo ? 2 * k : 1, 'read', null, k - 1 === 0 ? null : k - 1, 'n2');
-    if (opts.allInfo) ops.forEach((o) => o.type === 'invoke' || (o.error = 'timeout'));
-  }
-  if (opts.allInfo) {
-    // every op crashed: each on its own process, as Jepsen's rules demand after an info
-    return ops.map((o, i) => JSON.stringify({ ...o, process: Math.floor(i / 2) })).join('\n') + '\n';
+    pair(opts.allInfo ? 2 * k : 0, 'write', k, k, 'n1');
+    pair(opts.allInfo ? 2 * k + 1 : 1, 'read', null, k - 1 === 0 ? null : k - 1, 'n2');
   }
   return ops.map((o) => JSON.stringify(o)).join('\n') + '\n';
 }
@@ -97,5 +96,35 @@ describe('--init a model cannot hold', () => {
     // a string is a state kv holds
     const ok = await faultline(['check', '--model', 'kv', '--init', '""', 'no-such-file.edn']);
     expect(ok.stderr).toMatch(/no-such-file\.edn/);
+  });
+});
+
+describe('faultline analyze', () => {
+  it('prints the summary faultline test prints: ops and history records, seed, report path as the store was given', async () => {
+    const store = join(tmp, 'analyzed');
+    const dir = makeRun(store, 'register-leader-follower-sync', '20261130T070000.000Z', registerHistory(5));
+    const rel = await faultline(['analyze', 'analyzed/register-leader-follower-sync/20261130T070000.000Z']);
+    expect(rel.stderr).toBe('');
+    expect(rel.exitCode).toBe(1); // the reads are stale: not linearizable
+    const lines = rel.stdout.trim().split('\n');
+    expect(lines[0]).toBe('register-leader-follower-sync: INVALID · 10 ops (20 history records) · seed 42 · report analyzed/register-leader-follower-sync/20261130T070000.000Z/report.html');
+    expect(lines[1]).toMatch(/^  linearizable: INVALID — process 1's read returning null \(index 3, line 4\) cannot be linearized/);
+    expect(lines[2]).toMatch(/^  staleness: 5 of 5 reads stale, up to 1 version behind; out of date by p50 [\d.]+ ms, max [\d.]+ ms$/);
+    // given absolutely, the report path stays absolute
+    const abs = await faultline(['analyze', dir], '/');
+    expect(abs.stdout.split('\n')[0]).toMatch(new RegExp(` · report ${join(dir, 'report.html').replace(/[.]/g, '\\.')}$`));
+  });
+
+  it('a run in which no op succeeded tested nothing: unknown, exit 2, saying so', async () => {
+    const store = join(tmp, 'silent');
+    makeRun(store, 'register-stdio', '20261130T080000.000Z', registerHistory(4, { allInfo: true }));
+    const r = await faultline(['analyze', 'silent/register-stdio/20261130T080000.000Z']);
+    expect(r.stderr).toBe('');
+    expect(r.exitCode).toBe(2);
+    const lines = r.stdout.trim().split('\n');
+    expect(lines[0]).toMatch(/^register-stdio: unknown\b.* · 8 ops \(16 history records\) · seed 42 · report /);
+    expect(lines).toContain('  no client op succeeded (8 invoked: 0 failed, 8 timed out or crashed or never completed), so nothing was tested');
+    const results = JSON.parse(readFileSync(join(store, 'register-stdio', '20261130T080000.000Z', 'results.json'), 'utf8'));
+    expect(results).toMatchObject({ valid: 'unknown', reason: 'nothing-to-check', exitCode: 2 });
   });
 });
