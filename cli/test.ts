@@ -181,7 +181,9 @@ export function summaryLines(o: Pick<RunOutcome, 'dir' | 'results'>, absolute = 
 }
 
 export async function runTest(args: TestArgs, io: Io, signal?: AbortSignal): Promise<number> {
-  const config = configFromArgs(args);
+  const { configWithDefaultNemesis } = await import('./default-nemesis.js');
+  const { config, line } = await configWithDefaultNemesis(args);
+  if (line !== undefined) io.stderr(line);
   const outcomes: RunOutcome[] = [];
   const junit: FileOutcome[] = [];
   const showProgress = args.progress !== false && !args.json;
