@@ -113,17 +113,14 @@ function faultLayerSpecs(layers: FaultLayers): { under: Layer[]; over: Layer[] }
   return { under, over };
 }
 
-/** Pixels from the top of a plot that fault labels take (0 when there are none). */
-function labelHeadroom(layers: FaultLayers): number {
-  let rows = 0;
-  for (const x of [...layers.bands, ...layers.events]) if (x.label !== '') rows = Math.max(rows, x.row + 1);
-  return rows === 0 ? 0 : 3 + rows * LABEL_ROW_PX;
-}
-
+// Fault labels sit in a strip above the data area, never over the points or bars they would
+// otherwise hide (a pause's timed-out ops gather at the top of its band).
 function labelLayer(values: (BandDatum | EventDatum)[]): Layer {
+  let rows = 0;
+  for (const v of values) rows = Math.max(rows, v.row + 1);
   return {
-    data: { values: values.map((v) => ({ t: v.t, label: v.label, y: 3 + v.row * LABEL_ROW_PX })) },
-    mark: { type: 'text', align: 'left', baseline: 'top', dx: 3, fontSize: 10, color: '#3a3a3c', clip: true },
+    data: { values: values.map((v) => ({ t: v.t, label: v.label, y: -(rows - v.row) * LABEL_ROW_PX - 2 })) },
+    mark: { type: 'text', align: 'left', baseline: 'top', dx: 1, fontSize: 10, color: '#3a3a3c', clip: false },
     encoding: { y: { field: 'y', type: 'quantitative', scale: null }, text: { field: 'label' } },
   };
 }
@@ -179,10 +176,11 @@ const nf = new Intl.NumberFormat('en-US');
 /** Every plot of the run, one latency and one throughput plot per f (fs in name order). */
 export async function renderRunPlots(h: History, axis: TimeAxis, faults: FaultTimeline, options: PlotOptions = {}): Promise<RunPlots> {
   const maxPoints = options.maxPoints ?? 4000;
-  const domainSeconds = Math.max((axis.end - axis.origin) / 1e9, 0.001);
+  const span = Math.max((axis.end - axis.origin) / 1e9, 0.001);
+  const binSeconds = binWidth(span);
+  const domainSeconds = plotDomain(span, binSeconds);
   const layers = faultLayers(faults, axis, domainSeconds);
   const series = latencySeries(h, axis);
-  const binSeconds = binWidth(domainSeconds);
   const bins = throughputBins(h, axis, binSeconds);
   const fs = [...new Set([...series.keys(), ...bins.keys()])].sort();
   const warnings: string[] = [];
@@ -207,6 +205,14 @@ export async function renderRunPlots(h: History, axis: TimeAxis, faults: FaultTi
     }
   }
   return { latency, throughput, binSeconds, domainSeconds, warnings };
+}
+
+/**
+ * The plots' time domain: the run's span rounded up to whole bins, so the last bin is drawn at its
+ * full width, and 1.5 % more, so points on the last instant are not cut in half by the frame.
+ */
+export function plotDomain(spanSeconds: number, binSeconds: number): number {
+  return Math.ceil(spanSeconds / binSeconds - 1e-9) * binSeconds * 1.015;
 }
 
 // The smallest latency drawn: a log scale has no 0, and a completion recorded in the same
@@ -276,7 +282,7 @@ function throughputSpec(b: ThroughputBins, layers: FaultLayers, domainSeconds: n
   for (let i = 0; i < n; i++) {
     let y = 0;
     const t = round(i * b.binSeconds, 6);
-    const t2 = round(Math.min((i + 1) * b.binSeconds, domainSeconds), 6);
+    const t2 = round((i + 1) * b.binSeconds, 6);
     for (let o = 0; o < 3; o++) {
       const c = b.counts[o][i];
       if (c === 0) continue;
@@ -293,14 +299,14 @@ function throughputSpec(b: ThroughputBins, layers: FaultLayers, domainSeconds: n
     encoding: {
       x2: { field: 't2' },
       // Room above the tallest bar for the fault labels, so no bar hides one.
-      y: { field: 'y0', type: 'quantitative', axis: { title: 'completions/s' }, scale: { domain: [0, Math.max(peak, 1) / (1 - labelHeadroom(layers) / THROUGHPUT_HEIGHT)], nice: false } },
+      y: { field: 'y0', type: 'quantitative', axis: { title: 'completions/s' }, scale: { domain: [0, Math.max(peak, 1) * 1.05], nice: false } },
       y2: { field: 'y1' },
       color: { field: 'o', type: 'nominal', scale: { domain: [...OUTCOMES], range: OUTCOMES.map((o) => OUTCOME_COLORS[o]) }, legend: null },
     },
   };
   const faults = faultLayerSpecs(layers);
   const spec = baseSpec(THROUGHPUT_HEIGHT, domainSeconds, [...faults.under, bars, ...faults.over]);
-  const mean = total / domainSeconds;
+  const mean = total / (n * b.binSeconds);
   const caption = `${nf.format(total)} completions; mean ${formatRate(mean)}/s, peak ${formatRate(peak)}/s in ${formatSeconds(b.binSeconds)} bins.`;
   return { spec, caption };
 }

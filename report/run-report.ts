@@ -45,6 +45,11 @@ nav.toc a { color: #1f5fbf; text-decoration: none; }
 .dot { display: inline-block; width: 10px; height: 10px; border-radius: 50%; vertical-align: 0; }
 .dash { display: inline-block; width: 0; height: 14px; border-left: 1.5px dashed #6e6e73; vertical-align: -2px; margin: 0 6px; }
 tr:target td, tr:target th { background: #fff4d6; }
+table.cited-ops { width: 100%; }
+table.cited-ops td, table.cited-ops th { white-space: nowrap; }
+table.cited-ops td.op { white-space: normal; overflow-wrap: anywhere; width: 45%; }
+table.cited-ops td.by { white-space: normal; min-width: 9em; }
+.nw { white-space: nowrap; }
 tr.cited td.idx { font-weight: 600; }
 dl.config { display: grid; grid-template-columns: max-content 1fr; gap: 2px 16px; margin: 8px 0; font-size: 13px; }
 dl.config dt { color: #6e6e73; }
@@ -65,7 +70,7 @@ export async function renderRunReport(input: RunReportInput): Promise<string> {
   const evidence = evidenceOf(results);
   const citedSet = new Set(evidence.first?.ops ?? []);
   const citedPositions = (evidence.first?.ops ?? []).map((i) => invocationPosition(h, i)).filter((p) => p >= 0);
-  const timeline = renderRunTimeline(h, axis, citedSet, citedPositions);
+  const timeline = renderRunTimeline(h, axis, citedSet, citedPositions, new Set(evidence.context.keys()));
   const cited = citedTable(h, axis, evidence, new Set(timeline.positions));
   const plots = axis.timed && h.clientOps().length > 0 ? await renderRunPlots(h, axis, faults) : undefined;
 
@@ -104,6 +109,7 @@ function header(title: string, test: Record<string, unknown>, h: History, result
   const duration = axis.timed ? formatSeconds((axis.end - axis.origin) / 1e9) : 'no times recorded';
   const facts: [string, string][] = [
     ['ops', nf.format(h.invocationCount)],
+    ['history records', nf.format(h.length)],
     ['ok · fail · info', `${nf.format(total.ok)} · ${nf.format(total.fail)} · ${nf.format(total.info + total.open)}`],
     ['duration', duration],
     ['seed', test.seed === undefined ? '—' : String(test.seed)],
@@ -157,13 +163,15 @@ function isRecord(v: unknown): v is Record<string, unknown> {
 function citedTable(h: History, axis: TimeAxis, evidence: Evidence, drawn: ReadonlySet<number>): { html: string; anchored: Set<number> } {
   const anchored = new Set<number>();
   const rows = new Map<number, Set<string>>(); // invocation position → checkers citing it
-  for (const [index, checkers] of evidence.citing) {
+  const add = (index: number, who: string) => {
     const p = invocationPosition(h, index);
-    if (p < 0) continue;
+    if (p < 0) return;
     let r = rows.get(p);
     if (!r) rows.set(p, (r = new Set()));
-    for (const c of checkers) r.add(c);
-  }
+    r.add(who);
+  };
+  for (const [index, checkers] of evidence.citing) for (const c of checkers) add(index, c);
+  for (const [index, { checker, why }] of evidence.context) add(index, `${checker}: ${why}`);
   if (rows.size === 0) return { html: '', anchored };
   const positions = [...rows.keys()].sort((a, b) => a - b);
   const listed = positions.slice(0, MAX_CITED_ROWS);
@@ -175,21 +183,30 @@ function citedTable(h: History, axis: TimeAxis, evidence: Evidence, drawn: Reado
     if (done) anchored.add(done.index);
     const extraAnchor = done ? `<span id="op-${done.index}"></span>` : '';
     const at = typeof inv.time === 'number' && axis.timed ? `${((inv.time - axis.origin) / 1e9).toFixed(3)} s` : '';
-    const took = done && typeof done.time === 'number' && typeof inv.time === 'number' ? `${((done.time - inv.time) / 1e6).toFixed(3)} ms` : '';
+    const took = done && typeof done.time === 'number' && typeof inv.time === 'number' ? `${((done.time - inv.time) / 1e6).toFixed(1)} ms` : '';
     const outcome = done ? `${done.type}${done.error !== undefined ? ` (${showValue(done.error, 60)})` : ''}` : 'never completed';
     return (
       `<tr id="op-${inv.index}" class="cited"><td class="num idx">${extraAnchor}${inv.index}${done ? ` → ${done.index}` : ''}</td>` +
-      `<td>${esc(String(inv.process))}</td><td class="mono">${esc(opText(inv, done, 80))}</td><td>${esc(outcome)}</td>` +
+      `<td class="num">${esc(String(inv.process))}</td><td>${esc(inv.node === undefined ? '' : String(inv.node))}</td><td class="mono op">${esc(opText(inv, done, 80))}</td><td>${esc(outcome)}</td>` +
       `<td class="num">${esc(at)}</td><td class="num">${esc(took)}</td><td>${drawn.has(p) ? 'yes' : 'no'}</td>` +
-      `<td>${esc([...rows.get(p)!].join(', '))}</td></tr>`
+      `<td class="by">${[...rows.get(p)!].map(citer).join(', ')}</td></tr>`
     );
   });
   const more = positions.length > listed.length ? `<p class="muted">… and ${nf.format(positions.length - listed.length)} more cited ops, not listed.</p>` : '';
-  const head = '<tr><th class="num">op</th><th>process</th><th>operation</th><th>outcome</th><th class="num">invoked at</th><th class="num">took</th><th>drawn above</th><th>cited by</th></tr>';
+  const head =
+    '<tr><th class="num" title="history records: invocation → completion">index</th><th class="num">process</th><th>node</th><th>operation</th><th>outcome</th>' +
+    '<th class="num">invoked at</th><th class="num">took</th><th>drawn above</th><th>cited by</th></tr>';
   return {
     html: `<h3>The cited ops</h3><table class="cited-ops"><thead>${head}</thead><tbody>${trs.join('')}</tbody></table>${more}`,
     anchored,
   };
+}
+
+/** "checker" or "checker: why", the checker's name kept on one line ("set-full" never as "set- / full"). */
+function citer(who: string): string {
+  const colon = who.indexOf(': ');
+  const name = colon < 0 ? who : who.slice(0, colon);
+  return `<span class="nw">${esc(name)}</span>${colon < 0 ? '' : esc(who.slice(colon))}`;
 }
 
 function timelineSection(
