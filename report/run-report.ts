@@ -9,7 +9,11 @@ import type { History } from '../histories/history.js';
 import { faultIntervals, type FaultInterval, type FaultTimeline } from './fault-intervals.js';
 import { escapeHtml as esc, page } from './html.js';
 import { checkerResults, type Evidence, evidenceOf, invocationPosition, verdictWord } from './run-evidence.js';
-import { faultColors, formatSeconds, OUTCOME_COLORS, renderRunPlots, type RunPlots } from './run-plots.js';
+import { renderLinearized } from './run-linearized.js';
+import { renderLostElements } from './run-lost.js';
+import { renderNodeView } from './run-nodes.js';
+import { renderOverview } from './run-overview.js';
+import { faultColors, formatSeconds, OUTCOME_COLORS, QUANTILE_COLORS, renderRunPlots, type RunPlots } from './run-plots.js';
 import { OUTCOMES, type TimeAxis, timeAxis } from './run-series.js';
 import { opText, renderRunTimeline, showValue, VALID_WINDOW } from './run-timeline.js';
 import { opLinks, renderVerdicts, VERDICT_CSS } from './run-verdicts.js';
@@ -73,12 +77,28 @@ export async function renderRunReport(input: RunReportInput): Promise<string> {
   const timeline = renderRunTimeline(h, axis, citedSet, citedPositions, new Set(evidence.context.keys()));
   const cited = citedTable(h, axis, evidence, new Set(timeline.positions));
   const plots = axis.timed && h.clientOps().length > 0 ? await renderRunPlots(h, axis, faults) : undefined;
+  const linearized = renderLinearized(h, axis, results);
+  const lost = await renderLostElements(h, axis, faults, results);
+  const allCited = [...evidence.citing.keys(), ...evidence.context.keys()].map((i) => invocationPosition(h, i)).filter((p) => p >= 0);
+  const overview = renderOverview({
+    h,
+    axis,
+    faults,
+    concurrency: typeof test.concurrency === 'number' ? test.concurrency : undefined,
+    cited: allCited,
+    ...(timeline.fromSeconds !== undefined && timeline.toSeconds !== undefined ? { window: { from: timeline.fromSeconds, to: timeline.toSeconds } } : {}),
+  });
+  const nodes = await renderNodeView(h, axis, faults);
 
   const body: string[] = [];
   body.push(header(title, test, h, results, axis, faults));
+  const sections = [
+    'verdicts:Verdicts', 'timeline:Timeline', ...(linearized ? ['linearized:Linearized prefix'] : []), ...(lost ? ['lost:Lost elements'] : []), 'run:Whole run',
+    'latency:Latency', 'quantiles:Latency quantiles', 'throughput:Throughput', 'nodes:Nodes', 'faults:Faults', 'config:Config',
+  ];
   body.push(
     '<nav class="toc" aria-label="sections">' +
-      ['verdicts:Verdicts', 'timeline:Timeline', 'latency:Latency', 'throughput:Throughput', 'faults:Faults', 'config:Config']
+      sections
         .map((s) => s.split(':'))
         .map(([id, label]) => `<a href="#${id}">${label}</a>`)
         .join('') +
@@ -87,7 +107,11 @@ export async function renderRunReport(input: RunReportInput): Promise<string> {
   body.push('<h2 id="verdicts">Verdicts</h2>');
   body.push(renderVerdicts(checkers, evidence, cited.anchored));
   body.push(timelineSection(h, evidence, timeline, faults, axis, cited.html));
+  if (linearized) body.push('<h2 id="linearized">The linearized prefix, on a time axis</h2>', linearized);
+  if (lost) body.push('<h2 id="lost">Lost elements: when and on which node they were added</h2>', lost);
+  body.push('<h2 id="run">The whole run</h2>', overview);
   body.push(plotSections(h, plots, faults));
+  body.push('<h2 id="nodes">Nodes</h2>', nodes);
   body.push(faultSection(faults, axis));
   body.push(configSection(test));
   body.push(`<p class="muted">faultline · ${esc(h.file)} · ${nf.format(h.length)} history records</p>`);
@@ -268,11 +292,20 @@ function plotLegend(faults: FaultTimeline, colors: Map<string, string>): string 
 
 function plotSections(h: History, plots: RunPlots | undefined, faults: FaultTimeline): string {
   const latency = ['<h2 id="latency">Latency over time</h2>'];
+  const quantiles = ['<h2 id="quantiles">Latency quantiles over time</h2>'];
   const throughput = ['<h2 id="throughput">Throughput over time</h2>'];
   if (!plots) {
     const why = h.clientOps().length === 0 ? 'The history has no client ops: there is nothing to plot.' : 'The ops carry no times: there is nothing to plot against.';
-    return [...latency, `<p>${why}</p>`, ...throughput, `<p>${why}</p>`].join('\n');
+    return [...latency, `<p>${why}</p>`, ...quantiles, `<p>${why}</p>`, ...throughput, `<p>${why}</p>`].join('\n');
   }
+  quantiles.push(
+    '<ul class="legend">' +
+      (['p50', 'p95', 'p99'] as const).map((q) => `<li><span class="swatch" style="background:${QUANTILE_COLORS[q]}"></span>${q}</li>`).join('') +
+      [...faultColors(faults)].map(([fault, color]) => `<li><span class="swatch" style="background:${color};opacity:0.45"></span>${esc(fault)} (in effect)</li>`).join('') +
+      '</ul>',
+  );
+  for (const p of plots.quantiles) quantiles.push(`<figure class="plot"><h3>${esc(p.f)}</h3>${p.svg}<p class="muted">${esc(p.caption)}</p></figure>`);
+  if (plots.quantiles.length === 0) quantiles.push('<p>No op completed ok: there are no latencies to take quantiles of.</p>');
   const colors = faultColors(faults);
   latency.push('<p class="muted">Each point is an op: when it was invoked, and how long it took to complete (log scale). Faults are shaded while in effect.</p>');
   latency.push(plotLegend(faults, colors));
@@ -284,7 +317,7 @@ function plotSections(h: History, plots: RunPlots | undefined, faults: FaultTime
   for (const p of plots.throughput) {
     throughput.push(`<figure class="plot"><h3>${esc(p.f)}</h3>${p.svg}<p class="muted">${esc(p.caption)}</p></figure>`);
   }
-  return [...latency, ...throughput].join('\n');
+  return [...latency, ...quantiles, ...throughput].join('\n');
 }
 
 function faultSection(faults: FaultTimeline, axis: TimeAxis): string {
