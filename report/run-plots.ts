@@ -291,8 +291,8 @@ function quantileSpec(q: QuantileWindows, layers: FaultLayers, domainSeconds: nu
       y: { field: 'ms', type: 'quantitative', scale: { type: 'log', domain, nice: false }, axis: { title: 'latency (ms)', format: '~g', values: ticks } },
       color: { field: 'q', type: 'nominal', scale: { domain: ['p50', 'p95', 'p99'], range: [QUANTILE_COLORS.p50, QUANTILE_COLORS.p95, QUANTILE_COLORS.p99] }, legend: null },
       // p99 wide and pale under p95: where few ops make them equal, both still show.
-      strokeWidth: { field: 'q', type: 'nominal', scale: { domain: ['p50', 'p95', 'p99'], range: [1.6, 1.6, 5] }, legend: null },
-      opacity: { field: 'q', type: 'nominal', scale: { domain: ['p50', 'p95', 'p99'], range: [1, 1, 0.45] }, legend: null },
+      strokeWidth: { field: 'q', type: 'ordinal', scale: { domain: ['p50', 'p95', 'p99'], range: [1.6, 1.6, 5] }, legend: null },
+      opacity: { field: 'q', type: 'ordinal', scale: { domain: ['p50', 'p95', 'p99'], range: [1, 1, 0.45] }, legend: null },
       order: { field: 'q', sort: 'descending' },
     },
   };
