@@ -4,7 +4,7 @@
 import type { History } from '../histories/history.js';
 import type { FaultInterval, FaultTimeline } from './fault-intervals.js';
 import { escapeHtml as esc } from './html.js';
-import { faultLayers, formatSeconds, plotDomain, throughputSpec } from './run-plots.js';
+import { faultColors, faultLayers, formatSeconds, plotDomain, throughputSpec } from './run-plots.js';
 import { binWidth, FAIL, INFO, OK, type ThroughputBins, type TimeAxis } from './run-series.js';
 import { vegaLiteSvg } from './vega-svg.js';
 
@@ -97,6 +97,7 @@ export async function renderNodeView(h: History, axis: TimeAxis, faults: FaultTi
   const binSeconds = binWidth(span);
   const domainSeconds = plotDomain(span, binSeconds);
   const bins = nodeBins(h, axis, binSeconds, span);
+  const colors = faultColors(faults);
   out.push(`<p class="muted">Completions per second of each node's ops in ${esc(formatSeconds(binSeconds))} bins, stacked by outcome (ok, fail, info as in the throughput plots).</p>`);
   for (const n of nodes.slice(0, MAX_NODES)) {
     const own: FaultTimeline = { intervals: [...hits.get(n)!, ...everywhere].sort((a, b) => a.start - b.start), events: [] };
@@ -105,7 +106,7 @@ export async function renderNodeView(h: History, axis: TimeAxis, faults: FaultTi
       out.push(`<p>${esc(n)}: none of its ops completed.</p>`);
       continue;
     }
-    const { spec } = throughputSpec(b, faultLayers(own, axis, domainSeconds), domainSeconds, NODE_PLOT_HEIGHT);
+    const { spec } = throughputSpec(b, faultLayers(own, axis, domainSeconds, colors), domainSeconds, NODE_PLOT_HEIGHT);
     const r = await vegaLiteSvg(spec, `completions of node ${n} over time`);
     out.push(`<figure class="plot node"><h3>${esc(n)}</h3>${r.svg}</figure>`);
   }

@@ -14,7 +14,7 @@ const WIDTH = 1150;
 const LABEL_W = 110;
 const RIGHT = 20;
 const LANE_H = 14;
-const FAULT_LANE_H = 18;
+const FAULT_LANE_H = 14;
 const TOP = 16;
 const AXIS_H = 34;
 const MAX_LANES = 64;
@@ -62,26 +62,32 @@ export function renderOverview({ h, axis, faults, concurrency, cited, window }: 
   }
   if (ops === 0) return '<p>The history has no client ops with times.</p>';
   const laneIds = [...lanes.keys()].sort((a, b) => a - b).slice(0, MAX_LANES);
-  const laneY = (k: number) => TOP + FAULT_LANE_H + 4 + k * LANE_H;
+  const colors = faultColors(faults);
+  // A row per kind of fault, so faults that overlap in time do not cover each other.
+  const faultRow = new Map([...colors.keys()].map((f, k) => [f, k]));
+  const faultRows = Math.max(1, faultRow.size);
+  const laneY = (k: number) => TOP + faultRows * FAULT_LANE_H + 4 + k * LANE_H;
   const bottom = laneY(laneIds.length) + 4;
   const height = bottom + AXIS_H;
-  const colors = faultColors(faults);
   const parts: string[] = [];
-  // Faults: a band in their own lane (labelled) and a light shade behind every thread.
+  // Faults: a band in their row (labelled, or named in its tooltip when too narrow) and a light shade behind every thread.
   for (const iv of faults.intervals) {
     const a = sx(iv.start);
     const w = Math.max(2, sx(iv.end) - a);
     const color = colors.get(iv.fault)!;
-    parts.push(rect({ x: a, y: TOP, width: w, height: bottom - TOP, fill: color, opacity: 0.12 }));
+    const y = TOP + faultRow.get(iv.fault)! * FAULT_LANE_H;
+    parts.push(rect({ x: a, y: TOP, width: w, height: bottom - TOP, fill: color, opacity: 0.1 }));
     parts.push(
       group({ class: 'fault' }, [
         title(`${iv.fault} ${((iv.start - axis.origin) / 1e9).toFixed(2)}–${((iv.end - axis.origin) / 1e9).toFixed(2)} s`),
-        rect({ x: a, y: TOP, width: w, height: FAULT_LANE_H - 2, fill: color, opacity: 0.55, rx: 2 }),
-        w >= iv.fault.length * 6 + 6 ? text({ x: a + 3, y: TOP + FAULT_LANE_H / 2 - 1, 'dominant-baseline': 'central', 'font-size': 10, fill: '#1d1d1f' }, iv.fault) : '',
+        rect({ x: a, y, width: w, height: FAULT_LANE_H - 2, fill: color, opacity: 0.6, rx: 2 }),
       ]),
     );
   }
-  parts.push(text({ x: x0 - 8, y: TOP + FAULT_LANE_H / 2 - 1, 'text-anchor': 'end', 'dominant-baseline': 'central', fill: '#3a3a3c' }, 'faults'));
+  for (const [fault, k] of faultRow) {
+    parts.push(text({ x: x0 - 8, y: TOP + k * FAULT_LANE_H + FAULT_LANE_H / 2 - 1, 'text-anchor': 'end', 'dominant-baseline': 'central', fill: '#3a3a3c' }, fault));
+  }
+  if (faultRow.size === 0) parts.push(text({ x: x0 - 8, y: TOP + FAULT_LANE_H / 2 - 1, 'text-anchor': 'end', 'dominant-baseline': 'central', fill: '#8e8e93' }, 'no faults'));
   const fill = ['', OUTCOME_COLORS.ok, OUTCOME_COLORS.fail, OUTCOME_COLORS.info];
   laneIds.forEach((lane, k) => {
     const y = laneY(k);

@@ -43,8 +43,8 @@ export function faultColors(faults: FaultTimeline): Map<string, string> {
   return colors;
 }
 
-export function faultLayers(faults: FaultTimeline, axis: TimeAxis, domainSeconds: number): FaultLayers {
-  const colors = faultColors(faults);
+/** `colors`: the page's colours when `faults` is a subset of the run's (a node's own faults). */
+export function faultLayers(faults: FaultTimeline, axis: TimeAxis, domainSeconds: number, colors = faultColors(faults)): FaultLayers {
   // Labels go in up to three rows at the top of the plot, each where it does not overlap the
   // label before it; a label with no room left is dropped (the band and the fault table stay).
   const rowEnds = new Array<number>(LABEL_ROWS).fill(-Infinity);
