@@ -3,6 +3,7 @@
 // measurements not shown as passes, latency quantile windows, the nodes a fault acted on, and a
 // time domain that leaves the last bin whole.
 import { describe, expect, it } from 'vitest';
+import { linearizable, renderLinearizableView } from '../checker/linearizable/index.js';
 import { History } from '../histories/history.js';
 import type { Op } from '../histories/op.js';
 import { measurementOf } from '../report/measurements.js';
@@ -22,6 +23,18 @@ describe('report pieces', () => {
     expect(opText(op({}), op({ type: 'ok', value: 3 }))).toBe('read → 3');
     expect(opText(op({ f: 'write', value: 3 }), op({ type: 'ok', f: 'write', value: 3 }))).toBe('write 3');
     expect(opText(op({}), op({ type: 'info', value: null }))).toBe('read');
+  });
+
+  it("the linearizability view (check --out) shows a read of null as such too", async () => {
+    const h = new History([
+      op({ index: 0, f: 'write', value: 1, time: 1 }),
+      op({ index: 1, type: 'ok', f: 'write', value: 1, time: 2 }),
+      op({ index: 2, process: 1, time: 3 }),
+      op({ index: 3, process: 1, type: 'ok', value: null, time: 4 }),
+    ]);
+    const r = await linearizable.check(h, { model: 'cas-register' });
+    expect(r.valid).toBe(false);
+    expect(renderLinearizableView(h, r)).toContain('read → null');
   });
 
   it('names the op that left the state a linearizability failure names, and cites it', () => {
