@@ -93,8 +93,10 @@ export function renderLinearized(h: History, axis: TimeAxis, results: Result): s
   const bottom = TOP + rows.length * ROW_H + 6;
   const height = bottom + AXIS_H;
   const parts: string[] = [];
+  // Under everything: row stripes and the grid.
+  const under: string[] = [];
   rows.forEach((r, k) => {
-    if (k % 2 === 0) parts.push(rect({ x: 0, y: TOP + k * ROW_H, width: WIDTH, height: ROW_H, fill: '#f6f7f9' }));
+    if (k % 2 === 0) under.push(rect({ x: 0, y: TOP + k * ROW_H, width: WIDTH, height: ROW_H, fill: '#f6f7f9' }));
   });
   // Where each step takes effect: inside its op, in order (the checker view's rule).
   const stepRows = rows.filter((r) => r.kind === 'step');
@@ -141,18 +143,18 @@ export function renderLinearized(h: History, axis: TimeAxis, results: Result): s
   });
   if (dots.length > 1) parts.push(polyline(dots, { stroke: '#1f5fbf', 'stroke-width': 1.8, opacity: 0.8 }));
   for (const [x, y] of dots) parts.push(circle({ cx: x, cy: y, r: 4, fill: '#1f5fbf', stroke: '#ffffff', 'stroke-width': 1.2 }));
-  parts.push(...labels);
   // The axis in ms since the test started.
   const spanMs = (d1 - d0) / 1e6;
   const step = niceStep(spanMs / 8);
   for (let t = Math.ceil((d0 - axis.origin) / 1e6 / step) * step; t * 1e6 + axis.origin <= d1; t += step) {
     const x = sx(t * 1e6 + axis.origin);
-    parts.push(line({ x1: x, y1: TOP, x2: x, y2: bottom, stroke: '#e2e3e6' }));
+    under.push(line({ x1: x, y1: TOP, x2: x, y2: bottom, stroke: '#e2e3e6' }));
     parts.push(text({ x, y: bottom + 14, 'text-anchor': 'middle', fill: '#515154', 'font-size': 10 }, String(Number(t.toFixed(3)))));
   }
   parts.push(line({ x1: x0, y1: bottom, x2: x1, y2: bottom, stroke: '#8e8e93' }));
   parts.push(text({ x: (x0 + x1) / 2, y: bottom + 29, 'text-anchor': 'middle', fill: '#515154', 'font-size': 10 }, 'time since the test started (ms)'));
-  const drawing = svg(WIDTH, height, parts, { role: 'img', 'aria-label': 'the linearized prefix on a time axis', class: 'linearized', 'font-family': 'system-ui, -apple-system, Segoe UI, Roboto, sans-serif', 'font-size': 11 });
+  parts.push(...labels);
+  const drawing = svg(WIDTH, height, [...under, ...parts], { role: 'img', 'aria-label': 'the linearized prefix on a time axis', class: 'linearized', 'font-family': 'system-ui, -apple-system, Segoe UI, Roboto, sans-serif', 'font-size': 11 });
   const earlier = first > 0 ? ` The first ${first} steps are left out.` : '';
   return (
     `<p>The order the ${esc(model)} model accepts for the ${failure.prefix.ops ?? lin.length} ops before the failing one, last steps first to last, each with the state it leaves (blue dots: where each step takes effect, inside its op). ` +
