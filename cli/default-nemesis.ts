@@ -6,9 +6,8 @@ import { networkAvailable } from '../control/network.js';
 import { readRawConfig, type TestConfig } from '../runner/config.js';
 import { configFromArgs, type TestArgs } from './test.js';
 
-/** The faults a first run gets, and why partitions are left out when they are. */
-export function defaultFaults(network: true | string, networkFlag: string | undefined): { faults: string[]; left?: string } {
-  if (networkFlag === 'local') return { faults: ['kill', 'pause'], left: 'partitions need the nodes in network namespaces, and --network is local' };
+/** The faults a first run gets: `network` is true when nodes can go in namespaces, else why not. */
+export function defaultFaults(network: true | string): { faults: string[]; left?: string } {
   if (network !== true) return { faults: ['kill', 'pause'], left: `partitions left out: ${network}` };
   return { faults: ['kill', 'pause', 'partition'] };
 }
@@ -22,7 +21,7 @@ export async function configWithDefaultNemesis(args: TestArgs): Promise<{ config
   if (args.nemesis !== undefined || fileNemesis?.faults !== undefined) return { config };
   if (config.target.type !== 'builtin' || config.cluster !== undefined) return { config };
   const networkFlag = args.network ?? (typeof fileNetwork === 'string' ? fileNetwork : undefined);
-  const { faults, left } = defaultFaults(networkFlag === 'local' ? 'unused' : await networkAvailable(), networkFlag);
+  const { faults, left } = defaultFaults(networkFlag === 'local' ? 'they need the nodes in network namespaces, and the network is local' : await networkAvailable());
   const chosen = configFromArgs({ ...args, nemesis: faults.join(','), seed: config.seed });
   const every = `every ${chosen.nemesis.interval} s`;
   const line =
