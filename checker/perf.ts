@@ -30,6 +30,17 @@ export function summarizeLatencies(latenciesNs: number[]): LatencySummary {
   };
 }
 
+function msText(x: number): string {
+  return x < 0.1 ? '<0.1 ms' : x < 10 ? `${x.toFixed(1)} ms` : `${Math.round(x)} ms`;
+}
+
+/** The figures in one line (what `faultline check` prints beside the verdict, which is always valid). */
+function perfSummary(all: LatencySummary, okPerSecond: number): string {
+  if (all.count === 0) return 'no op completed ok: no latency to measure';
+  const rate = okPerSecond >= 100 ? String(Math.round(okPerSecond)) : okPerSecond.toFixed(1);
+  return `ok latency p50 ${msText(all.p50)}, p99 ${msText(all.p99)}, max ${msText(all.max)} · ${rate} ok ops/s`;
+}
+
 export const perf: Checker = {
   name: 'perf',
   description: 'latency p50/p95/p99/max (ms) of ok ops per f, and throughput (ok ops/s)',
@@ -55,13 +66,16 @@ export const perf: Checker = {
     const latency: Record<string, LatencySummary> = {};
     const throughput: Record<string, number> = {};
     let okTotal = 0;
+    const every: number[] = [];
     for (const [f, xs] of Object.entries(lat)) {
       latency[f] = summarizeLatencies(xs);
       throughput[f] = Math.round((xs.length / seconds) * 100) / 100;
       okTotal += xs.length;
+      for (const x of xs) every.push(x);
     }
     return {
       valid: true,
+      summary: perfSummary(summarizeLatencies(every), okTotal / seconds),
       timing: true,
       durationSeconds: Math.round(seconds * 1000) / 1000,
       throughput: { all: Math.round((okTotal / seconds) * 100) / 100, ...throughput },

@@ -168,6 +168,24 @@ const figures = (a: Acc): StalenessFigures => ({
 export const STALENESS_NOTE =
   'measured against real time: a read is stale when a write acknowledged before it was invoked was itself invoked after the version read was acknowledged; a measure of replication lag, not a verdict on the order the store claims';
 
+/** A duration in ms for a summary: sub-0.1 ms lags print as such, not as a puzzling "0.0". */
+function msText(x: number): string {
+  return x < 0.1 ? '<0.1 ms' : x < 10 ? `${x.toFixed(1)} ms` : `${Math.round(x)} ms`;
+}
+
+/**
+ * The measurement in one line (what `faultline check` prints beside the verdict): how many reads
+ * were stale and by how much. The verdict only says no read saw a value never written and the
+ * final reads agree; this is what the checker is for.
+ */
+function stalenessSummary(f: StalenessFigures): string {
+  if (f.reads === 0) return 'no ok read to measure';
+  if (f.stale === 0) return `${f.reads} reads, none stale`;
+  const behind = f.versionsBehind.count > 0 ? `, up to ${f.versionsBehind.max} version${f.versionsBehind.max === 1 ? '' : 's'} behind` : '';
+  const sup = f.supersededMs.count > 0 ? `; out of date by p50 ${msText(f.supersededMs.p50)}, max ${msText(f.supersededMs.max)}` : '';
+  return `${f.stale} of ${f.reads} reads stale${behind}${sup}`;
+}
+
 function maxExamplesOf(ctx: CheckContext): number {
   const m = ctx.options?.maxExamples;
   return typeof m === 'number' && m >= 0 ? Math.floor(m) : 100;
@@ -286,13 +304,15 @@ export const staleness: Checker = {
       divergent.push({ ...keyField(k), values, sentence: `the final reads${keyPart(k)} disagree: ${parts.join(' vs ')}.` });
     }
 
+    const overall = figures(all);
     const result: Result = {
       valid: garbageCount === 0 && divergent.length === 0,
       // Staleness is a measure against real time, whatever order the store claims (session's
       // default is causal order): said in the result, so no one reads it as a verdict on that.
       versionOrder: 'realtime',
       note: STALENESS_NOTE,
-      ...figures(all),
+      summary: stalenessSummary(overall),
+      ...overall,
       ...(byNode.size ? { byNode: Object.fromEntries([...[...byNode].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))].map(([node, a]) => [node, figures(a)])) } : {}),
       ...(stalest ? { stalest } : {}),
       unwritten: { count: garbageCount, reads: garbage },

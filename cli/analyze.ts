@@ -1,28 +1,24 @@
 // `faultline analyze DIR` re-checks a stored run (one that was killed has a history and no
 // results); `faultline report DIR` re-renders its report.html from what is stored.
 import { existsSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { isAbsolute, join } from 'node:path';
 import type { Result } from '../checker/types.js';
 import { renderRunReport } from '../report/run-report.js';
 import { checkRun, loadRun, writeRunOutputs } from '../runner/analyze.js';
 import { exitCodeOfValidity } from '../runner/run.js';
 import { findRunDir, readJsonFile, RUN_FILES } from '../runner/store.js';
 import type { Io } from './check.js';
-import { verdictText } from './verdict.js';
+import { summaryLines } from './test.js';
 
 export async function runAnalyze(args: { dir: string; json?: boolean }, io: Io): Promise<number> {
   const stored = await loadRun(findRunDir(args.dir));
   for (const w of stored.warnings) io.stderr(`warning: ${w}`);
   const result = await checkRun(stored.workload, stored.options, stored.history, stored.config.checkTimeout);
   const exitCode = exitCodeOfValidity(result.valid);
-  const results = { ...result, test: stored.config.name, seed: stored.config.seed, invocations: stored.history.invocationCount, exitCode, analyzed: true };
+  const results = { ...result, test: stored.config.name, seed: stored.config.seed, invocations: stored.history.invocationCount, records: stored.history.length, exitCode, analyzed: true };
   await writeRunOutputs(stored.dir, stored.config as unknown as Record<string, unknown>, stored.history, results);
   if (args.json) io.stdout(JSON.stringify({ ...results, dir: stored.dir }));
-  else {
-    const verdict = verdictText(result.valid, result.reason);
-    io.stdout(`${stored.config.name}: ${verdict} · ${stored.history.invocationCount} ops · ${join(stored.dir, RUN_FILES.report)}`);
-    if (result.valid !== true && result.explanation) io.stdout(`  ${result.explanation}`);
-  }
+  else for (const line of summaryLines({ dir: stored.dir, results }, isAbsolute(args.dir))) io.stdout(line);
   return exitCode;
 }
 

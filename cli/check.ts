@@ -112,6 +112,8 @@ export async function runCheck(args: CheckArgs, io: Io): Promise<number> {
   const checker = chooseChecker(args);
   const format = parseFormatOption(args.format ?? 'auto');
   const init = parseInit(args.init);
+  // A value the model cannot hold (kv's strings) is a mistake in the command, not a verdict.
+  if (args.model !== undefined) (await import('../checker/linearizable/registry.js')).checkModelInit(args.model, init);
   if (args.timeout !== undefined && !(args.timeout > 0)) throw new InputError('--timeout must be a positive number of seconds');
   const models = args.consistencyModels !== undefined ? parseModels([args.consistencyModels]) : undefined;
   const extraOptions = parseCheckerOptions(args.option ?? []);

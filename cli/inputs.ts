@@ -1,10 +1,22 @@
 // Turns the paths a person typed into the history files to check: a directory means the history
-// files in it (by extension), recursively, in a stable order.
+// files in it (by extension), recursively, in a stable order. Folders faultline itself wrote are
+// read for what they are: a run folder holds one history (its test.json, results.json, node logs
+// and data files are not histories), a `cluster up` folder none.
+import { existsSync } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import { extname, join } from 'node:path';
 import { HISTORY_EXTENSIONS } from '../histories/formats.js';
+import { RUN_FILES } from '../runner/store.js';
+
+/** runner/cluster.ts CLUSTER_FILES (not imported: it brings the whole runner): what a `faultline cluster up` folder always holds. */
+const CLUSTER_FOLDER = ['config.json', 'holder.log'];
 
 async function walk(dir: string, out: string[]): Promise<void> {
+  if (existsSync(join(dir, RUN_FILES.test)) || existsSync(join(dir, RUN_FILES.history))) {
+    if (existsSync(join(dir, RUN_FILES.history))) out.push(join(dir, RUN_FILES.history));
+    return;
+  }
+  if (CLUSTER_FOLDER.every((f) => existsSync(join(dir, f)))) return;
   const entries = await readdir(dir, { withFileTypes: true });
   entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   for (const e of entries) {

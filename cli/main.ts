@@ -109,7 +109,7 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
           .option('concurrency', { type: 'number', describe: 'client threads (default 10)' })
           .option('time-limit', { type: 'number', describe: 'seconds of the main phase (default 30)' })
           .option('rate', { type: 'number', describe: 'client ops per second in all (default 100; 0 = unlimited)' })
-          .option('nemesis', { type: 'string', describe: 'faults, comma-separated: kill, pause, partition, delay, loss, bandwidth, duplicate, reorder, corrupt, clock, disk (default none; network faults put each node in its own network namespace: root, ip and iptables needed)' })
+          .option('nemesis', { type: 'string', describe: 'faults, comma-separated: kill, pause, partition, delay, loss, bandwidth, duplicate, reorder, corrupt, clock, disk (default against the built-in store: kill,pause, and partition where root, ip and iptables allow; none elsewhere; network faults put each node in its own network namespace: root, ip and iptables needed)' })
           .option('partitions', { type: 'string', describe: 'partition shapes the nemesis picks from, comma-separated: halves, random-halves, isolate-one, majorities-ring, bridge, primaries (default all)' })
           .option('network', { type: 'string', choices: ['local', 'netns'], describe: 'where nodes run (default netns when a network fault is asked for, else local)' })
           .option('nemesis-interval', { type: 'number', describe: 'seconds of quiet before each round of faults (default 5)' })

@@ -1,7 +1,7 @@
 // `faultline test`: run a test against a cluster (the built-in store by default), print the
 // verdict, exit with the CI code. Flags override a --config file field by field.
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname, join, relative } from 'node:path';
+import { dirname, isAbsolute, join, relative } from 'node:path';
 import { combineExitCodes, type FileOutcome } from '../checker/check-file.js';
 import { InputError } from '../histories/errors.js';
 import { junitXml } from '../report/junit.js';
@@ -112,6 +112,14 @@ export function failingCheckers(results: Record<string, unknown>): string[] {
   return out;
 }
 
+function isNothingTested(r: Record<string, unknown>): boolean {
+  return r.valid === 'unknown' && r.reason === 'nothing-to-check';
+}
+
+function isFailing(c: unknown): boolean {
+  return c !== null && typeof c === 'object' && 'valid' in c && (c as { valid: unknown }).valid !== true;
+}
+
 function plural(n: number, word: string): string {
   return `${n} ${word}${n === 1 ? '' : 's'}`;
 }
@@ -144,14 +152,24 @@ function neverOkLine(stats: unknown): string | undefined {
   return undefined;
 }
 
-function summaryLines(o: RunOutcome): string[] {
+/**
+ * What `test` and `analyze` print for a run: the verdict line (ops, and the history records the
+ * evidence's indices count, so "index 5888" of "2939 ops" reads right), then why. The report path
+ * as the user gave the store: absolute for an absolute --store, else relative to here.
+ */
+export function summaryLines(o: Pick<RunOutcome, 'dir' | 'results'>, absolute = false): string[] {
   const r = o.results;
-  const where = relative(process.cwd(), join(o.dir, RUN_FILES.report)) || join(o.dir, RUN_FILES.report);
-  const lines = [`${r.test}: ${verdictWord(r.valid)} · ${r.invocations} ops · seed ${r.seed} · report ${where}`];
+  const report = join(o.dir, RUN_FILES.report);
+  const where = absolute ? report : relative(process.cwd(), report) || report;
+  const records = typeof r.records === 'number' ? ` (${r.records} history records)` : '';
+  const lines = [`${r.test}: ${verdictWord(r.valid, r.reason)} · ${r.invocations} ops${records} · seed ${r.seed} · report ${where}`];
   if (r.error !== undefined) lines.push(`  the run ended early: ${r.error}`);
   if (r.valid !== true) lines.push(...failingCheckers(r));
+  // A verdict no single checker gave (the run tested nothing): its own reason.
+  if (r.valid !== true && typeof r.explanation === 'string' && !Object.values(r).some((c) => isFailing(c))) lines.push(`  ${r.explanation}`);
   lines.push(...anomalyLines(r));
-  const never = neverOkLine(r.stats);
+  // (a run with no ok op at all is unknown, and its explanation above says so)
+  const never = r.valid === false || !isNothingTested(r) ? neverOkLine(r.stats) : undefined;
   if (never !== undefined) lines.push(never);
   const st = r.staleness as { stale?: number; reads?: number; versionsBehind?: { max: number }; supersededMs?: { count: number; p50: number; max: number } } | undefined;
   if (st && typeof st.stale === 'number' && st.stale > 0 && st.versionsBehind) {
@@ -164,7 +182,9 @@ function summaryLines(o: RunOutcome): string[] {
 }
 
 export async function runTest(args: TestArgs, io: Io, signal?: AbortSignal): Promise<number> {
-  const config = configFromArgs(args);
+  const { configWithDefaultNemesis } = await import('./default-nemesis.js');
+  const { config, line } = await configWithDefaultNemesis(args);
+  if (line !== undefined) io.stderr(line);
   const outcomes: RunOutcome[] = [];
   const junit: FileOutcome[] = [];
   const showProgress = args.progress !== false && !args.json;
@@ -181,7 +201,7 @@ export async function runTest(args: TestArgs, io: Io, signal?: AbortSignal): Pro
     outcomes.push(o);
     junit.push({ file: o.dir, checker: c.workload.name, elapsedMs: Date.now() - started, result: o.results, warnings: [], ...(o.exitCode === 3 ? { error: o.results.error ?? 'the run failed' } : {}) });
     if (args.json) io.stdout(JSON.stringify({ ...o.results, dir: o.dir }));
-    else for (const line of summaryLines(o)) io.stdout(line);
+    else for (const line of summaryLines(o, isAbsolute(config.store))) io.stdout(line);
     if (signal?.aborted) break;
   }
   if (args.junit !== undefined) {

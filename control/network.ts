@@ -5,7 +5,8 @@
 // the machine), so for the network's whole life a guard rule in the root namespace rejects it.
 // Everything carries the run id: namespaces fl-<runid>-<node>, fl-<runid>-sw, fl-<runid>-c, and the
 // guard's comment faultline:<runid>.
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
+import { nameSafeId } from './ids.js';
 import { run } from './local.js';
 import { deleteNamespaces, endProcesses, listNamespaces, namespacePids } from './namespaces.js';
 import { netns } from './netns.js';
@@ -50,9 +51,9 @@ const RESERVED_NODE_NAMES = new Set(['sw', 'c']);
 const MAX_NODES = 250;
 const CLIENT_HOST = 254;
 
-/** A fresh run id: 5 base-36 characters (60 million values), from the system's random source. */
+/** A fresh run id: 5 lowercase letters and digits (60 million values). */
 export function newRunId(): string {
-  return (randomBytes(4).readUInt32BE(0) % 36 ** 5).toString(36).padStart(5, '0');
+  return nameSafeId(5);
 }
 
 /**

@@ -97,6 +97,11 @@ export function citedBy(r: Result): number[] {
 export interface Evidence {
   /** Checker name → the op indices it cites (invalid checkers only, in results order). */
   byChecker: Map<string, number[]>;
+  /**
+   * Ops the evidence rests on without citing them, with why: the op whose effect left the state a
+   * linearizability failure names ("left the cas-register in state 3").
+   */
+  context: Map<number, { checker: string; why: string }>;
   /** Every cited index → the checkers citing it. */
   citing: Map<number, string[]>;
   /** The first invalid checker that cites ops, and its ops: what the timeline centres on. */
@@ -119,6 +124,11 @@ export function evidenceOf(results: Result): Evidence {
     }
     first ??= { checker: name, ops };
   };
+  const context = new Map<number, { checker: string; why: string }>();
+  const considerContext = (name: string, r: Result) => {
+    const setter = stateSetter(r);
+    if (setter && !context.has(setter.index)) context.set(setter.index, { checker: name, why: setter.why });
+  };
   const checkers = checkerResults(results);
   // A composed result's own `ops` (when there are no named checkers) is evidence too.
   if (checkers.length === 0) consider('result', results);
@@ -126,10 +136,32 @@ export function evidenceOf(results: Result): Evidence {
   // when none of its children cites anything.
   const isParent = (c: CheckerResult) => checkers.some((d) => d.name.startsWith(`${c.name} / `));
   for (const c of checkers) if (!isParent(c)) consider(c.name, c.result);
+  for (const c of checkers) if (c.result.valid === false) considerContext(c.name, c.result);
   for (const c of checkers) {
     if (isParent(c) && ![...byChecker.keys()].some((k) => k.startsWith(`${c.name} / `))) consider(c.name, c.result);
   }
-  return { byChecker, citing, ...(first ? { first } : {}) };
+  if (checkers.length === 0 && results.valid === false) considerContext('result', results);
+  return { byChecker, citing, context, ...(first ? { first } : {}) };
+}
+
+/**
+ * The failure's `prefix` (the linearizability checker's evidence: `linearization`, the op indices
+ * of the order found before the failing op, and `states`, the state after each) names a state the
+ * failing op cannot follow; the op that last changed the state to it is the one that put the
+ * object there. Read by shape, not by checker name.
+ */
+export function stateSetter(r: Result): { index: number; why: string } | undefined {
+  const failure = r.failure as { prefix?: { linearization?: unknown; states?: unknown; finalStates?: unknown } } | undefined;
+  const lin = failure?.prefix?.linearization;
+  const states = failure?.prefix?.states;
+  if (!Array.isArray(lin) || !Array.isArray(states) || lin.length === 0 || states.length !== lin.length) return undefined;
+  const model = typeof r.model === 'string' ? r.model : 'model';
+  // The last step whose state differs from the one before it. A first step is never named: the
+  // state before it (the initial one) is not in the evidence, so whether it changed it is unknown.
+  for (let k = lin.length - 1; k >= 1; k--) {
+    if (states[k] !== states[k - 1] && typeof lin[k] === 'number') return { index: lin[k] as number, why: `left the ${model} in state ${String(states[k])}` };
+  }
+  return undefined;
 }
 
 /** The history position of the client invocation an op index refers to (itself, or its completion's invocation), or -1. */

@@ -4,7 +4,8 @@ import type { TopLevelSpec } from 'vega-lite';
 import type { History } from '../histories/history.js';
 import type { FaultTimeline } from './fault-intervals.js';
 import {
-  binWidth, latencySeries, type LatencySeries, OK, type Outcome, OUTCOMES, samplePoints, throughputBins, type ThroughputBins, type TimeAxis,
+  binWidth, latencyQuantiles, latencySeries, type LatencySeries, niceStepAtLeast, OK, type Outcome, OUTCOMES, type QuantileWindows, samplePoints, throughputBins,
+  type ThroughputBins, type TimeAxis,
 } from './run-series.js';
 import { vegaLiteSvg } from './vega-svg.js';
 
@@ -42,8 +43,8 @@ export function faultColors(faults: FaultTimeline): Map<string, string> {
   return colors;
 }
 
-export function faultLayers(faults: FaultTimeline, axis: TimeAxis, domainSeconds: number): FaultLayers {
-  const colors = faultColors(faults);
+/** `colors`: the page's colours when `faults` is a subset of the run's (a node's own faults). */
+export function faultLayers(faults: FaultTimeline, axis: TimeAxis, domainSeconds: number, colors = faultColors(faults)): FaultLayers {
   // Labels go in up to three rows at the top of the plot, each where it does not overlap the
   // label before it; a label with no room left is dropped (the band and the fault table stay).
   const rowEnds = new Array<number>(LABEL_ROWS).fill(-Infinity);
@@ -87,12 +88,12 @@ function clip(s: string, n: number): string {
   return s.length <= n ? s : `${s.slice(0, n - 1)}…`;
 }
 
-type Layer = Record<string, unknown>;
+export type Layer = Record<string, unknown>;
 
 // Every layer of a plot names its time field `t` (and an interval's end `t2`), so the x encoding
 // is declared once for the whole layered plot: one scale, one axis, one title.
 /** The fault layers of a plot: bands and rules under its data, their labels over it. */
-function faultLayerSpecs(layers: FaultLayers): { under: Layer[]; over: Layer[] } {
+export function faultLayerSpecs(layers: FaultLayers): { under: Layer[]; over: Layer[] } {
   const under: Layer[] = [];
   const over: Layer[] = [];
   if (layers.bands.length) {
@@ -113,22 +114,19 @@ function faultLayerSpecs(layers: FaultLayers): { under: Layer[]; over: Layer[] }
   return { under, over };
 }
 
-/** Pixels from the top of a plot that fault labels take (0 when there are none). */
-function labelHeadroom(layers: FaultLayers): number {
-  let rows = 0;
-  for (const x of [...layers.bands, ...layers.events]) if (x.label !== '') rows = Math.max(rows, x.row + 1);
-  return rows === 0 ? 0 : 3 + rows * LABEL_ROW_PX;
-}
-
+// Fault labels sit in a strip above the data area, never over the points or bars they would
+// otherwise hide (a pause's timed-out ops gather at the top of its band).
 function labelLayer(values: (BandDatum | EventDatum)[]): Layer {
+  let rows = 0;
+  for (const v of values) rows = Math.max(rows, v.row + 1);
   return {
-    data: { values: values.map((v) => ({ t: v.t, label: v.label, y: 3 + v.row * LABEL_ROW_PX })) },
-    mark: { type: 'text', align: 'left', baseline: 'top', dx: 3, fontSize: 10, color: '#3a3a3c', clip: true },
+    data: { values: values.map((v) => ({ t: v.t, label: v.label, y: -(rows - v.row) * LABEL_ROW_PX - 2 })) },
+    mark: { type: 'text', align: 'left', baseline: 'top', dx: 1, fontSize: 10, color: '#3a3a3c', clip: false },
     encoding: { y: { field: 'y', type: 'quantitative', scale: null }, text: { field: 'label' } },
   };
 }
 
-function baseSpec(height: number, domainSeconds: number, layers: Layer[]): TopLevelSpec {
+export function baseSpec(height: number, domainSeconds: number, layers: Layer[]): TopLevelSpec {
   return {
     width: PLOT_WIDTH,
     height,
@@ -163,6 +161,8 @@ export interface RenderedPlot {
 
 export interface RunPlots {
   latency: RenderedPlot[];
+  /** Latency quantiles over time, per f (ok ops only). */
+  quantiles: RenderedPlot[];
   throughput: RenderedPlot[];
   binSeconds: number;
   domainSeconds: number;
@@ -179,15 +179,19 @@ const nf = new Intl.NumberFormat('en-US');
 /** Every plot of the run, one latency and one throughput plot per f (fs in name order). */
 export async function renderRunPlots(h: History, axis: TimeAxis, faults: FaultTimeline, options: PlotOptions = {}): Promise<RunPlots> {
   const maxPoints = options.maxPoints ?? 4000;
-  const domainSeconds = Math.max((axis.end - axis.origin) / 1e9, 0.001);
+  const span = Math.max((axis.end - axis.origin) / 1e9, 0.001);
+  const binSeconds = binWidth(span);
+  const domainSeconds = plotDomain(span, binSeconds);
   const layers = faultLayers(faults, axis, domainSeconds);
   const series = latencySeries(h, axis);
-  const binSeconds = binWidth(domainSeconds);
   const bins = throughputBins(h, axis, binSeconds);
   const fs = [...new Set([...series.keys(), ...bins.keys()])].sort();
   const warnings: string[] = [];
   const latency: RenderedPlot[] = [];
+  const quantiles: RenderedPlot[] = [];
   const throughput: RenderedPlot[] = [];
+  // Windows wide enough to hold some ops each: about 30 over the run, never under one bin.
+  const windowSeconds = Math.max(binSeconds, niceStepAtLeast(span / 30));
   for (const f of fs) {
     const s = series.get(f);
     if (s && s.count > 0) {
@@ -195,6 +199,13 @@ export async function renderRunPlots(h: History, axis: TimeAxis, faults: FaultTi
       const r = await vegaLiteSvg(spec, `latency of ${f} over time`);
       warnings.push(...r.warnings);
       latency.push({ f, svg: r.svg, caption });
+      const q = latencyQuantiles(s, windowSeconds);
+      if (q.t.length > 0) {
+        const qs = quantileSpec(q, layers, domainSeconds);
+        const rq = await vegaLiteSvg(qs.spec, `latency quantiles of ${f} over time`);
+        warnings.push(...rq.warnings);
+        quantiles.push({ f, svg: rq.svg, caption: qs.caption });
+      }
     } else if (s && s.open > 0) {
       latency.push({ f, svg: '', caption: `No ${f} completed: ${nf.format(s.open)} invoked, none answered.` });
     }
@@ -206,7 +217,15 @@ export async function renderRunPlots(h: History, axis: TimeAxis, faults: FaultTi
       throughput.push({ f, svg: r.svg, caption });
     }
   }
-  return { latency, throughput, binSeconds, domainSeconds, warnings };
+  return { latency, quantiles, throughput, binSeconds, domainSeconds, warnings };
+}
+
+/**
+ * The plots' time domain: the run's span rounded up to whole bins, so the last bin is drawn at its
+ * full width, and 1.5 % more, so points on the last instant are not cut in half by the frame.
+ */
+export function plotDomain(spanSeconds: number, binSeconds: number): number {
+  return Math.ceil(spanSeconds / binSeconds - 1e-9) * binSeconds * 1.015;
 }
 
 // The smallest latency drawn: a log scale has no 0, and a completion recorded in the same
@@ -250,6 +269,40 @@ function latencySpec(f: string, s: LatencySeries, layers: FaultLayers, domainSec
   return { spec, caption };
 }
 
+export const QUANTILE_COLORS: Record<'p50' | 'p95' | 'p99', string> = { p50: '#4c78a8', p95: '#e45756', p99: '#7b3294' };
+
+function quantileSpec(q: QuantileWindows, layers: FaultLayers, domainSeconds: number) {
+  const values: { t: number; ms: number; q: string }[] = [];
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const name of ['p50', 'p95', 'p99'] as const) {
+    q[name].forEach((ms, k) => {
+      const v = round(Math.max(ms, MIN_MS), 4);
+      lo = Math.min(lo, v);
+      hi = Math.max(hi, v);
+      values.push({ t: round(q.t[k], 6), ms: v, q: name });
+    });
+  }
+  const { domain, ticks } = logAxis(lo, hi);
+  const lines: Layer = {
+    data: { values },
+    mark: { type: 'line', point: { filled: true, size: 18 }, strokeWidth: 1.6, clip: true },
+    encoding: {
+      y: { field: 'ms', type: 'quantitative', scale: { type: 'log', domain, nice: false }, axis: { title: 'latency (ms)', format: '~g', values: ticks } },
+      color: { field: 'q', type: 'nominal', scale: { domain: ['p50', 'p95', 'p99'], range: [QUANTILE_COLORS.p50, QUANTILE_COLORS.p95, QUANTILE_COLORS.p99] }, legend: null },
+      // p99 wide and pale under p95: where few ops make them equal, both still show.
+      strokeWidth: { field: 'q', type: 'ordinal', scale: { domain: ['p50', 'p95', 'p99'], range: [1.6, 1.6, 5] }, legend: null },
+      opacity: { field: 'q', type: 'ordinal', scale: { domain: ['p50', 'p95', 'p99'], range: [1, 1, 0.45] }, legend: null },
+      order: { field: 'q', sort: 'descending' },
+    },
+  };
+  const faults = faultLayerSpecs(layers);
+  const spec = baseSpec(LATENCY_HEIGHT, domainSeconds, [...faults.under, lines, ...faults.over]);
+  const total = q.n.reduce((a, b) => a + b, 0);
+  const caption = `p50, p95 and p99 of the ${nf.format(total)} ok ops' latencies in ${formatSeconds(q.windowSeconds)} windows (by invocation time); a window with few ops has its quantiles close together.`;
+  return { spec, caption };
+}
+
 /**
  * A log axis over whole decades, with a tick per decade (and at 2 and 5 when the data spans at
  * most two decades): Vega's own log ticks label 1, 2 and 5 of every decade and crowd the axis.
@@ -268,7 +321,7 @@ export function logAxis(lo: number, hi: number): { domain: [number, number]; tic
   return { domain: [ticks[0], ticks[ticks.length - 1]], ticks };
 }
 
-function throughputSpec(b: ThroughputBins, layers: FaultLayers, domainSeconds: number) {
+export function throughputSpec(b: ThroughputBins, layers: FaultLayers, domainSeconds: number, height = THROUGHPUT_HEIGHT) {
   const n = b.counts[0].length;
   const values: { t: number; t2: number; y0: number; y1: number; o: Outcome }[] = [];
   let total = 0;
@@ -276,7 +329,7 @@ function throughputSpec(b: ThroughputBins, layers: FaultLayers, domainSeconds: n
   for (let i = 0; i < n; i++) {
     let y = 0;
     const t = round(i * b.binSeconds, 6);
-    const t2 = round(Math.min((i + 1) * b.binSeconds, domainSeconds), 6);
+    const t2 = round((i + 1) * b.binSeconds, 6);
     for (let o = 0; o < 3; o++) {
       const c = b.counts[o][i];
       if (c === 0) continue;
@@ -293,19 +346,19 @@ function throughputSpec(b: ThroughputBins, layers: FaultLayers, domainSeconds: n
     encoding: {
       x2: { field: 't2' },
       // Room above the tallest bar for the fault labels, so no bar hides one.
-      y: { field: 'y0', type: 'quantitative', axis: { title: 'completions/s' }, scale: { domain: [0, Math.max(peak, 1) / (1 - labelHeadroom(layers) / THROUGHPUT_HEIGHT)], nice: false } },
+      y: { field: 'y0', type: 'quantitative', axis: { title: 'completions/s' }, scale: { domain: [0, Math.max(peak, 1) * 1.05], nice: false } },
       y2: { field: 'y1' },
       color: { field: 'o', type: 'nominal', scale: { domain: [...OUTCOMES], range: OUTCOMES.map((o) => OUTCOME_COLORS[o]) }, legend: null },
     },
   };
   const faults = faultLayerSpecs(layers);
-  const spec = baseSpec(THROUGHPUT_HEIGHT, domainSeconds, [...faults.under, bars, ...faults.over]);
-  const mean = total / domainSeconds;
+  const spec = baseSpec(height, domainSeconds, [...faults.under, bars, ...faults.over]);
+  const mean = total / (n * b.binSeconds);
   const caption = `${nf.format(total)} completions; mean ${formatRate(mean)}/s, peak ${formatRate(peak)}/s in ${formatSeconds(b.binSeconds)} bins.`;
   return { spec, caption };
 }
 
-function round(x: number, decimals: number): number {
+export function round(x: number, decimals: number): number {
   const p = 10 ** decimals;
   return Math.round(x * p) / p;
 }

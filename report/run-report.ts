@@ -9,7 +9,11 @@ import type { History } from '../histories/history.js';
 import { faultIntervals, type FaultInterval, type FaultTimeline } from './fault-intervals.js';
 import { escapeHtml as esc, page } from './html.js';
 import { checkerResults, type Evidence, evidenceOf, invocationPosition, verdictWord } from './run-evidence.js';
-import { faultColors, formatSeconds, OUTCOME_COLORS, renderRunPlots, type RunPlots } from './run-plots.js';
+import { renderLinearized } from './run-linearized.js';
+import { renderLostElements } from './run-lost.js';
+import { renderNodeView } from './run-nodes.js';
+import { renderOverview } from './run-overview.js';
+import { faultColors, formatSeconds, OUTCOME_COLORS, QUANTILE_COLORS, renderRunPlots, type RunPlots } from './run-plots.js';
 import { OUTCOMES, type TimeAxis, timeAxis } from './run-series.js';
 import { opText, renderRunTimeline, showValue, VALID_WINDOW } from './run-timeline.js';
 import { opLinks, renderVerdicts, VERDICT_CSS } from './run-verdicts.js';
@@ -45,6 +49,11 @@ nav.toc a { color: #1f5fbf; text-decoration: none; }
 .dot { display: inline-block; width: 10px; height: 10px; border-radius: 50%; vertical-align: 0; }
 .dash { display: inline-block; width: 0; height: 14px; border-left: 1.5px dashed #6e6e73; vertical-align: -2px; margin: 0 6px; }
 tr:target td, tr:target th { background: #fff4d6; }
+table.cited-ops { width: 100%; }
+table.cited-ops td, table.cited-ops th { white-space: nowrap; }
+table.cited-ops td.op { white-space: normal; overflow-wrap: anywhere; width: 45%; }
+table.cited-ops td.by { white-space: normal; min-width: 9em; }
+.nw { white-space: nowrap; }
 tr.cited td.idx { font-weight: 600; }
 dl.config { display: grid; grid-template-columns: max-content 1fr; gap: 2px 16px; margin: 8px 0; font-size: 13px; }
 dl.config dt { color: #6e6e73; }
@@ -65,15 +74,31 @@ export async function renderRunReport(input: RunReportInput): Promise<string> {
   const evidence = evidenceOf(results);
   const citedSet = new Set(evidence.first?.ops ?? []);
   const citedPositions = (evidence.first?.ops ?? []).map((i) => invocationPosition(h, i)).filter((p) => p >= 0);
-  const timeline = renderRunTimeline(h, axis, citedSet, citedPositions);
+  const timeline = renderRunTimeline(h, axis, citedSet, citedPositions, new Set(evidence.context.keys()));
   const cited = citedTable(h, axis, evidence, new Set(timeline.positions));
   const plots = axis.timed && h.clientOps().length > 0 ? await renderRunPlots(h, axis, faults) : undefined;
+  const linearized = renderLinearized(h, axis, results);
+  const lost = await renderLostElements(h, axis, faults, results);
+  const allCited = [...evidence.citing.keys(), ...evidence.context.keys()].map((i) => invocationPosition(h, i)).filter((p) => p >= 0);
+  const overview = renderOverview({
+    h,
+    axis,
+    faults,
+    concurrency: typeof test.concurrency === 'number' ? test.concurrency : undefined,
+    cited: allCited,
+    ...(timeline.fromSeconds !== undefined && timeline.toSeconds !== undefined ? { window: { from: timeline.fromSeconds, to: timeline.toSeconds } } : {}),
+  });
+  const nodes = await renderNodeView(h, axis, faults);
 
   const body: string[] = [];
   body.push(header(title, test, h, results, axis, faults));
+  const sections = [
+    'verdicts:Verdicts', 'timeline:Timeline', ...(linearized ? ['linearized:Linearized prefix'] : []), ...(lost ? ['lost:Lost elements'] : []), 'run:Whole run',
+    'latency:Latency', 'quantiles:Latency quantiles', 'throughput:Throughput', 'nodes:Nodes', 'faults:Faults', 'config:Config',
+  ];
   body.push(
     '<nav class="toc" aria-label="sections">' +
-      ['verdicts:Verdicts', 'timeline:Timeline', 'latency:Latency', 'throughput:Throughput', 'faults:Faults', 'config:Config']
+      sections
         .map((s) => s.split(':'))
         .map(([id, label]) => `<a href="#${id}">${label}</a>`)
         .join('') +
@@ -82,7 +107,11 @@ export async function renderRunReport(input: RunReportInput): Promise<string> {
   body.push('<h2 id="verdicts">Verdicts</h2>');
   body.push(renderVerdicts(checkers, evidence, cited.anchored));
   body.push(timelineSection(h, evidence, timeline, faults, axis, cited.html));
+  if (linearized) body.push('<h2 id="linearized">The linearized prefix, on a time axis</h2>', linearized);
+  if (lost) body.push('<h2 id="lost">Lost elements: when and on which node they were added</h2>', lost);
+  body.push('<h2 id="run">The whole run</h2>', overview);
   body.push(plotSections(h, plots, faults));
+  body.push('<h2 id="nodes">Nodes</h2>', nodes);
   body.push(faultSection(faults, axis));
   body.push(configSection(test));
   body.push(`<p class="muted">faultline · ${esc(h.file)} · ${nf.format(h.length)} history records</p>`);
@@ -104,6 +133,7 @@ function header(title: string, test: Record<string, unknown>, h: History, result
   const duration = axis.timed ? formatSeconds((axis.end - axis.origin) / 1e9) : 'no times recorded';
   const facts: [string, string][] = [
     ['ops', nf.format(h.invocationCount)],
+    ['history records', nf.format(h.length)],
     ['ok · fail · info', `${nf.format(total.ok)} · ${nf.format(total.fail)} · ${nf.format(total.info + total.open)}`],
     ['duration', duration],
     ['seed', test.seed === undefined ? '—' : String(test.seed)],
@@ -157,13 +187,15 @@ function isRecord(v: unknown): v is Record<string, unknown> {
 function citedTable(h: History, axis: TimeAxis, evidence: Evidence, drawn: ReadonlySet<number>): { html: string; anchored: Set<number> } {
   const anchored = new Set<number>();
   const rows = new Map<number, Set<string>>(); // invocation position → checkers citing it
-  for (const [index, checkers] of evidence.citing) {
+  const add = (index: number, who: string) => {
     const p = invocationPosition(h, index);
-    if (p < 0) continue;
+    if (p < 0) return;
     let r = rows.get(p);
     if (!r) rows.set(p, (r = new Set()));
-    for (const c of checkers) r.add(c);
-  }
+    r.add(who);
+  };
+  for (const [index, checkers] of evidence.citing) for (const c of checkers) add(index, c);
+  for (const [index, { checker, why }] of evidence.context) add(index, `${checker}: ${why}`);
   if (rows.size === 0) return { html: '', anchored };
   const positions = [...rows.keys()].sort((a, b) => a - b);
   const listed = positions.slice(0, MAX_CITED_ROWS);
@@ -175,21 +207,30 @@ function citedTable(h: History, axis: TimeAxis, evidence: Evidence, drawn: Reado
     if (done) anchored.add(done.index);
     const extraAnchor = done ? `<span id="op-${done.index}"></span>` : '';
     const at = typeof inv.time === 'number' && axis.timed ? `${((inv.time - axis.origin) / 1e9).toFixed(3)} s` : '';
-    const took = done && typeof done.time === 'number' && typeof inv.time === 'number' ? `${((done.time - inv.time) / 1e6).toFixed(3)} ms` : '';
+    const took = done && typeof done.time === 'number' && typeof inv.time === 'number' ? `${((done.time - inv.time) / 1e6).toFixed(1)} ms` : '';
     const outcome = done ? `${done.type}${done.error !== undefined ? ` (${showValue(done.error, 60)})` : ''}` : 'never completed';
     return (
       `<tr id="op-${inv.index}" class="cited"><td class="num idx">${extraAnchor}${inv.index}${done ? ` → ${done.index}` : ''}</td>` +
-      `<td>${esc(String(inv.process))}</td><td class="mono">${esc(opText(inv, done, 80))}</td><td>${esc(outcome)}</td>` +
+      `<td class="num">${esc(String(inv.process))}</td><td>${esc(inv.node === undefined ? '' : String(inv.node))}</td><td class="mono op">${esc(opText(inv, done, 80))}</td><td>${esc(outcome)}</td>` +
       `<td class="num">${esc(at)}</td><td class="num">${esc(took)}</td><td>${drawn.has(p) ? 'yes' : 'no'}</td>` +
-      `<td>${esc([...rows.get(p)!].join(', '))}</td></tr>`
+      `<td class="by">${[...rows.get(p)!].map(citer).join(', ')}</td></tr>`
     );
   });
   const more = positions.length > listed.length ? `<p class="muted">… and ${nf.format(positions.length - listed.length)} more cited ops, not listed.</p>` : '';
-  const head = '<tr><th class="num">op</th><th>process</th><th>operation</th><th>outcome</th><th class="num">invoked at</th><th class="num">took</th><th>drawn above</th><th>cited by</th></tr>';
+  const head =
+    '<tr><th class="num" title="history records: invocation → completion">index</th><th class="num">process</th><th>node</th><th>operation</th><th>outcome</th>' +
+    '<th class="num">invoked at</th><th class="num">took</th><th>drawn above</th><th>cited by</th></tr>';
   return {
     html: `<h3>The cited ops</h3><table class="cited-ops"><thead>${head}</thead><tbody>${trs.join('')}</tbody></table>${more}`,
     anchored,
   };
+}
+
+/** "checker" or "checker: why", the checker's name kept on one line ("set-full" never as "set- / full"). */
+function citer(who: string): string {
+  const colon = who.indexOf(': ');
+  const name = colon < 0 ? who : who.slice(0, colon);
+  return `<span class="nw">${esc(name)}</span>${colon < 0 ? '' : esc(who.slice(colon))}`;
 }
 
 function timelineSection(
@@ -251,11 +292,20 @@ function plotLegend(faults: FaultTimeline, colors: Map<string, string>): string 
 
 function plotSections(h: History, plots: RunPlots | undefined, faults: FaultTimeline): string {
   const latency = ['<h2 id="latency">Latency over time</h2>'];
+  const quantiles = ['<h2 id="quantiles">Latency quantiles over time</h2>'];
   const throughput = ['<h2 id="throughput">Throughput over time</h2>'];
   if (!plots) {
     const why = h.clientOps().length === 0 ? 'The history has no client ops: there is nothing to plot.' : 'The ops carry no times: there is nothing to plot against.';
-    return [...latency, `<p>${why}</p>`, ...throughput, `<p>${why}</p>`].join('\n');
+    return [...latency, `<p>${why}</p>`, ...quantiles, `<p>${why}</p>`, ...throughput, `<p>${why}</p>`].join('\n');
   }
+  quantiles.push(
+    '<ul class="legend">' +
+      (['p50', 'p95', 'p99'] as const).map((q) => `<li><span class="swatch" style="background:${QUANTILE_COLORS[q]}"></span>${q}</li>`).join('') +
+      [...faultColors(faults)].map(([fault, color]) => `<li><span class="swatch" style="background:${color};opacity:0.45"></span>${esc(fault)} (in effect)</li>`).join('') +
+      '</ul>',
+  );
+  for (const p of plots.quantiles) quantiles.push(`<figure class="plot"><h3>${esc(p.f)}</h3>${p.svg}<p class="muted">${esc(p.caption)}</p></figure>`);
+  if (plots.quantiles.length === 0) quantiles.push('<p>No op completed ok: there are no latencies to take quantiles of.</p>');
   const colors = faultColors(faults);
   latency.push('<p class="muted">Each point is an op: when it was invoked, and how long it took to complete (log scale). Faults are shaded while in effect.</p>');
   latency.push(plotLegend(faults, colors));
@@ -267,7 +317,7 @@ function plotSections(h: History, plots: RunPlots | undefined, faults: FaultTime
   for (const p of plots.throughput) {
     throughput.push(`<figure class="plot"><h3>${esc(p.f)}</h3>${p.svg}<p class="muted">${esc(p.caption)}</p></figure>`);
   }
-  return [...latency, ...throughput].join('\n');
+  return [...latency, ...quantiles, ...throughput].join('\n');
 }
 
 function faultSection(faults: FaultTimeline, axis: TimeAxis): string {

@@ -167,3 +167,38 @@ export function throughputBins(h: History, axis: TimeAxis, binSeconds: number): 
   }
   return out;
 }
+
+/** Latency quantiles of one f's ok ops in windows of time (Jepsen's latency-quantiles plot). */
+export interface QuantileWindows {
+  windowSeconds: number;
+  /** Window midpoints (seconds) of the windows that hold at least one ok op. */
+  t: number[];
+  p50: number[];
+  p95: number[];
+  p99: number[];
+  /** Ok ops in each window. */
+  n: number[];
+}
+
+/** p50/p95/p99 (nearest rank) of the ok latencies invoked in each window of `windowSeconds`. */
+export function latencyQuantiles(s: LatencySeries, windowSeconds: number): QuantileWindows {
+  const byWindow = new Map<number, number[]>();
+  for (let k = 0; k < s.count; k++) {
+    if (s.outcome[k] !== OK) continue;
+    const w = Math.floor(s.t[k] / windowSeconds);
+    let xs = byWindow.get(w);
+    if (!xs) byWindow.set(w, (xs = []));
+    xs.push(s.ms[k]);
+  }
+  const out: QuantileWindows = { windowSeconds, t: [], p50: [], p95: [], p99: [], n: [] };
+  for (const w of [...byWindow.keys()].sort((a, b) => a - b)) {
+    const xs = byWindow.get(w)!.sort((a, b) => a - b);
+    const rank = (q: number) => xs[Math.min(xs.length - 1, Math.max(0, Math.ceil(q * xs.length) - 1))];
+    out.t.push((w + 0.5) * windowSeconds);
+    out.p50.push(rank(0.5));
+    out.p95.push(rank(0.95));
+    out.p99.push(rank(0.99));
+    out.n.push(xs.length);
+  }
+  return out;
+}

@@ -76,7 +76,10 @@ export function showValue(v: unknown, max = 40): string {
 export function opText(inv: Op, done: Op | undefined, max = 40): string {
   const arg = inv.value === null || inv.value === undefined ? '' : ` ${showValue(inv.value, max)}`;
   const key = inv.key === undefined ? '' : ` [${showValue(inv.key, 16)}]`;
-  const changed = done?.type === 'ok' && done.value !== undefined && JSON.stringify(done.value) !== JSON.stringify(inv.value);
+  // What an ok op returned, when that is news: a read's value, null included (a read of nothing is
+  // often the very value that makes a run invalid), or a result that differs from the argument.
+  const changed =
+    done?.type === 'ok' && done.value !== undefined && (inv.value === null || inv.value === undefined || JSON.stringify(done.value) !== JSON.stringify(inv.value));
   const res = changed ? ` → ${showValue(done.value, max)}` : '';
   const cond = done?.type === 'ok' && done.result === false ? ' (condition false)' : '';
   return `${inv.f}${key}${arg}${res}${cond}`;
@@ -84,13 +87,25 @@ export function opText(inv: Op, done: Op | undefined, max = 40): string {
 
 const laneName = (p: Op['process']) => (p === 'nemesis' ? 'nemesis' : `process ${p}`);
 
-export function renderRunTimeline(h: History, axis: TimeAxis, cited: ReadonlySet<number>, citedPositions: readonly number[]): RunTimeline {
-  const positions = timelineWindow(h, citedPositions);
+/** A lane's label: the process, and the node its ops went to when that is one node. */
+function laneLabel(h: History, positions: readonly number[], p: Op['process']): string {
+  const nodes = new Set(positions.filter((q) => h.ops[q].process === p).map((q) => h.ops[q].node).filter((n) => n !== undefined));
+  return nodes.size === 1 ? `${laneName(p)} · ${String([...nodes][0])}` : laneName(p);
+}
+
+export function renderRunTimeline(
+  h: History,
+  axis: TimeAxis,
+  cited: ReadonlySet<number>,
+  citedPositions: readonly number[],
+  context: ReadonlySet<number> = new Set(),
+): RunTimeline {
+  const positions = timelineWindow(h, [...citedPositions, ...[...context].map((i) => h.positionOf(i)).filter((p) => p >= 0)]);
   if (positions.length === 0) return { html: '', positions };
   const hasTimes = axis.timed && positions.every((p) => typeof h.ops[p].time === 'number');
-  // Time is the natural axis, but when one slow op stretches the window the others become
-  // slivers; the order of events in the history then reads better.
-  const timed = hasTimes && !slivers(h, positions);
+  // Time-proportional whenever there are times: labels that do not fit a thin bar are written
+  // beside it (fitLabels), so a short op still shows its value.
+  const timed = hasTimes;
   const x = (pos: number) => (timed ? (h.ops[pos].time as number) - axis.origin : pos);
   const isCited = (pos: number) => {
     if (cited.has(h.ops[pos].index)) return true;
@@ -111,14 +126,15 @@ export function renderRunTimeline(h: History, axis: TimeAxis, cited: ReadonlySet
     to = Math.max(to, end ?? start);
     bars.push({
       id: inv.index,
-      lane: laneName(inv.process),
+      lane: laneLabel(h, positions, inv.process),
       start,
       end,
       outcome: done?.type === 'ok' ? 'ok' : done?.type === 'fail' ? 'fail' : 'unknown',
       // The op's index is in its tooltip and the cited-ops table: in a narrow bar the value says more.
-      label: opText(inv, done, 24),
+      label: opText(inv, done, 40),
       tooltip: tooltip(h, p, done, axis),
       highlight: isCited(p),
+      accent: !isCited(p) && (context.has(inv.index) || (c >= 0 && context.has(h.ops[c].index))),
     });
   }
   // Past MAX_LANES the picture is unreadable: lanes with cited ops are kept first.
@@ -141,38 +157,21 @@ export function renderRunTimeline(h: History, axis: TimeAxis, cited: ReadonlySet
     width: 1150,
     ariaLabel: cited.size ? 'timeline of the ops around the first anomaly' : 'timeline of the first ops',
     idPrefix: 'run',
+    fitLabels: true,
   });
-  const legend = timelineLegend(cited.size ? { highlight: 'an op the evidence cites' } : {});
+  const legend = timelineLegend({
+    ...(cited.size ? { highlight: 'an op the evidence cites' } : {}),
+    ...(context.size ? { accent: 'the op that left the state the evidence names' } : {}),
+  });
   const notes: string[] = [];
   if (dropped) notes.push(`${dropped} more processes have ops in this window but are not drawn.`);
   if (!hasTimes) notes.push('The ops carry no times, so they are placed by their position in the history.');
-  else if (!timed) notes.push('Ops are placed by their position in the history, not by time: at the time scale most would be too thin to see (times are in the tooltips).');
-  notes.push('Hover over a bar for the op in full.');
+  notes.push('Each bar is labelled with the op and what it returned; a label too long for its bar is written beside it. The cited ops are also listed below with their times.');
   return {
     html: `${legend}<div class="figure">${svg}</div><p class="muted">${escapeHtml(notes.join(' '))}</p>`,
     positions,
     ...(timed ? { fromSeconds: from / 1e9, toSeconds: to / 1e9 } : {}),
   };
-}
-
-/** True when the median completed op would be under 1% of the window's width on a time axis. */
-function slivers(h: History, positions: readonly number[]): boolean {
-  let from = Infinity;
-  let to = -Infinity;
-  const widths: number[] = [];
-  for (const p of positions) {
-    const t = h.ops[p].time as number;
-    from = Math.min(from, t);
-    to = Math.max(to, t);
-    const c = h.pair[p];
-    const end = c >= 0 ? h.ops[c].time : undefined;
-    if (typeof end !== 'number') continue;
-    to = Math.max(to, end);
-    if (h.ops[c].type !== 'info') widths.push(end - t);
-  }
-  if (widths.length === 0) return false;
-  widths.sort((a, b) => a - b);
-  return widths[widths.length >> 1] < (to - from) * 0.01;
 }
 
 function tooltip(h: History, p: number, done: Op | undefined, axis: TimeAxis): string {

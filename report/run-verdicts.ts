@@ -3,6 +3,7 @@
 // its whole result as JSON folded away. Generic over results: it knows no checker by name.
 import type { Result } from '../checker/types.js';
 import { escapeHtml as esc } from './html.js';
+import { measurementOf } from './measurements.js';
 import { anomaliesOf, type CheckerResult, type Evidence, isResult, verdictWord } from './run-evidence.js';
 
 /** Cited ops listed as links in one section; the rest are counted. */
@@ -16,6 +17,8 @@ export const VERDICT_CSS = `
 .checker.nested { margin-left: 24px; }
 .checker h3 { font-size: 15px; margin: 8px 0 4px; display: flex; align-items: center; gap: 10px; }
 .checker .verdict { font-size: 12px; }
+.verdict.measured { background: #e4ecf7; color: #1f4e8c; }
+.checker p.measure { font-size: 15px; font-weight: 600; margin: 4px 0; }
 .checker table { font-size: 13px; }
 .kv { display: flex; flex-wrap: wrap; gap: 4px 24px; list-style: none; padding: 0; margin: 6px 0; }
 .kv li { display: flex; flex-direction: column; max-width: 100%; }
@@ -32,7 +35,8 @@ pre.json { background: #f7f7f9; border: 1px solid #e3e3e6; border-radius: 4px; p
 const nf = new Intl.NumberFormat('en-US', { maximumFractionDigits: 3 });
 
 function scalarText(v: unknown): string | undefined {
-  if (typeof v === 'number') return Number.isFinite(v) ? nf.format(v) : String(v);
+  // A quantile of nothing is NaN in memory and null in results.json: either way there is no figure.
+  if (typeof v === 'number') return Number.isFinite(v) ? nf.format(v) : '—';
   if (typeof v === 'string') return v.length > 200 ? `${v.slice(0, 199)}…` : v;
   if (typeof v === 'boolean') return String(v);
   if (v === null) return 'null';
@@ -58,11 +62,11 @@ export function opLinks(ops: readonly number[], anchored: ReadonlySet<number>): 
  * Key figures: scalar fields as rows; a record of scalars on one row; a record of records of
  * scalars (e.g. latency per f) as a small table of its own. Anything else is left to the JSON.
  */
-function keyFigures(r: Result): string {
+function keyFigures(r: Result, skip: ReadonlySet<string> = new Set()): string {
   const rows: string[] = [];
   const tables: string[] = [];
   for (const [k, v] of Object.entries(r)) {
-    if (k === 'valid' || k === 'explanation' || k === 'ops' || isResult(v)) continue;
+    if (k === 'valid' || k === 'explanation' || k === 'ops' || skip.has(k) || isResult(v)) continue;
     if (rows.length >= MAX_FIGURE_ROWS) break;
     const s = scalarText(v);
     if (s !== undefined) {
@@ -71,7 +75,9 @@ function keyFigures(r: Result): string {
       rows.push(kv(k, v.map((x) => scalarText(x)).join(', ')));
     } else if (isRecord(v)) {
       const entries = Object.entries(v);
-      if (entries.length > 0 && entries.length <= 16 && entries.every(([, x]) => isScalar(x))) {
+      if (v.count === 0 && entries.every(([, x]) => isScalar(x))) {
+        rows.push(kv(k, 'none measured (count 0)'));
+      } else if (entries.length > 0 && entries.length <= 16 && entries.every(([, x]) => isScalar(x))) {
         rows.push(kv(k, entries.map(([a, x]) => `${a} ${scalarText(x)}`).join(' · ')));
       } else if (entries.length > 0 && entries.length <= 16 && entries.every(([, x]) => isRecord(x) && Object.values(x).every(isScalar))) {
         tables.push(matrix(k, entries as [string, Record<string, unknown>][]));
@@ -131,14 +137,19 @@ export function renderVerdicts(checkers: CheckerResult[], evidence: Evidence, an
   if (checkers.length === 0) return '<p>The results name no checkers.</p>';
   return checkers
     .map(({ name, result, depth }) => {
-      const word = verdictWord(result.valid);
-      const explanation = typeof result.explanation === 'string' ? `<p>${esc(result.explanation)}</p>` : '';
+      // A measurement's `valid` is not a pass: it gets no green badge, and its figure leads.
+      const measure = result.valid === true ? measurementOf(name) : undefined;
+      const word = measure ? 'measured' : verdictWord(result.valid);
+      const explanation =
+        (measure && typeof result.summary === 'string' ? `<p class="measure">${esc(result.summary)}</p>` : '') +
+        (measure ? `<p class="muted">${esc(measure)}</p>` : '') +
+        (typeof result.explanation === 'string' ? `<p>${esc(result.explanation)}</p>` : '');
       const cited = evidence.byChecker.get(name);
       const cites = cited?.length ? `<p class="cites"><span class="muted">Cited ops:</span> ${opLinks(cited, anchored)}</p>` : '';
       return (
         `<section class="checker${depth ? ' nested' : ''}" id="${esc(sectionId(name))}">` +
         `<h3>${esc(name)} <span class="verdict ${word}">${word}</span></h3>` +
-        explanation + cites + anomalyList(result, anchored) + keyFigures(result) + jsonBlock(result) +
+        explanation + cites + anomalyList(result, anchored) + keyFigures(result, measure ? new Set(['summary']) : undefined) + jsonBlock(result) +
         '</section>'
       );
     })

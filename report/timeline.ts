@@ -21,6 +21,8 @@ export interface TimelineBar {
   tooltip: string;
   /** Drawn with a strong red outline (e.g. the op where a check fails). */
   highlight?: boolean;
+  /** Drawn with a blue dashed outline: an op the evidence rests on without citing it (e.g. the write that set the state). */
+  accent?: boolean;
 }
 
 export interface PathPoint {
@@ -60,7 +62,17 @@ export interface TimelineSpec {
   ariaLabel?: string;
   /** Prefix of the ids this drawing defines (patterns); set it when a page holds several timelines. */
   idPrefix?: string;
+  /**
+   * Every label shown whole (up to LABEL_MAX characters): a label too long for its bar is written
+   * beside it, and a lane grows a row where labels would otherwise overlap. Default: labels are
+   * cut to fit inside their bars (the tooltip has the rest).
+   */
+  fitLabels?: boolean;
 }
+
+/** Longest label drawn beside a bar in fitLabels mode. */
+const LABEL_MAX = 40;
+const SUBROW_H = 24;
 
 // Layout in pixels.
 const LABEL_W = 120;
@@ -79,6 +91,7 @@ const COLORS: Record<BarOutcome, { fill: string; stroke: string; text: string }>
   unknown: { fill: '#fff4d6', stroke: '#c08400', text: '#5c3f00' },
 };
 const HIGHLIGHT = '#d40000';
+const ACCENT = '#1f5fbf';
 const PATH = '#1f5fbf';
 
 /** The bar's fill: unknown outcomes are hatched, so they read as "maybe" even in grey print. */
@@ -134,12 +147,8 @@ export function processTimeline(spec: TimelineSpec): string {
   const visible = spec.bars.filter((b) => b.start <= hi && (b.end === null || b.end >= lo));
   const lanes = spec.lanes ?? [...new Set(visible.map((b) => b.lane))].sort(byNumbers);
   const laneOf = new Map(lanes.map((l, i) => [l, i]));
-  const laneY = (i: number) => TOP + i * LANE_H;
-  const plotBottom = laneY(lanes.length) + BOTTOM_GAP;
-  const height = plotBottom + AXIS_H;
 
   // Pixel extent of each drawn bar, for the path to land on.
-  interface Placed { bar: TimelineBar; left: number; right: number; cy: number; cutLeft: boolean; cutRight: boolean }
   const placed = new Map<string | number, Placed>();
   for (const bar of visible) {
     const lane = laneOf.get(bar.lane);
@@ -150,13 +159,27 @@ export function processTimeline(spec: TimelineSpec): string {
     const cutRight = bar.end !== null && sx(bar.end) > x1;
     let right = bar.end === null ? width - 6 : Math.min(sx(bar.end), x1);
     if (right - left < MIN_BAR_W) right = left + MIN_BAR_W;
-    placed.set(bar.id, { bar, left, right, cy: laneY(lane) + LANE_H / 2, cutLeft, cutRight });
+    placed.set(bar.id, { bar, left, right, cy: 0, cutLeft, cutRight, lane, row: 0 });
+  }
+  // Rows within lanes: one each, or in fitLabels mode as many as the labels beside bars need.
+  const rows = spec.fitLabels ? fitLabelRows([...placed.values()], lanes.length, x0, width) : new Array<number>(lanes.length).fill(1);
+  const laneH = rows.map((r) => (spec.fitLabels ? Math.max(LANE_H, r * SUBROW_H + 6) : LANE_H));
+  const laneTop: number[] = [];
+  let y = TOP;
+  for (const h of laneH) {
+    laneTop.push(y);
+    y += h;
+  }
+  const plotBottom = y + BOTTOM_GAP;
+  const height = plotBottom + AXIS_H;
+  for (const p of placed.values()) {
+    p.cy = spec.fitLabels ? laneTop[p.lane] + (laneH[p.lane] - rows[p.lane] * SUBROW_H) / 2 + p.row * SUBROW_H + SUBROW_H / 2 : laneTop[p.lane] + LANE_H / 2;
   }
 
   const out: string[] = [el('defs', {}, hatchPattern(hatchId))];
-  out.push(lanesLayer(lanes, width, laneY));
+  out.push(lanesLayer(lanes, width, laneTop, laneH));
   out.push(gridAndAxis(spec, d0, d1, sx, plotBottom, x0, x1));
-  for (const p of placed.values()) out.push(barShape(p, hatchId));
+  for (const p of placed.values()) out.push(barShape(p, hatchId, spec.fitLabels === true));
   if (spec.path) out.push(pathLayer(spec.path, placed, sx, width));
   return svg(width, height, out, {
     role: 'img',
@@ -167,14 +190,64 @@ export function processTimeline(spec: TimelineSpec): string {
   });
 }
 
-function lanesLayer(lanes: string[], width: number, laneY: (i: number) => number): string {
+interface Placed {
+  bar: TimelineBar;
+  left: number;
+  right: number;
+  cy: number;
+  cutLeft: boolean;
+  cutRight: boolean;
+  lane: number;
+  /** Row within the lane (fitLabels mode). */
+  row: number;
+  /** Where its label goes in fitLabels mode: inside the bar, right of it, or left of it. */
+  labelAt?: 'inside' | 'right' | 'left';
+  labelText?: string;
+}
+
+const labelWidth = (s: string) => s.length * CHAR_W;
+
+/**
+ * Places each bar's whole label (inside its bar when it fits, else beside it, on the side with
+ * room) and gives each bar the first row of its lane where bar and label overlap nothing drawn
+ * there before. Returns the rows each lane needs.
+ */
+function fitLabelRows(placed: Placed[], laneCount: number, x0: number, width: number): number[] {
+  const rowEnds: number[][] = Array.from({ length: laneCount }, () => []);
+  const sorted = [...placed].sort((a, b) => a.lane - b.lane || a.left - b.left);
+  for (const p of sorted) {
+    const text = truncate(p.bar.label, LABEL_MAX);
+    const w = labelWidth(text);
+    let from = p.left;
+    let to = p.right;
+    if (w + 10 <= p.right - p.left) p.labelAt = 'inside';
+    else if (p.right + 4 + w <= width - 4) {
+      p.labelAt = 'right';
+      to = p.right + 4 + w;
+    } else {
+      p.labelAt = 'left';
+      from = Math.max(x0, p.left - 4 - w);
+    }
+    p.labelText = p.labelAt === 'left' ? truncate(text, Math.floor((p.left - 4 - x0) / CHAR_W)) : text;
+    const ends = rowEnds[p.lane];
+    let row = ends.findIndex((end) => end + 3 <= from);
+    if (row < 0) {
+      row = ends.length;
+      ends.push(to);
+    } else ends[row] = to;
+    p.row = row;
+  }
+  return rowEnds.map((r) => Math.max(1, r.length));
+}
+
+function lanesLayer(lanes: string[], width: number, laneTop: number[], laneH: number[]): string {
   return group(
     { class: 'lanes' },
     lanes.map((label, i) =>
       group({}, [
-        rect({ x: 0, y: laneY(i), width, height: LANE_H, fill: i % 2 ? '#ffffff' : '#f6f7f9' }),
+        rect({ x: 0, y: laneTop[i], width, height: laneH[i], fill: i % 2 ? '#ffffff' : '#f6f7f9' }),
         text(
-          { x: LABEL_W - 10, y: laneY(i) + LANE_H / 2, 'text-anchor': 'end', 'dominant-baseline': 'central', fill: '#3a3a3c' },
+          { x: LABEL_W - 10, y: laneTop[i] + laneH[i] / 2, 'text-anchor': 'end', 'dominant-baseline': 'central', fill: '#3a3a3c' },
           truncate(label, 17),
         ),
       ]),
@@ -214,10 +287,7 @@ function gridAndAxis(
   return group({ class: 'axis' }, parts);
 }
 
-function barShape(
-  p: { bar: TimelineBar; left: number; right: number; cy: number; cutLeft: boolean; cutRight: boolean },
-  hatchId: string,
-): string {
+function barShape(p: Placed, hatchId: string, fit: boolean): string {
   const { bar, left, right, cy } = p;
   const c = COLORS[bar.outcome];
   const y = cy - BAR_H / 2;
@@ -231,24 +301,38 @@ function barShape(
   // Chevrons say "this bar goes on beyond the window" (or, for unknown outcomes, forever).
   if (p.cutLeft) parts.push(chevron(left + 5, cy, -1, c.stroke));
   if (p.cutRight || bar.end === null) parts.push(chevron(right - 5, cy, 1, c.stroke));
-  const room = Math.floor((w - 16) / CHAR_W);
-  const label = truncate(bar.label, room);
-  if (label) {
-    parts.push(
-      text(
-        {
-          x: left + (p.cutLeft ? 12 : 5), y: cy, 'dominant-baseline': 'central', fill: c.text,
-          'text-decoration': bar.outcome === 'fail' ? 'line-through' : undefined,
-        },
-        label,
-      ),
-    );
+  const strike = bar.outcome === 'fail' ? 'line-through' : undefined;
+  if (fit && p.labelAt !== undefined && p.labelAt !== 'inside') {
+    // Beside the bar, in the text colour of its outcome, so it reads as this bar's.
+    if (p.labelText) {
+      const right = p.labelAt === 'right';
+      parts.push(
+        text(
+          { class: 'label', x: right ? p.right + 4 : left - 4, y: cy, 'text-anchor': right ? 'start' : 'end', 'dominant-baseline': 'central', fill: c.text, 'text-decoration': strike },
+          p.labelText,
+        ),
+      );
+    }
+  } else {
+    const room = Math.floor((w - 16) / CHAR_W);
+    const label = fit ? (p.labelText ?? '') : truncate(bar.label, room);
+    if (label) {
+      parts.push(
+        text(
+          { class: 'label', x: left + (p.cutLeft ? 12 : 5), y: cy, 'dominant-baseline': 'central', fill: c.text, 'text-decoration': strike },
+          label,
+        ),
+      );
+    }
+  }
+  if (bar.accent && !bar.highlight) {
+    parts.push(rect({ x: left - 2.5, y: y - 2.5, width: w + 5, height: BAR_H + 5, rx: 4, fill: 'none', stroke: ACCENT, 'stroke-width': 2.5, 'stroke-dasharray': '5 3' }));
   }
   if (bar.highlight) {
     parts.push(rect({ x: left - 2.5, y: y - 2.5, width: w + 5, height: BAR_H + 5, rx: 4, fill: 'none', stroke: HIGHLIGHT, 'stroke-width': 3 }));
   }
   return group(
-    { class: bar.highlight ? 'bar highlight' : 'bar', 'data-id': String(bar.id), 'data-outcome': bar.outcome },
+    { class: bar.highlight ? 'bar highlight' : bar.accent ? 'bar accent' : 'bar', 'data-id': String(bar.id), 'data-outcome': bar.outcome },
     parts,
   );
 }
@@ -332,6 +416,8 @@ function clampX(x: number, a: number, b: number): number {
 export interface LegendSpec {
   /** Text for the highlighted bar, e.g. "the op that cannot be linearized". */
   highlight?: string;
+  /** Text for an accented bar (blue dashed outline). */
+  accent?: string;
   /** Text for the path and its numbered dots. */
   path?: string;
   /** Text for the red cross where the path stops. */
@@ -349,6 +435,7 @@ export function timelineLegend(spec: LegendSpec = {}): string {
     [sw([el('defs', {}, hatchPattern('legend-hatch')), bar('unknown')]), 'unknown (info, or no response): may take effect at any time after its invocation, or never, so the bar runs on'],
   ];
   if (spec.highlight) items.push([sw([bar('ok'), rect({ x: 1, y: 2, width: 32, height: 16, rx: 4, fill: 'none', stroke: HIGHLIGHT, 'stroke-width': 2.5 })]), spec.highlight]);
+  if (spec.accent) items.push([sw([bar('ok'), rect({ x: 1, y: 2, width: 32, height: 16, rx: 4, fill: 'none', stroke: ACCENT, 'stroke-width': 2, 'stroke-dasharray': '5 3' })]), spec.accent]);
   if (spec.path) {
     items.push([
       sw([line({ x1: 2, y1: 10, x2: 32, y2: 10, stroke: PATH, 'stroke-width': 2 }), circle({ cx: 17, cy: 10, r: 7, fill: PATH }), text({ x: 17, y: 10, 'text-anchor': 'middle', 'dominant-baseline': 'central', fill: '#fff', 'font-size': 9, 'font-weight': 700 }, '1')]),

@@ -15,8 +15,40 @@ import type { Workload, WorkloadOptions } from '../workloads/types.js';
 import { resolveConfig, type TestConfig } from './config.js';
 import { readJsonFile, RUN_FILES } from './store.js';
 
-/** The workload's checkers over `history`, giving up (unknown) after `timeoutSeconds`. */
+/**
+ * The workload's checkers over `history`, giving up (unknown) after `timeoutSeconds`; a run in
+ * which no client op succeeded tested nothing, and is unknown whatever the checkers say.
+ */
 export async function checkRun(workload: Workload, options: WorkloadOptions, history: History, timeoutSeconds: number): Promise<Result> {
+  return unknownWhenNothingTested(history, await checkWorkload(workload, options, history, timeoutSeconds));
+}
+
+/**
+ * A history with no ok client op (an adapter that never answers, a target that refuses every op)
+ * passes most checkers vacuously: every op may or may not have happened. That is no pass. An
+ * anomaly found anyway stands.
+ */
+export function unknownWhenNothingTested(history: History, result: Result): Result {
+  if (result.valid === false) return result;
+  let invoked = 0;
+  let ok = 0;
+  let fail = 0;
+  for (let i = 0; i < history.ops.length; i++) {
+    const op = history.ops[i];
+    if (op.process === 'nemesis') continue;
+    if (op.type === 'invoke') invoked++;
+    else if (op.type === 'ok') ok++;
+    else if (op.type === 'fail') fail++;
+  }
+  if (ok > 0) return result;
+  const explanation =
+    invoked === 0
+      ? 'the run recorded no client op, so nothing was tested'
+      : `no client op succeeded (${invoked} invoked: ${fail} failed, ${invoked - fail} timed out or crashed or never completed), so nothing was tested`;
+  return { ...result, valid: 'unknown', reason: 'nothing-to-check', explanation };
+}
+
+async function checkWorkload(workload: Workload, options: WorkloadOptions, history: History, timeoutSeconds: number): Promise<Result> {
   const checker = workload.checker(options);
   try {
     return await checker.check(history, { file: history.file, deadline: Date.now() + timeoutSeconds * 1000 });

@@ -64,6 +64,8 @@ export interface RunResults extends Result {
   test: string;
   seed: number;
   invocations: number;
+  /** History records (an invocation and its completion are two; nemesis ops too): what `index` counts. */
+  records?: number;
   exitCode: ExitCode;
   /** Why the run ended early, when it did. */
   error?: string;
@@ -378,6 +380,7 @@ export async function run(config: TestConfig, options: RunOptions = {}): Promise
     test: config.name,
     seed: config.seed,
     invocations: history.invocationCount,
+    records: history.length,
     exitCode,
     ...(failure !== undefined ? { error: failure } : {}),
   };

@@ -104,9 +104,9 @@ describe('renderRunReport: a valid run', () => {
     expect(html).toContain('<span class="v">1234</span>');
     expect(html).toContain('leader-follower-sync, 3 nodes');
 
-    // Plots: latency and throughput for read and write, each with the partition band labelled.
-    const plots = svgs(html).filter((s) => s.includes('class="marks"'));
-    expect(plots).toHaveLength(4);
+    // Plots: latency, latency quantiles and throughput for read and write, each with the partition band labelled.
+    const plots = svgs(html).filter((s) => s.includes('class="marks"') && !s.includes('aria-label="completions of node'));
+    expect(plots).toHaveLength(6);
     for (const p of plots) {
       expect(p).toContain('>partition</text>');
       expect(p).toMatch(/mark-rect role-mark/);
@@ -136,7 +136,8 @@ describe('renderRunReport: an invalid run', () => {
     expect(html).toContain('<h1>bad register <span class="verdict invalid">Invalid</span></h1>');
     expect(html).toContain('<p class="lead invalid">linearizable: ');
     expect(html).toMatch(/id="checker-linearizable"><h3>linearizable <span class="verdict invalid">invalid<\/span>/);
-    expect(html).toMatch(/id="checker-stats"><h3>stats <span class="verdict valid">valid<\/span>/);
+    // A measurement is not a pass: no green badge.
+    expect(html).toMatch(/id="checker-stats"><h3>stats <span class="verdict measured">measured<\/span>/);
     // Cited ops are links to rows that exist.
     expect(html).toContain('<a href="#op-4">4</a>, <a href="#op-5">5</a>');
     expect(html).toContain('<tr id="op-4" class="cited">');

@@ -44,4 +44,9 @@ export interface ModelSpec {
   /** The initial state `--init` overrides, as JSON. */
   defaultInit: unknown;
   create(init: unknown): Model<unknown>;
+  /**
+   * Why `init` is not a state this model can hold, or undefined when it is. Without it any JSON
+   * value is taken (the model makes of it what it can).
+   */
+  checkInit?(init: unknown): string | undefined;
 }

@@ -278,11 +278,17 @@ function appendText(a: Text, b: Text): Text {
 }
 const valueText = (v: unknown) => textOf(v === null || v === undefined ? '' : String(v));
 
+function jsonKind(v: unknown): string {
+  return v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v === 'object' ? 'an object' : `a ${typeof v}`;
+}
+
 export const kv: ModelSpec = {
   name: 'kv',
   description:
     "Porcupine's key-value store, one string register per key: get (returns the string), put v, append v. Default init \"\".",
   defaultInit: '',
+  // Its state is a string per key: anything else would be checked as its String(), e.g. "[object Object]".
+  checkInit: (init) => (typeof init === 'string' ? undefined : `the kv model holds a string per key (e.g. --init '""'), not ${jsonKind(init)}`),
   create: (init) => {
     const model: Model<Text> = {
       name: 'kv',

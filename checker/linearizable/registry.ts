@@ -15,6 +15,13 @@ export function getModelSpec(name: string): ModelSpec {
   return m;
 }
 
+/** Refuses an initial state the model cannot hold, before any history is read. */
+export function checkModelInit(name: string, init: unknown): void {
+  if (init === undefined) return;
+  const why = getModelSpec(name).checkInit?.(init);
+  if (why !== undefined) throw new InputError(`--init ${JSON.stringify(init)}: ${why}`);
+}
+
 export function listModels(): ModelSpec[] {
   return [...models.values()].sort((a, b) => a.name.localeCompare(b.name));
 }

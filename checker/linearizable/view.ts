@@ -339,7 +339,8 @@ class Ctx {
     if (done.type === 'info') return short ? base : `${base} (info: outcome unknown)`;
     if (done.type === 'fail') return short ? base : `${base} (failed)`;
     if (done.result === false) return `${base} → false`;
-    if (done.value !== null && done.value !== undefined && show(done.value) !== show(inv.value)) return `${base} → ${show(done.value)}`;
+    // A read's value, null included (a read of nothing is often what cannot be linearized).
+    if (done.value !== undefined && (inv.value === null || inv.value === undefined || show(done.value) !== show(inv.value))) return `${base} → ${show(done.value)}`;
     return base;
   }
 

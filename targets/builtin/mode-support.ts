@@ -1,6 +1,6 @@
 // What the join-based modes (crdt, multi-leader-vv) share besides anti-entropy: the actor name a
 // node's run writes under, and reading interval options.
-import { randomBytes } from 'node:crypto';
+import { nameSafeId } from '../../control/ids.js';
 import type { NodeContext } from './mode.js';
 
 /**
@@ -9,7 +9,7 @@ import type { NodeContext } from './mode.js';
  * dot with a different value, nor restart its counter entry below what peers already hold.
  */
 export function incarnationName(ctx: NodeContext): string {
-  return `${ctx.self}#${ctx.now().toString(36)}${randomBytes(3).toString('hex')}`;
+  return `${ctx.self}#${ctx.now().toString(36)}${nameSafeId(6)}`;
 }
 
 /** A positive number of milliseconds from the node's options, or `dflt` when it is not set. */

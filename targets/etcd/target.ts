@@ -9,10 +9,10 @@
 // too: kills and pauses work, partitions and link faults do not.
 import { mkdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { randomBytes } from 'node:crypto';
 import type { Control } from '../../control/types.js';
 import { logTail } from '../common/log-tail.js';
 import { NODE_NAME, nodeNames } from '../common/node-names.js';
+import { nameSafeId } from '../../control/ids.js';
 import { local } from '../../control/local.js';
 import type { Network } from '../../control/network.js';
 import { guardedCommand, killGuarded, setStopped, spawnGuarded, type GuardedProcess } from '../guard/guarded-process.js';
@@ -113,7 +113,7 @@ export class EtcdTarget implements Target {
     this.places = placements(o);
     this.nodes = this.places.map((p) => p.node);
     this.dir = resolve(o.dir);
-    this.runId = o.network?.runId ?? randomBytes(3).toString('hex');
+    this.runId = o.network?.runId ?? nameSafeId(6);
     this.heartbeatMs = o.heartbeatMs ?? DEFAULT_HEARTBEAT_MS;
     this.electionTimeoutMs = o.electionTimeoutMs ?? DEFAULT_ELECTION_TIMEOUT_MS;
     checkTimings(this.heartbeatMs, this.electionTimeoutMs);

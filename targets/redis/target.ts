@@ -13,8 +13,8 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { join, resolve } from 'node:path';
-import { randomBytes } from 'node:crypto';
 import type { Control } from '../../control/types.js';
+import { nameSafeId } from '../../control/ids.js';
 import { local } from '../../control/local.js';
 import type { Network } from '../../control/network.js';
 import { guardedCommand, killGuarded, setStopped, spawnGuarded, type GuardedProcess } from '../guard/guarded-process.js';
@@ -142,7 +142,7 @@ export class RedisTarget implements Target, RedisCluster {
     this.places = placements(o);
     this.nodes = this.places.map((p) => p.node);
     this.dir = resolve(o.dir);
-    this.runId = o.network?.runId ?? randomBytes(3).toString('hex');
+    this.runId = o.network?.runId ?? nameSafeId(6);
     this.dialect = dialectFor(o.workload);
     this.startTimeoutMs = o.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS;
     if (o.readFrom !== undefined && o.readFrom !== 'primary' && o.readFrom !== 'replica') throw new Error(`redis target: readFrom must be "primary" or "replica", got ${JSON.stringify(o.readFrom)}`);

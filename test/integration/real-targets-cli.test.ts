@@ -86,7 +86,7 @@ describe.concurrent('faultline test against the real targets', () => {
   it('postgres read committed, list-append: INVALID, exit 1, and the verdict names the anomalies', async () => {
     const r = await test('pg-rc', ['--target', 'postgres', '--workload', 'list-append', '--isolation', 'read-committed', '--time-limit', '3']);
     expect(r.exitCode, r.all).toBe(1);
-    expect(r.stdout).toMatch(/^list-append-postgres-read-committed: INVALID · \d+ ops · seed \d+ · report .*report\.html$/m);
+    expect(r.stdout).toMatch(/^list-append-postgres-read-committed: INVALID · \d+ ops \(\d+ history records\) · seed \d+ · report .*report\.html$/m);
     expect(r.stdout).toMatch(/^ {2}list-append: INVALID — \d+ anomaly types? \(not [^)]*\)/m);
     // The counts line: each anomaly read committed allows shows up by name, and what it rules out.
     const counts = /^ {2}list-append anomalies: (.*) · not (.*)$/m.exec(r.stdout);
@@ -99,20 +99,20 @@ describe.concurrent('faultline test against the real targets', () => {
   it('postgres serializable, list-append (5 clients, 3 s): valid, exit 0', async () => {
     const r = await test('pg-ser', ['--target', 'postgres', '--workload', 'list-append', '--isolation', 'serializable', '--concurrency', '5', '--time-limit', '3']);
     expect(r.exitCode, r.all).toBe(0);
-    expect(r.stdout.trim()).toMatch(/^list-append-postgres-serializable: valid · \d+ ops · seed \d+ · report .*report\.html$/);
+    expect(r.stdout.trim()).toMatch(/^list-append-postgres-serializable: valid · \d+ ops \(\d+ history records\) · seed \d+ · report .*report\.html$/);
   });
 
   it('redis register, no faults: valid, exit 0', async () => {
     const r = await test('redis', ['--target', 'redis', '--time-limit', '3']);
     expect(r.exitCode, r.all).toBe(0);
-    expect(r.stdout.trim()).toMatch(/^register-redis: valid · \d+ ops · seed \d+ · report .*report\.html$/);
+    expect(r.stdout.trim()).toMatch(/^register-redis: valid · \d+ ops \(\d+ history records\) · seed \d+ · report .*report\.html$/);
   });
 
   it('stdio with the example Python adapter over the built-in store: valid, exit 0', async () => {
     // 3 adapters, not 10: each Python start-up takes the main phase's time on a busy 2-core machine.
     const r = await test('stdio', ['--target', 'stdio', '--adapter', `python3 ${adapter}`, '--concurrency', '3', '--time-limit', '3']);
     expect(r.exitCode, r.all).toBe(0);
-    expect(r.stdout.trim()).toMatch(/^register-stdio: valid · \d+ ops · seed \d+ · report .*report\.html$/);
+    expect(r.stdout.trim()).toMatch(/^register-stdio: valid · \d+ ops \(\d+ history records\) · seed \d+ · report .*report\.html$/);
     expect(r.stdout).not.toMatch(/no op succeeded/);
   });
 

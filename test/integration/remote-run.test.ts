@@ -125,7 +125,7 @@ describe('faultline test --cluster (remote etcd over ssh)', () => {
       timeout: 150_000,
     });
     expect(r.exitCode, r.all).toBe(0);
-    expect(r.stdout).toMatch(/^register-etcd: valid · \d+ ops · seed 9 · report /m);
+    expect(r.stdout).toMatch(/^register-etcd: valid · \d+ ops \(\d+ history records\) · seed 9 · report /m);
     const latest = readlinkSync(join(store, 'latest'));
     await expectCleanRun(resolve(store, latest));
   }, 180_000);

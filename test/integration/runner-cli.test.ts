@@ -2,7 +2,7 @@
 // SIGKILL (its history still checkable, its nodes gone), and SIGINT (healed, torn down, checked).
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, describe, expect, it } from 'vitest';
 
@@ -45,9 +45,15 @@ function lines(path: string): number {
 describe('faultline test (CLI)', () => {
   it('runs a short test, prints the verdict and exits 0; --json gives the result', async () => {
     const dir = join(store, 'plain');
-    const r = await faultline(['test', '--time-limit', '2', '--store', dir, '--no-progress', '--seed', '3']);
+    const r = await faultline(['test', '--time-limit', '2', '--store', dir, '--no-progress', '--seed', '3', '--nemesis', 'none']);
     expect(r.exitCode, r.all).toBe(0);
-    expect(r.stdout).toMatch(/^register-leader-follower-sync: valid · \d+ ops · seed 3 · report .*report\.html$/m);
+    // the --store given is absolute: so is the report's path
+    expect(r.stdout).toMatch(new RegExp(`^register-leader-follower-sync: valid · \\d+ ops \\(\\d+ history records\\) · seed 3 · report ${dir}/register-leader-follower-sync/[^/]+/report\\.html$`, 'm'));
+    // analyze of that run prints what test printed
+    const runDir = dirname(/ · report (\S+)$/m.exec(r.stdout)![1]);
+    const a = await faultline(['analyze', runDir]);
+    expect(a.exitCode, a.all).toBe(0);
+    expect(a.stdout).toBe(r.stdout);
     const junit = join(store, 'junit', 'runs.xml');
     const j = await faultline(['test', '--time-limit', '1', '--store', dir, '--json', '--workload', 'counter', '--mode', 'leader-follower-sync', '--test-count', '2', '--seed', '10', '--junit', junit]);
     expect(j.exitCode, j.all).toBe(0);
@@ -78,7 +84,7 @@ describe('faultline test (CLI)', () => {
 
   it('a run killed with SIGKILL leaves a history that analyze checks, and no node behind', async () => {
     const dir = join(store, 'killed');
-    const child = execa(process.execPath, [bin, 'test', '--time-limit', '60', '--store', dir, '--no-progress', '--rate', '200'], { reject: false });
+    const child = execa(process.execPath, [bin, 'test', '--time-limit', '60', '--store', dir, '--no-progress', '--rate', '200', '--nemesis', 'none'], { reject: false });
     const history = () => {
       const latest = join(dir, 'latest', 'history.jsonl');
       return lines(latest);
@@ -92,7 +98,7 @@ describe('faultline test (CLI)', () => {
 
     const a = await faultline(['analyze', dir]);
     expect(a.exitCode, a.all).toBe(0);
-    expect(a.stdout).toMatch(/register-leader-follower-sync: valid · \d+ ops/);
+    expect(a.stdout).toMatch(/register-leader-follower-sync: valid · \d+ ops \(\d+ history records\)/);
     const results = JSON.parse(readFileSync(join(dir, 'latest', 'results.json'), 'utf8'));
     expect(results.analyzed).toBe(true);
     expect(existsSync(join(dir, 'latest', 'report.html'))).toBe(true);
@@ -115,6 +121,17 @@ describe('faultline test (CLI)', () => {
     const results = JSON.parse(readFileSync(join(dir, 'latest', 'results.json'), 'utf8'));
     expect(results.error).toBe('interrupted');
     expect(results.valid).toBe(true);
+  });
+
+  it('a run in which no op succeeded (an adapter that never answers) tested nothing: unknown, exit 2', async () => {
+    const dir = join(store, 'silent');
+    const r = await faultline(['test', '--target', 'stdio', '--system', 'none', '--adapter', 'sleep 600', '--concurrency', '3', '--time-limit', '1.5', '--op-timeout', '0.5', '--store', dir, '--no-progress']);
+    expect(r.exitCode, r.all).toBe(2);
+    expect(r.stdout).toMatch(/^register-stdio: unknown\b.* · (\d+) ops \(\d+ history records\) · seed \d+ · report /m);
+    expect(r.stdout).toMatch(/^  no client op succeeded \(\d+ invoked: 0 failed, \d+ timed out or crashed or never completed\), so nothing was tested$/m);
+    const results = JSON.parse(readFileSync(join(dir, 'latest', 'results.json'), 'utf8'));
+    expect(results).toMatchObject({ valid: 'unknown', reason: 'nothing-to-check', exitCode: 2 });
+    expect(results.stats.ok).toBe(0);
   });
 
   it('analyze and report name what is missing, exit 3', async () => {

@@ -91,7 +91,7 @@ describe.concurrent('faultline test --system (local namespaces)', () => {
   it('etcd as a description, under partitions, kills and pauses: valid, every fault recorded, nothing left', async ({ expect }) => {
     const r = await test('etcd', ['--system', 'etcd', '--nemesis', 'partition,kill,pause', '--nemesis-interval', '2', '--time-limit', '12', '--seed', '3']);
     expect(r.exitCode, r.all).toBe(0);
-    expect(r.stdout).toMatch(/^register-etcd: valid · \d+ ops · seed 3 · report /m);
+    expect(r.stdout).toMatch(/^register-etcd: valid · \d+ ops \(\d+ history records\) · seed 3 · report /m);
     const h = history(r.dir!);
     const nemesis = new Set(h.filter((op) => op.process === 'nemesis').map((op) => op.f));
     for (const f of ['start-partition', 'stop-partition', 'start-kill', 'stop-kill', 'start-pause', 'stop-pause']) expect(nemesis).toContain(f);
