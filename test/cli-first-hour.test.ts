@@ -109,7 +109,7 @@ describe('faultline analyze', () => {
     const lines = rel.stdout.trim().split('\n');
     expect(lines[0]).toBe('register-leader-follower-sync: INVALID · 10 ops (20 history records) · seed 42 · report analyzed/register-leader-follower-sync/20261130T070000.000Z/report.html');
     expect(lines[1]).toMatch(/^  linearizable: INVALID — process 1's read returning null \(index 3, line 4\) cannot be linearized/);
-    expect(lines[2]).toMatch(/^  staleness: 5 of 5 reads stale, up to 1 version behind; out of date by p50 [\d.]+ ms, max [\d.]+ ms$/);
+    expect(lines[2]).toMatch(/^  staleness \(against real time\): 5 of 5 reads stale, up to 1 version behind; out of date by p50 [\d.]+ ms, max [\d.]+ ms$/);
     // given absolutely, the report path stays absolute
     const abs = await faultline(['analyze', dir], '/');
     expect(abs.stdout.split('\n')[0]).toMatch(new RegExp(` · report ${join(dir, 'report.html').replace(/[.]/g, '\\.')}$`));
