@@ -80,7 +80,7 @@ describe.concurrent('examples/systems/galera.json (MariaDB + Galera, local names
 
     // The run completed and checked what it recorded: valid against read committed (exit 0).
     expect(r.exitCode, r.all).toBe(0);
-    expect(r.stdout).toMatch(/^list-append-galera: valid · \d+ ops · seed 7 · report /m);
+    expect(r.stdout).toMatch(/^list-append-galera: valid · \d+ ops \(\d+ history records\) · seed 7 · report /m);
     expect(ok).toBeGreaterThan(50);
     const results = JSON.parse(readFileSync(join(dir, 'results.json'), 'utf8'));
     expect(results['list-append'].models).toEqual(['read-committed']);

@@ -90,7 +90,7 @@ describe.concurrent('examples/systems/nats.json (NATS JetStream KV, local namesp
     // Checked, with a verdict: stale reads from a cut-off leader are possible (none was seen in our
     // runs), so the verdict itself is not asserted, only that it was reached.
     expect([0, 1], r.all).toContain(r.exitCode);
-    expect(r.stdout).toMatch(/^register-nats: (valid|INVALID) · \d+ ops · seed 21 · report /m);
+    expect(r.stdout).toMatch(/^register-nats: (valid|INVALID) · \d+ ops \(\d+ history records\) · seed 21 · report /m);
     expect(ok.length).toBeGreaterThan(100);
     expect(ok.some((op) => op.f === 'write') && ok.some((op) => op.f === 'read')).toBe(true);
 
@@ -113,7 +113,7 @@ describe.concurrent('examples/systems/nats.json (NATS JetStream KV, local namesp
     const races = casFromSameValue(h);
     console.log(`nats run (cas, no faults): exit ${r.exitCode}; ${races.length} values taken by more than one ok cas; ${r.stdout.split('\n').find((l) => l.includes('linearizable:')) ?? ''}`);
     expect(r.exitCode, r.all).toBe(1);
-    expect(r.stdout).toMatch(/^register-nats: INVALID · \d+ ops · seed 22 · report /m);
+    expect(r.stdout).toMatch(/^register-nats: INVALID · \d+ ops \(\d+ history records\) · seed 22 · report /m);
     // The evidence the verdict rests on, independent of the checker: every value is written once,
     // so a linearizable register lets at most one ok cas start from it.
     expect(races.length, 'no two ok cas expected the same value').toBeGreaterThan(0);
@@ -123,7 +123,7 @@ describe.concurrent('examples/systems/nats.json (NATS JetStream KV, local namesp
   it('reads and writes without faults: leader reads are linearizable (valid)', async ({ expect }) => {
     const r = await test('plain', ['--system', nats, '--option', 'cas=0', '--time-limit', '8', '--seed', '23']);
     expect(r.exitCode, r.all).toBe(0);
-    expect(r.stdout).toMatch(/^register-nats: valid · \d+ ops · seed 23 · report /m);
+    expect(r.stdout).toMatch(/^register-nats: valid · \d+ ops \(\d+ history records\) · seed 23 · report /m);
     const results = JSON.parse(readFileSync(join(r.dir!, 'results.json'), 'utf8'));
     expect(results.linearizable.model).toBe('register');
     expect(results.stats.ok).toBeGreaterThan(200);

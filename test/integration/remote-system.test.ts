@@ -326,7 +326,7 @@ describe.concurrent('described systems on remote hosts over ssh (faultline test 
       const r = await test(l, cluster, ['--nemesis', 'partition,kill,pause', '--nemesis-interval', '2', '--time-limit', '12', '--seed', '3']);
       const seen = await watch.stop();
       expect(r.exitCode, r.all).toBe(0);
-      expect(r.stdout).toMatch(/^register-my-etcd: valid · \d+ ops · seed 3 · report /m);
+      expect(r.stdout).toMatch(/^register-my-etcd: valid · \d+ ops \(\d+ history records\) · seed 3 · report /m);
       const h = history(r.dir!);
       const rid = remoteRunIdOf(r.dir!);
       expect(h.filter((op) => op.type === 'ok' && op.process !== 'nemesis').length).toBeGreaterThan(20);
@@ -374,7 +374,7 @@ describe.concurrent('described systems on remote hosts over ssh (faultline test 
       const seen = await watch.stop();
       // A killed leader may leave a read stale: the verdict is not asserted, only that the run was checked (examples/systems, docs).
       expect([0, 1], r.all).toContain(r.exitCode);
-      expect(r.stdout).toMatch(/^register-nats: (valid|INVALID) · \d+ ops · seed 6 · report /m);
+      expect(r.stdout).toMatch(/^register-nats: (valid|INVALID) · \d+ ops \(\d+ history records\) · seed 6 · report /m);
       const h = history(r.dir!);
       const ok = h.filter((op) => op.process !== 'nemesis' && op.type === 'ok');
       expect(ok.some((op) => op.f === 'write') && ok.some((op) => op.f === 'read')).toBe(true);

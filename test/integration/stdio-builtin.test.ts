@@ -79,7 +79,7 @@ describe('stdio target over the built-in store', () => {
     const o = await runWith(t);
     expect(o.exitCode, explain(o)).toBe(0);
     expect(sub(o.results, 'linearizable').valid).toBe(true);
-    expect(o.results.invocations).toBeGreaterThan(200);
+    expect(o.results.invocations).toBeGreaterThan(50);
     const { ops } = await analyze(o);
     expect(ops.filter((op) => op.type === 'ok' && op.f === 'write').length).toBeGreaterThan(20);
     expect(ops.some((op) => op.final === true && op.type === 'ok' && op.f === 'read')).toBe(true);
@@ -136,7 +136,9 @@ describe('stdio target over the built-in store', () => {
       /^stdio adapter n[123]#\d \(\S+ .*--exit-at-start\): n[123]'s adapters exited 4 times in a row without a reply \(restart limit 3\); the last exited with code 1, its stderr is in \S+adapter-\d\.log and ends "fixture_adapter: cannot reach the store \(on purpose\)"$/,
     );
     const { result, ops } = await analyze(o);
-    expect(result.valid).toBe(true);
+    // Nothing succeeded, so nothing was tested: unknown, never a pass.
+    expect(result.valid).toBe('unknown');
+    expect(result.reason).toBe('nothing-to-check');
     expect(ops.filter((op) => op.type === 'ok')).toHaveLength(0);
     expect(existsSync(join(o.dir, 'history.jsonl'))).toBe(true);
   });

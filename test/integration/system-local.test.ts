@@ -87,7 +87,7 @@ function description(name: string, o: Record<string, unknown>): string {
 }
 
 // Concurrent: each run has its own namespaces, and most of a run is waiting on the clock.
-describe.concurrent('faultline test --system (local namespaces)', () => {
+describe.concurrent('faultline test --system (local namespaces)', { timeout: 240_000 }, () => {
   it('etcd as a description, under partitions, kills and pauses: valid, every fault recorded, nothing left', async ({ expect }) => {
     const r = await test('etcd', ['--system', 'etcd', '--nemesis', 'partition,kill,pause', '--nemesis-interval', '2', '--time-limit', '12', '--seed', '3']);
     expect(r.exitCode, r.all).toBe(0);
