@@ -324,6 +324,7 @@ export async function run(config: TestConfig, options: RunOptions = {}): Promise
     if (driver.failure !== undefined) failure = driver.failure;
     progress?.stop();
     options.signal?.removeEventListener('abort', onAbort);
+    log(`tearing down: healing faults, stopping the nodes${runId !== undefined ? `, removing network ${runId}` : ''}`);
     const unhealed = await nemesis.healAll();
     if (unhealed.length > 0) failure ??= `could not heal: ${unhealed.join('; ')}`;
     // Faults that keep helper processes (the partition's waiting iptables-restore) end them now.
