@@ -10,6 +10,7 @@ import { run, type RunOutcome } from '../runner/run.js';
 import { RUN_FILES } from '../runner/store.js';
 import { parseCheckerOptions, type Io } from './check.js';
 import { version } from './version.js';
+import { write } from './output.js';
 
 export interface TestArgs {
   config?: string;
@@ -175,7 +176,7 @@ export async function runTest(args: TestArgs, io: Io, signal?: AbortSignal): Pro
       version,
       signal,
       log: (line) => io.stderr(line),
-      progress: showProgress ? { tty: process.stderr.isTTY === true, write: (t) => process.stderr.write(t) } : undefined,
+      progress: showProgress ? { tty: process.stderr.isTTY === true, write: (t) => write(process.stderr, t) } : undefined,
     });
     outcomes.push(o);
     junit.push({ file: o.dir, checker: c.workload.name, elapsedMs: Date.now() - started, result: o.results, warnings: [], ...(o.exitCode === 3 ? { error: o.results.error ?? 'the run failed' } : {}) });
