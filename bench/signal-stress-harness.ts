@@ -307,6 +307,7 @@ export async function runIteration(plan: Plan, options: IterationOptions): Promi
     await sleep(5);
   }
   let firstSignalAt: number | undefined;
+  let aliveAtSecond = false;
   if (!childDone && flPid !== undefined && met()) {
     await sleep(plan.delayMs);
     const send = () => {
@@ -322,6 +323,7 @@ export async function runIteration(plan: Plan, options: IterationOptions): Promi
     send();
     if (plan.count === 2) {
       await sleep(plan.gapMs);
+      aliveAtSecond = !gone(flPid);
       send();
     }
   }
@@ -347,7 +349,10 @@ export async function runIteration(plan: Plan, options: IterationOptions): Promi
   clearTimeout(timer);
   outcome.output = output;
   if (plan.via === 'direct') outcome.exit = { code: r.exitCode, signal: r.signal };
-  outcome.quitAtOnce = /^faultline: SIG[A-Z]+ again/m.test(output) || r.exitCode === 130;
+  // Piped through a reader the group signal ended, faultline's own lines are lost: a second
+  // signal that found it running then counts as asking it to quit at once.
+  const unseen = !/^faultline: SIG[A-Z]+: stopping/m.test(output);
+  outcome.quitAtOnce = /^faultline: SIG[A-Z]+ again/m.test(output) || r.exitCode === 130 || (unseen && plan.via === 'pipe' && aliveAtSecond);
   if (plan.via === 'direct' && r.signal !== undefined && !hung) fail('killed by the signal', `faultline ended by ${r.signal}`);
 
   // Processes of the run: they may take a moment to go (a guard notices its parent gone within 500 ms).
