@@ -2,8 +2,9 @@
 // and then a described etcd) under partition, pause and kill faults, sends SIGINT or SIGTERM at a
 // seeded moment — during network creation, while the nodes start, just after a fault starts or
 // while one heals, during the final phase, during teardown, during the final check — to the
-// process group or to faultline alone, once or twice in quick succession, through `npx` or
-// directly, and then checks what the run left behind:
+// process group or to faultline alone, once or twice in quick succession, through `npx` (also in a
+// pseudo-terminal, npm its session leader, as typed by a person), directly or piped, and then
+// checks what the run left behind:
 //
 // - no process of the run, running or stopped (every process it starts inherits an environment
 //   variable naming the iteration, so they are found in /proc even once reparented);
@@ -50,8 +51,8 @@ interface Trigger {
 }
 
 const TRIGGERS: Record<Moment, Trigger> = {
-  network: { stderr: /^creating network /, delay: [0, 400] },
-  nodes: { stderr: /^starting \d+ /, delay: [0, 1200] },
+  network: { stderr: /creating network /, delay: [0, 400] },
+  nodes: { stderr: /starting \d+ \S+ nodes?$/, delay: [0, 1200] },
   'start-partition': { history: '"f":"start-partition"', delay: [0, 150] },
   'start-pause': { history: '"f":"start-pause"', delay: [0, 150] },
   'start-kill': { history: '"f":"start-kill"', delay: [0, 150] },
@@ -60,15 +61,19 @@ const TRIGGERS: Record<Moment, Trigger> = {
   // The node starts again: a process spawned, its pid not yet known, then its start-up wait.
   'stop-kill': { history: '"f":"stop-kill"', delay: [0, 800] },
   final: { history: '"final":true', delay: [0, 800] },
-  teardown: { stderr: /^tearing down/, delay: [0, 800] },
-  check: { stderr: /^checking \d+ ops/, delay: [0, 400] },
+  teardown: { stderr: /tearing down: /, delay: [0, 800] },
+  check: { stderr: /checking \d+ ops$/, delay: [0, 400] },
 };
 
 export interface Plan {
   index: number;
   system: 'builtin' | 'etcd';
-  /** pipe: faultline's output piped through `cat` in the same process group (a group signal ends the reader too). */
-  via: 'npx' | 'direct' | 'pipe';
+  /**
+   * pipe: faultline's output piped through `cat` in the same process group (a group signal ends
+   * the reader too); tty: npx in a pseudo-terminal (`script`), npm its session leader, as a person
+   * types it (a group signal ends npm, and the terminal hangs up on the rest).
+   */
+  via: 'npx' | 'direct' | 'pipe' | 'tty';
   to: 'group' | 'faultline';
   signal: 'SIGINT' | 'SIGTERM';
   /** 2: a second signal `gapMs` after the first ("quit at once"). */
@@ -97,7 +102,7 @@ export function makePlans(seed: number, count: number, options: PlanOptions = {}
     plans.push({
       index,
       system: etcdEvery > 0 && index % etcdEvery === etcdEvery - 1 ? 'etcd' : 'builtin',
-      via: (['npx', 'npx', 'direct', 'direct', 'pipe'] as const)[random.int(5)],
+      via: (['npx', 'npx', 'direct', 'direct', 'pipe', 'tty'] as const)[random.int(6)],
       to: random.chance(0.5) ? 'group' : 'faultline',
       signal: random.chance(0.5) ? 'SIGINT' : 'SIGTERM',
       count: random.chance(0.35) ? 2 : 1,
@@ -208,6 +213,17 @@ function faultlinePid(tag: string): number | undefined {
   return undefined;
 }
 
+/** The process group of `pid` (field 5 of /proc/PID/stat). */
+function processGroup(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const pgrp = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2]);
+    return Number.isInteger(pgrp) && pgrp > 1 ? pgrp : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 function gone(pid: number): boolean {
   const s = readStat(pid);
   return s === undefined || s.state === 'Z';
@@ -275,7 +291,9 @@ export async function runIteration(plan: Plan, options: IterationOptions): Promi
       ? ['npx', ['faultline', ...args]]
       : plan.via === 'pipe'
         ? ['sh', ['-c', '"$0" "$@" 2>&1 | cat', process.execPath, bin, ...args]]
-        : [process.execPath, [bin, ...args]];
+        : plan.via === 'tty'
+          ? ['script', ['-qfec', ['npx', 'faultline', ...args].join(' '), '/dev/null']]
+          : [process.execPath, [bin, ...args]];
   const child = execa(file, argv, { cwd: root, detached: true, reject: false, all: true, buffer: true, env: { [TAG_VAR]: tag }, stdin: 'ignore' });
   let output = '';
   child.all?.on('data', (d: Buffer) => (output += d.toString('utf8')));
@@ -287,9 +305,10 @@ export async function runIteration(plan: Plan, options: IterationOptions): Promi
 
   const outcome: Outcome = { plan, signalled: false, quitAtOnce: false, failures: [], totalMs: 0, output: '' };
   const fail = (kind: FailureKind, detail: string) => outcome.failures.push({ kind, detail });
-  const lines = () => output.split('\n');
-  const runId = () => (outcome.runId ??= lines().map((l) => /^creating network ([a-z0-9]+):/.exec(l)?.[1]).find(Boolean));
-  const dir = () => (outcome.dir ??= lines().map((l) => /^store: (.+)$/.exec(l)?.[1]).find(Boolean));
+  // A terminal's output has carriage returns, escapes and npm's spinner around faultline's lines.
+  const lines = () => output.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '').replace(/[\u2800-\u28ff]/g, '').split(/\r?\n|\r/);
+  const runId = () => (outcome.runId ??= lines().map((l) => /creating network ([a-z0-9]+):/.exec(l)?.[1]).find(Boolean));
+  const dir = () => (outcome.dir ??= lines().map((l) => /(?:^|\s)store: (\/\S+)$/.exec(l)?.[1]).find(Boolean));
   const readHistory = follower(() => (dir() ? join(dir()!, 'history.jsonl') : undefined));
   const trigger = TRIGGERS[plan.moment];
 
@@ -310,9 +329,11 @@ export async function runIteration(plan: Plan, options: IterationOptions): Promi
   let aliveAtSecond = false;
   if (!childDone && flPid !== undefined && met()) {
     await sleep(plan.delayMs);
+    // faultline's process group: the one we started, or in a terminal npm's (the foreground job).
+    const group = processGroup(flPid) ?? child.pid!;
     const send = () => {
       try {
-        if (plan.to === 'group') process.kill(-child.pid!, plan.signal);
+        if (plan.to === 'group') process.kill(-group, plan.signal);
         else process.kill(flPid!, plan.signal);
       } catch {
         // Gone already (the run ended during the delay).
@@ -349,10 +370,10 @@ export async function runIteration(plan: Plan, options: IterationOptions): Promi
   clearTimeout(timer);
   outcome.output = output;
   if (plan.via === 'direct') outcome.exit = { code: r.exitCode, signal: r.signal };
-  // Piped through a reader the group signal ended, faultline's own lines are lost: a second
-  // signal that found it running then counts as asking it to quit at once.
-  const unseen = !/^faultline: SIG[A-Z]+: stopping/m.test(output);
-  outcome.quitAtOnce = /^faultline: SIG[A-Z]+ again/m.test(output) || r.exitCode === 130 || (unseen && plan.via === 'pipe' && aliveAtSecond);
+  // Piped through a reader the group signal ended, or in a terminal it hung up, faultline's own
+  // lines may be lost: a second signal that found it running then counts as asking it to quit at once.
+  const lossy = plan.via === 'pipe' || plan.via === 'tty';
+  outcome.quitAtOnce = lines().some((l) => /faultline: SIG[A-Z]+ again/.test(l)) || (plan.via === 'direct' && r.exitCode === 130) || (lossy && aliveAtSecond);
   if (plan.via === 'direct' && r.signal !== undefined && !hung) fail('killed by the signal', `faultline ended by ${r.signal}`);
 
   // Processes of the run: they may take a moment to go (a guard notices its parent gone within 500 ms).
@@ -451,7 +472,7 @@ export function summarize(outcomes: readonly Outcome[], seed: number): string[] 
   const ms = (xs: number[]) => (xs.length === 0 ? '-' : `median ${percentile(xs, 0.5)} ms, p95 ${percentile(xs, 0.95)} ms, max ${Math.max(...xs)} ms`);
   return [
     `signal stress, seed ${seed}: ${outcomes.length} iterations, ${signalled.length} signalled (${outcomes.length - signalled.length} ended before their moment), ${failed.length} failed`,
-    `  kinds: ${count((o) => o.plan.system === 'etcd')} etcd · ${count((o) => o.plan.via === 'npx')} via npx · ${count((o) => o.plan.via === 'pipe')} piped · ${count((o) => o.plan.to === 'group')} to the group · ${count((o) => o.plan.signal === 'SIGINT')} SIGINT · ${count((o) => o.plan.count === 2)} twice (${count((o) => o.quitAtOnce)} quit at once)`,
+    `  kinds: ${count((o) => o.plan.system === 'etcd')} etcd · ${count((o) => o.plan.via === 'npx')} via npx · ${count((o) => o.plan.via === 'tty')} npx in a terminal · ${count((o) => o.plan.via === 'pipe')} piped · ${count((o) => o.plan.to === 'group')} to the group · ${count((o) => o.plan.signal === 'SIGINT')} SIGINT · ${count((o) => o.plan.count === 2)} twice (${count((o) => o.quitAtOnce)} quit at once)`,
     `  failures by kind: ${byKind.size === 0 ? 'none' : [...byKind].map(([k, n]) => `${k} ×${n}`).join(', ')}`,
     `  by moment: ${[...byMoment].map(([m, v]) => `${m} ${v.failed}/${v.runs}`).join(', ')}`,
     `  signal → faultline gone: ${ms(signalled.map((o) => o.toExitMs!).filter((x) => x !== undefined))}`,

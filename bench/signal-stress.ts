@@ -1,7 +1,7 @@
 // bench/signal-stress: the long form of test/integration/signal-stress.test.ts (issue 23).
 // Hundreds of `faultline test` runs under partition, pause and kill, each signalled at a seeded
 // moment (SIGINT or SIGTERM, to the process group or to faultline alone, once or twice, through
-// npx or directly), each then checked for what it left: processes (running or stopped),
+// npx, directly, piped or npx in a terminal), each then checked for what it left: processes (running or stopped),
 // namespaces, tagged rules, owner records, results.json. Prints the figures: iterations,
 // failures by kind and by moment, timings; and every failed iteration's plan and output.
 // Needs root (namespaces, iptables) and a build (npm run build).

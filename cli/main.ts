@@ -151,6 +151,9 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
         const signalsHandled = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
         let signals = 0;
         const onSignal = (sig: NodeJS.Signals) => {
+          // A hang-up is no second request to stop: it follows the first when ending the terminal's
+          // session leader (a SIGTERM to the group, say) hangs the terminal up.
+          if (sig === 'SIGHUP' && signals > 0) return;
           signals++;
           if (signals === 1) {
             io.stderr(`faultline: ${sig}: stopping — healing faults, stopping nodes, checking what was recorded (again to quit at once)`);

@@ -3,7 +3,7 @@
 // eighth a described etcd), each signalled at a seeded moment — during network creation, while
 // the nodes start, just after a fault starts, while one heals, during the final phase, teardown
 // or the final check — with SIGINT or SIGTERM, to the process group or to faultline alone, once or
-// twice in quick succession, through npx, directly or piped. After each: no process of the run
+// twice in quick succession, through npx, directly, piped or in a terminal. After each: no process of the run
 // (running or stopped), no namespace, no tagged rule, no owner record, and results.json written
 // from the recorded history unless a second signal asked to quit at once. The runs go four at a
 // time (they mostly wait). The long form, with figures: node dist/bench/signal-stress.js.
