@@ -6,7 +6,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { run } from '../control/local.js';
 import { deleteNamespaces, endProcesses, isAlive, listNamespaces, namespacePids } from '../control/namespaces.js';
-import { liveOwner, releaseRun } from '../control/run-owner.js';
+import { hasRecord, liveOwner, OWNER_DIR, recordedRuns, releaseRun } from '../control/run-owner.js';
 
 const RUN_NAMESPACE = /^fl-([a-z0-9]{1,12})-[A-Za-z0-9_.-]+$/;
 const TAG = /^faultline:([a-z0-9]{1,12})$/;
@@ -26,6 +26,8 @@ export interface RunLeftovers {
   rules: TaggedRule[];
   /** The pid of the run's faultline process when it still runs (then the run is left alone unless forced). */
   owner?: number;
+  /** Its owner record /run/faultline/<runid>.json exists (removed once nothing else is left). */
+  record?: boolean;
 }
 
 export interface StoppedNode {
@@ -149,9 +151,12 @@ export async function findLeftovers(options: FindOptions = {}): Promise<Leftover
     if (listings[i].exitCode !== 0) return; // a table the kernel does not offer holds no rules of ours
     for (const { runId, rule } of taggedRules(table, listings[i].stdout)) if (options.runId === undefined || runId === options.runId) runOf(runId).rules.push(rule);
   });
+  // A record alone is left too when faultline died between claiming the run and its first rule.
+  for (const runId of recordedRuns()) if ((options.runId === undefined || runId === options.runId) && liveOwner(runId) === undefined) runOf(runId);
   for (const r of runs.values()) {
     const owner = liveOwner(r.runId);
     if (owner !== undefined) r.owner = owner;
+    if (hasRecord(r.runId)) r.record = true;
   }
   return { runs: [...runs.values()].sort((a, b) => a.runId.localeCompare(b.runId)), stoppedNodes: options.runId === undefined ? findStoppedNodes() : [] };
 }
@@ -189,7 +194,10 @@ export async function healLeftovers(leftovers: Leftovers, options: HealOptions =
       const res = await run(['iptables', '-w', ...rule.deleteArgs], { allowFailure: true });
       (res.exitCode === 0 ? outcome.removed : outcome.failed).push(`iptables -t ${rule.table} ${rule.text}${res.exitCode === 0 ? '' : `: ${res.stderr.trim()}`}`);
     }
-    if (left.length === 0) releaseRun(r.runId);
+    if (left.length === 0 && r.record) {
+      releaseRun(r.runId);
+      outcome.removed.push(`owner record ${OWNER_DIR}/${r.runId}.json`);
+    }
   }
   if (leftovers.stoppedNodes.length > 0) {
     const stuck = await endProcesses(leftovers.stoppedNodes.map((s) => s.pid));
@@ -205,6 +213,7 @@ export function describeLeftovers(leftovers: Leftovers): string[] {
     lines.push(`run ${r.runId}${r.owner !== undefined ? ` (still running: faultline process ${r.owner}; heal leaves it alone unless --force)` : ''}:`);
     for (const n of r.namespaces) lines.push(`  namespace ${n.name}${n.pids.length > 0 ? ` (processes ${n.pids.join(', ')})` : ''}`);
     for (const rule of r.rules) lines.push(`  iptables -t ${rule.table} ${rule.text}`);
+    if (r.record && r.owner === undefined) lines.push(`  owner record ${OWNER_DIR}/${r.runId}.json`);
   }
   for (const s of leftovers.stoppedNodes) lines.push(`stopped node process ${s.pid}${s.parentPid !== undefined ? ` (its runner ${s.parentPid} is gone)` : ''}`);
   return lines;
