@@ -162,12 +162,16 @@ interface LiveRun {
   /** Settles once the run's network exists (undefined: it was not made). */
   network?: Promise<Network | undefined>;
   recorder?: Recorder;
+  /** Its target, once made: stopped first (its nodes, and files such as socket folders). */
+  target?: Target;
 }
 
 /** The runs in progress in this process, from before their network is made until it is gone. */
 const liveRuns = new Set<LiveRun>();
 /** Set by emergencyHeal: no run makes a network from now on. */
 let quitting = false;
+/** How long emergencyHeal waits for a target's teardown before it removes the network under it. */
+const TARGET_TEARDOWN_MS = 10_000;
 
 /**
  * Healing when there is no time for an orderly end (a second Ctrl-C, a crash): for every run in
@@ -187,6 +191,13 @@ export async function emergencyHeal(): Promise<string[]> {
         live.recorder?.flush();
       } catch {
         // The history file is gone or full: nothing more to save.
+      }
+      // The target's own teardown (shared with the orderly one if under way): its nodes go, and
+      // with them the files only it knows of (socket folders). Bounded: this is quitting at once.
+      if (live.target) {
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([live.target.teardown().catch(() => {}), new Promise((r) => (timer = setTimeout(r, TARGET_TEARDOWN_MS)))]);
+        clearTimeout(timer);
       }
       if (live.runId === undefined) return;
       const network = await live.network;
@@ -290,6 +301,7 @@ export async function run(config: TestConfig, options: RunOptions = {}): Promise
       target = made.target;
       peerDelay = made.peerDelay;
     }
+    live.target = target;
     faults = faultsFor(config, target, network, peerDelay, remote && { runId: remoteRunId!, hosts: remote.hosts, disposable: remote.disposable });
     await checkFaults(faults);
     nemesis = new Nemesis(faults);

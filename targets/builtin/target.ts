@@ -126,6 +126,7 @@ export class BuiltinTarget implements Target {
   /** Nodes being started: their guard runs, their pid is not known yet. Teardown waits for them. */
   private readonly starting = new Map<string, Promise<void>>();
   private state: 'new' | 'up' | 'down' = 'new';
+  private tearingDown: Promise<void> | undefined;
 
   constructor(private readonly config: BuiltinTargetOptions) {
     if (!(MODE_NAMES as readonly string[]).includes(config.mode)) throw new Error(`builtin target: unknown mode ${JSON.stringify(config.mode)} (known: ${MODE_NAMES.join(', ')})`);
@@ -168,6 +169,7 @@ export class BuiltinTarget implements Target {
   async setup(): Promise<void> {
     if (this.state === 'up') throw new Error('builtin target: setup called twice without teardown');
     this.state = 'up';
+    this.tearingDown = undefined;
     try {
       this.specs = await this.addresses();
       for (const n of this.nodes) {
@@ -188,9 +190,15 @@ export class BuiltinTarget implements Target {
     }
   }
 
-  async teardown(): Promise<void> {
-    if (this.state === 'down') return;
+  /** Stops every node and removes the socket folder; a second call while one runs waits for it. */
+  teardown(): Promise<void> {
+    if (this.state === 'down') return this.tearingDown ?? Promise.resolve();
     this.state = 'down';
+    this.tearingDown = this.stopAll();
+    return this.tearingDown;
+  }
+
+  private async stopAll(): Promise<void> {
     // A node still starting is stopped once its guard has reported it (or has given up).
     await Promise.all([...this.starting.values()].map((p) => p.catch(() => {})));
     await Promise.all([...this.running.keys()].map((n) => this.stopProcess(n)));
