@@ -125,6 +125,7 @@ export type FailureKind =
   | 'namespace left'
   | 'rule left'
   | 'owner record left'
+  | 'socket folder left'
   | 'no results.json'
   | 'results.json differs from the history'
   | 'did not exit'
@@ -236,6 +237,34 @@ async function taggedRules(runId: string): Promise<string[]> {
     for (const line of String(r.stdout).split('\n')) if (line.includes(`faultline:${runId}`)) out.push(`${table}: ${line}`);
   }
   return out;
+}
+
+/** Folders of unix sockets (faultline-… or fl-…) that the logs under `logs` name. */
+function socketFolders(logs: string): string[] {
+  const found = new Set<string>();
+  const walk = (d: string) => {
+    let entries: import('node:fs').Dirent[];
+    try {
+      entries = readdirSync(d, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const entry of entries) {
+      const p = join(d, entry.name);
+      if (entry.isDirectory()) walk(p);
+      else if (entry.name.endsWith('.log')) {
+        let text = '';
+        try {
+          text = readFileSync(p, 'utf8');
+        } catch {
+          continue;
+        }
+        for (const m of text.matchAll(/unix:(\/[^\s"']+)\/[^/\s"']+\.sock/g)) if (/^(faultline|fl)-/.test(basename(m[1]))) found.add(m[1]);
+      }
+    }
+  };
+  walk(logs);
+  return [...found];
 }
 
 /** Follows a growing file from where it was last read; '' while it does not exist. */
@@ -400,6 +429,11 @@ export async function runIteration(plan: Plan, options: IterationOptions): Promi
     if (existsSync(`/run/faultline/${id}.json`)) fail('owner record left', `/run/faultline/${id}.json`);
   }
 
+  // The run's unix socket folders (named in its logs), in the temporary directory.
+  const d0 = dir();
+  const folders = d0 !== undefined ? socketFolders(join(d0, 'logs')) : [];
+  for (const f of folders) if (existsSync(f)) fail('socket folder left', f);
+
   // What was recorded, checked.
   const d = dir();
   if (d !== undefined && existsSync(join(d, 'test.json')) && !outcome.quitAtOnce && !hung) {
@@ -429,6 +463,7 @@ export async function runIteration(plan: Plan, options: IterationOptions): Promi
   if (id !== undefined && outcome.failures.some((f) => f.kind === 'namespace left' || f.kind === 'rule left' || f.kind === 'owner record left')) {
     await execa(process.execPath, [join(root, 'bin', 'faultline.js'), 'heal', '--run', id, '--force'], { reject: false });
   }
+  for (const f of folders) rmSync(f, { recursive: true, force: true });
   if (outcome.failures.length === 0 || options.keepFailed === false) rmSync(store, { recursive: true, force: true });
   outcome.totalMs = Date.now() - t0;
   return outcome;
