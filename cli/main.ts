@@ -5,6 +5,7 @@ import { FORMATS } from '../histories/formats.js';
 import { version } from './version.js';
 import type { Io } from './check.js';
 import type { TestArgs } from './test.js';
+import { setTestRunning, watchOutput, write } from './output.js';
 
 /**
  * The registered checkers' names, for --help without loading every checker at start-up
@@ -21,18 +22,30 @@ export const WORKLOAD_NAMES = [
   'register', 'set', 'counter', 'bank', 'list-append', 'rw-register', 'queue', 'unique-ids', 'g-counter', 'pn-counter', 'or-set',
 ];
 
-// A reader that stops early (`| head`) closes the pipe: that is the reader's choice, not an error.
-for (const stream of [process.stdout, process.stderr]) {
-  stream.on('error', (e: NodeJS.ErrnoException) => {
-    if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
-    throw e;
-  });
-}
+watchOutput();
 
 const defaultIo: Io = {
-  stdout: (line) => process.stdout.write(line + '\n'),
-  stderr: (line) => process.stderr.write(line + '\n'),
+  stdout: (line) => write(process.stdout, line + '\n'),
+  stderr: (line) => write(process.stderr, line + '\n'),
 };
+
+/** How long the emergency heal of a second signal (or a crash) may take before faultline exits all the same. */
+const EMERGENCY_HEAL_MS = 30_000;
+
+/** Removes what the runs in progress made (runner/run.ts emergencyHeal), then exits with `code`. */
+function healAndExit(io: Io, code: number): void {
+  void import('../runner/run.js')
+    .then(({ emergencyHeal }) =>
+      Promise.race([
+        emergencyHeal().then((failed) => {
+          for (const f of failed) io.stderr(`faultline: could not remove ${f} (faultline heal retries)`);
+        }),
+        new Promise((r) => setTimeout(r, EMERGENCY_HEAL_MS).unref()),
+      ]),
+    )
+    .catch((e: Error) => io.stderr(`faultline: emergency heal failed: ${e.message} (faultline heal retries)`))
+    .finally(() => process.exit(code));
+}
 
 class UsageError extends InputError {}
 
@@ -134,26 +147,44 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
         const { runTest } = await import('./test.js');
         const option = a.option === undefined ? undefined : ([] as string[]).concat(a.option as string | string[]);
         const controller = new AbortController();
+        // SIGHUP too: a closed terminal or a dropped ssh session ends the run as Ctrl-C does.
+        const signalsHandled = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
         let signals = 0;
         const onSignal = (sig: NodeJS.Signals) => {
+          // A hang-up is no second request to stop: it follows the first when ending the terminal's
+          // session leader (a SIGTERM to the group, say) hangs the terminal up.
+          if (sig === 'SIGHUP' && signals > 0) return;
           signals++;
           if (signals === 1) {
             io.stderr(`faultline: ${sig}: stopping — healing faults, stopping nodes, checking what was recorded (again to quit at once)`);
             controller.abort();
-          } else {
+          } else if (signals === 2) {
             io.stderr(`faultline: ${sig} again: removing this run's namespaces and rules, then exiting`);
-            void import('../runner/run.js')
-              .then(({ emergencyHeal }) => Promise.race([emergencyHeal(), new Promise((r) => setTimeout(r, 5000))]))
-              .finally(() => process.exit(130));
+            healAndExit(io, 130);
+          } else {
+            io.stderr(`faultline: ${sig} a third time: exiting now (faultline heal removes what is left)`);
+            process.exit(130);
           }
         };
-        process.on('SIGINT', onSignal);
-        process.on('SIGTERM', onSignal);
+        // A crash mid-run must not leave the network behind either.
+        const onCrash = (e: unknown) => {
+          if (signals >= 2) return;
+          signals = 2;
+          io.stderr(`faultline: internal error: ${(e as Error)?.message ?? String(e)}; removing this run's namespaces and rules, then exiting`);
+          if (debug && (e as Error)?.stack) io.stderr((e as Error).stack!);
+          healAndExit(io, 3);
+        };
+        for (const sig of signalsHandled) process.on(sig, onSignal);
+        process.on('uncaughtException', onCrash);
+        process.on('unhandledRejection', onCrash);
+        setTestRunning(true);
         try {
           code = await runTest({ ...a, option, timeLimit: a.timeLimit, testCount: a.testCount, nemesisInterval: a.nemesisInterval, nemesisHold: a.nemesisHold, nemesisJitter: a.nemesisJitter, opTimeout: a.opTimeout, readFrom: a.readFrom, waitReplicas: a.waitReplicas } as TestArgs, io, controller.signal);
         } finally {
-          process.off('SIGINT', onSignal);
-          process.off('SIGTERM', onSignal);
+          setTestRunning(false);
+          for (const sig of signalsHandled) process.off(sig, onSignal);
+          process.off('uncaughtException', onCrash);
+          process.off('unhandledRejection', onCrash);
         }
       },
     )

@@ -11,6 +11,7 @@ import { RUN_FILES } from '../runner/store.js';
 import { parseCheckerOptions, type Io } from './check.js';
 import { version } from './version.js';
 import { verdictText } from './verdict.js';
+import { write } from './output.js';
 
 export interface TestArgs {
   config?: string;
@@ -196,7 +197,7 @@ export async function runTest(args: TestArgs, io: Io, signal?: AbortSignal): Pro
       version,
       signal,
       log: (line) => io.stderr(line),
-      progress: showProgress ? { tty: process.stderr.isTTY === true, write: (t) => process.stderr.write(t) } : undefined,
+      progress: showProgress ? { tty: process.stderr.isTTY === true, write: (t) => write(process.stderr, t) } : undefined,
     });
     outcomes.push(o);
     junit.push({ file: o.dir, checker: c.workload.name, elapsedMs: Date.now() - started, result: o.results, warnings: [], ...(o.exitCode === 3 ? { error: o.results.error ?? 'the run failed' } : {}) });

@@ -1,7 +1,7 @@
 // Which process owns a run's namespaces and rules: /run/faultline/<runid>.json holds its pid and
 // start time. `faultline heal` leaves a run alone while its owner lives, so it never pulls the
 // network from under a test that is still running. /run is cleared at boot, like the namespaces.
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readStat } from './proc.js';
 
@@ -44,4 +44,20 @@ export function liveOwner(runId: string): number | undefined {
   if (!Number.isInteger(owner.pid)) return undefined;
   const start = processStart(owner.pid);
   return start !== undefined && start === owner.start ? owner.pid : undefined;
+}
+
+/** The run ids that have an owner record, live or not. */
+export function recordedRuns(): string[] {
+  try {
+    return readdirSync(OWNER_DIR)
+      .map((f) => /^([a-z0-9]{1,12})\.json$/.exec(f)?.[1])
+      .filter((id): id is string => id !== undefined);
+  } catch {
+    return [];
+  }
+}
+
+/** Whether run `runId` has an owner record. */
+export function hasRecord(runId: string): boolean {
+  return existsSync(ownerFile(runId));
 }

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { run } from '../control/local.js';
 import { deleteNamespaces, endProcesses, isAlive, listNamespaces, namespacePids } from '../control/namespaces.js';
-import { liveOwner, releaseRun } from '../control/run-owner.js';
+import { hasRecord, liveOwner, OWNER_DIR, recordedRuns, releaseRun } from '../control/run-owner.js';
 
 const RUN_NAMESPACE = /^fl-([a-z0-9]{1,12})-[A-Za-z0-9_.-]+$/;
 const TAG = /^faultline:([a-z0-9]{1,12})$/;
@@ -30,6 +30,8 @@ export interface RunLeftovers {
   folders: string[];
   /** The pid of the run's faultline process when it still runs (then the run is left alone unless forced). */
   owner?: number;
+  /** Its owner record /run/faultline/<runid>.json exists (removed once nothing else is left). */
+  record?: boolean;
 }
 
 export interface StoppedNode {
@@ -155,9 +157,12 @@ export async function findLeftovers(options: FindOptions = {}): Promise<Leftover
   });
   // A remote run (--cluster) has no namespace or rule here, only its socket folder: found when asked for by id.
   if (options.runId !== undefined && socketFolders(options.runId).length > 0) runOf(options.runId);
+  // A record alone is left too when faultline died between claiming the run and its first rule.
+  for (const runId of recordedRuns()) if ((options.runId === undefined || runId === options.runId) && liveOwner(runId) === undefined) runOf(runId);
   for (const r of runs.values()) {
     const owner = liveOwner(r.runId);
     if (owner !== undefined) r.owner = owner;
+    if (hasRecord(r.runId)) r.record = true;
     r.folders = socketFolders(r.runId);
   }
   return { runs: [...runs.values()].sort((a, b) => a.runId.localeCompare(b.runId)), stoppedNodes: options.runId === undefined ? findStoppedNodes() : [] };
@@ -218,7 +223,10 @@ export async function healLeftovers(leftovers: Leftovers, options: HealOptions =
         outcome.failed.push(`folder ${f}: ${(e as Error).message}`);
       }
     }
-    if (left.length === 0) releaseRun(r.runId);
+    if (left.length === 0 && r.record) {
+      releaseRun(r.runId);
+      outcome.removed.push(`owner record ${OWNER_DIR}/${r.runId}.json`);
+    }
   }
   if (leftovers.stoppedNodes.length > 0) {
     const stuck = await endProcesses(leftovers.stoppedNodes.map((s) => s.pid));
@@ -235,6 +243,7 @@ export function describeLeftovers(leftovers: Leftovers): string[] {
     for (const n of r.namespaces) lines.push(`  namespace ${n.name}${n.pids.length > 0 ? ` (processes ${n.pids.join(', ')})` : ''}`);
     for (const rule of r.rules) lines.push(`  iptables -t ${rule.table} ${rule.text}`);
     for (const f of r.folders) lines.push(`  folder ${f}`);
+    if (r.record && r.owner === undefined) lines.push(`  owner record ${OWNER_DIR}/${r.runId}.json`);
   }
   for (const s of leftovers.stoppedNodes) lines.push(`stopped node process ${s.pid}${s.parentPid !== undefined ? ` (its runner ${s.parentPid} is gone)` : ''}`);
   return lines;

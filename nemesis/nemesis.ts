@@ -2,8 +2,13 @@
 // everything on its way out (normal end, error or signal).
 import type { Fault } from './types.js';
 
+/** How long healAll waits for a start or stop still under way before it heals anyway. */
+const SETTLE_MS = 30_000;
+
 export class Nemesis {
   private readonly faults = new Map<string, Fault>();
+  /** Starts and stops under way: healAll lets them finish first, so none lands after the heal. */
+  private readonly underWay = new Set<Promise<unknown>>();
 
   constructor(faults: readonly Fault[]) {
     for (const f of faults) this.faults.set(f.name, f);
@@ -14,7 +19,13 @@ export class Nemesis {
     const m = /^(start|stop)-(.+)$/.exec(f);
     const fault = m ? this.faults.get(m[2]) : undefined;
     if (!m || !fault) throw new Error(`no fault for nemesis op "${f}" (faults: ${[...this.faults.keys()].join(', ') || 'none'})`);
-    return m[1] === 'start' ? fault.start(value) : fault.stop();
+    const op = m[1] === 'start' ? fault.start(value) : fault.stop();
+    this.underWay.add(op);
+    try {
+      return await op;
+    } finally {
+      this.underWay.delete(op);
+    }
   }
 
   /** The faults started and not yet stopped. */
@@ -22,8 +33,17 @@ export class Nemesis {
     return [...this.faults.values()].filter((f) => f.active()).map((f) => f.name);
   }
 
-  /** Stops every active fault; each is tried even if another fails. Resolves with failures. */
+  /**
+   * Stops every active fault; each is tried even if another fails. Resolves with failures. A
+   * start or stop still under way (the run ended while it ran) finishes first, up to 30 s: a pause
+   * whose SIGSTOP lands after the heal would stay.
+   */
   async healAll(): Promise<string[]> {
+    if (this.underWay.size > 0) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([Promise.allSettled([...this.underWay]), new Promise((r) => (timer = setTimeout(r, SETTLE_MS)))]);
+      clearTimeout(timer);
+    }
     const failures: string[] = [];
     for (const f of this.faults.values()) {
       if (!f.active()) continue;

@@ -19,6 +19,7 @@ import { diskFault } from '../nemesis/disk.js';
 import { LINK_FAULT_NAMES, linkFaults, remoteLinkHosts, type LinkFaultName, type LinkHosts } from '../nemesis/link.js';
 import type { PeerDelay } from '../nemesis/proxied-peers.js';
 import { findLeftovers, healLeftovers } from '../nemesis/heal.js';
+import { releaseRun } from '../control/run-owner.js';
 import type { Fault } from '../nemesis/types.js';
 import type { Target } from '../targets/types.js';
 import { clients, nemesis as onNemesis } from '../workloads/generator/threads.js';
@@ -179,18 +180,68 @@ async function checkFaults(faults: readonly Fault[]): Promise<void> {
   if (missing.length > 0) throw new InputError(`faults unavailable here: ${missing.join('; ')}`);
 }
 
-/** Run ids whose namespaces and rules exist now (for emergencyHeal). */
-const liveNetworks = new Set<string>();
+/** A run in progress in this process, as emergencyHeal needs it. */
+interface LiveRun {
+  runId: string | undefined;
+  /** Settles once the run's network exists (undefined: it was not made). */
+  network?: Promise<Network | undefined>;
+  recorder?: Recorder;
+  /** Its target, once made: stopped first (its nodes, and files such as socket folders). */
+  target?: Target;
+}
+
+/** The runs in progress in this process, from before their network is made until it is gone. */
+const liveRuns = new Set<LiveRun>();
+/** Set by emergencyHeal: no run makes a network from now on. */
+let quitting = false;
+/** How long emergencyHeal waits for a target's teardown before it removes the network under it. */
+const TARGET_TEARDOWN_MS = 10_000;
 
 /**
- * Best-effort healing when there is no time for an orderly end (a second Ctrl-C): removes every
- * namespace, process inside it and tagged rule of the runs in progress in this process. Nodes not
- * in namespaces exit by themselves when faultline does (their parent watch).
+ * Healing when there is no time for an orderly end (a second Ctrl-C, a crash): for every run in
+ * progress in this process, writes out the history recorded so far, waits for a network being
+ * made to be there (so nothing is made after the heal), then removes it — the processes in its
+ * namespaces (SIGCONT, then SIGKILL), the namespaces, the guard rule and the owner record — the
+ * way its own teardown does (the same one, if that is under way), and then whatever still carries
+ * the run's tag. Nodes die with faultline all the same: their guards SIGKILL them, paused or not,
+ * once faultline is gone. Resolves with what could not be removed.
  */
-export async function emergencyHeal(): Promise<void> {
-  for (const runId of liveNetworks) {
-    await healLeftovers(await findLeftovers({ runId }), { force: true }).catch(() => {});
-  }
+export async function emergencyHeal(): Promise<string[]> {
+  quitting = true;
+  const problems: string[] = [];
+  await Promise.all(
+    [...liveRuns].map(async (live) => {
+      try {
+        live.recorder?.flush();
+      } catch {
+        // The history file is gone or full: nothing more to save.
+      }
+      // The target's own teardown (shared with the orderly one if under way): its nodes go, and
+      // with them the files only it knows of (socket folders). Bounded: this is quitting at once.
+      if (live.target) {
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([live.target.teardown().catch(() => {}), new Promise((r) => (timer = setTimeout(r, TARGET_TEARDOWN_MS)))]);
+        clearTimeout(timer);
+      }
+      if (live.runId === undefined) return;
+      const network = await live.network;
+      await network?.teardown().catch(() => {});
+      problems.push(...(await removeTagged(live.runId)));
+    }),
+  );
+  return problems;
+}
+
+/**
+ * Removes whatever still carries run `runId`'s tag (namespaces and the processes in them, rules)
+ * and, once nothing is left, its owner record: after a network teardown that failed or never ran.
+ * Resolves with what could not be removed.
+ */
+async function removeTagged(runId: string): Promise<string[]> {
+  const left = await findLeftovers({ runId });
+  const failed = left.runs.length > 0 ? (await healLeftovers(left, { force: true })).failed : [];
+  if (failed.length === 0) releaseRun(runId);
+  return failed;
 }
 
 /** Runs one test; never throws for a run that started (the outcome says what went wrong). */
@@ -220,8 +271,10 @@ export async function run(config: TestConfig, options: RunOptions = {}): Promise
       throw new InputError(e.message);
     });
   }
+  if (options.signal?.aborted || quitting) throw new InputError('interrupted before the run started');
   const runId = useNetwork ? newRunId() : undefined;
-  if (runId !== undefined) liveNetworks.add(runId);
+  const live: LiveRun = { runId };
+  liveRuns.add(live);
   // The network and everything made with it come before the main try: torn down here if that fails.
   let network: Network | undefined;
   let target: Target;
@@ -237,8 +290,12 @@ export async function run(config: TestConfig, options: RunOptions = {}): Promise
   try {
     if (runId !== undefined) {
       log(`creating network ${runId}: ${config.target.nodes} node namespaces on a bridge`);
-      network = await createNetwork(resolveNodes(config), { runId }).catch((e: Error) => {
-        throw new InputError(`cannot set up the nodes' network: ${e.message}`);
+      // Checked and registered in one step: emergencyHeal either waits for this network or stops it being made.
+      if (quitting) throw new InputError('interrupted before the run started');
+      const making = createNetwork(resolveNodes(config), { runId });
+      live.network = making.catch(() => undefined);
+      network = await making.catch((e: Error) => {
+        throw new InputError(options.signal?.aborted ? `interrupted while the nodes' network was made (${e.message})` : `cannot set up the nodes' network: ${e.message}`);
       });
     }
     dir = createRunDir(config.store, config.name);
@@ -269,16 +326,26 @@ export async function run(config: TestConfig, options: RunOptions = {}): Promise
       target = made.target;
       peerDelay = made.peerDelay;
     }
+    live.target = target;
     faults = faultsFor(config, target, network, peerDelay, remote && { runId: remoteRunId!, hosts: remote.hosts, disposable: remote.disposable });
     shapes = partitionShapes(config, target, log);
     await checkFaults(faults);
     nemesis = new Nemesis(faults);
     recorder = new Recorder(join(dir, RUN_FILES.history));
+    live.recorder = recorder;
   } catch (e) {
     for (const f of faults) (f as Fault & { close?: () => void }).close?.();
     await remote?.close().catch((t: Error) => log(`remote cluster close failed: ${t.message}`));
-    await network?.teardown().catch((t: Error) => log(`network teardown failed: ${t.message}`));
-    if (runId !== undefined) liveNetworks.delete(runId);
+    let why = network && (await tearDownNetwork(network));
+    // A network that failed while it was made (its commands ended by a signal to the group, say)
+    // was torn down by createNetwork as far as it could be: what is left still carries the tag.
+    if (runId !== undefined && network === undefined) {
+      const failed = await removeTagged(runId).catch((t: Error) => [t.message]);
+      if (failed.length > 0) why = failed.join('; ');
+    }
+    if (why) log(`network teardown failed: ${why}`);
+    // A network not removed stays the run's: a second signal's emergencyHeal tries again.
+    else liveRuns.delete(live);
     // Nothing ran: the run folder would only be a dead end for `store/latest`.
     if (madeDir !== undefined) abandonRunDir(config.store, madeDir);
     throw e;
@@ -316,6 +383,7 @@ export async function run(config: TestConfig, options: RunOptions = {}): Promise
   try {
     const kind = config.target.type === 'builtin' ? config.target.mode : config.target.type === 'system' ? (target as Target & { description?: { name: string } }).description?.name ?? 'system' : config.target.type;
     log(config.target.type === 'postgres' ? `starting the postgres server` : `starting ${target.nodes.length} ${kind} node${target.nodes.length === 1 ? '' : 's'}`);
+    if (driver.isStopped) throw new Error('interrupted');
     await target.setup();
     if (driver.isStopped) throw new Error('interrupted');
     await driver.openClients();
@@ -350,6 +418,7 @@ export async function run(config: TestConfig, options: RunOptions = {}): Promise
     if (driver.failure !== undefined) failure = driver.failure;
     progress?.stop();
     options.signal?.removeEventListener('abort', onAbort);
+    log(`tearing down: healing faults, stopping the nodes${runId !== undefined ? `, removing network ${runId}` : ''}`);
     const unhealed = await nemesis.healAll();
     if (unhealed.length > 0) failure ??= `could not heal: ${unhealed.join('; ')}`;
     // Faults that keep helper processes (the partition's waiting iptables-restore) end them now.
@@ -362,11 +431,10 @@ export async function run(config: TestConfig, options: RunOptions = {}): Promise
     await remote?.close().catch((e: Error) => {
       failure ??= `remote cluster close failed: ${e.message}`;
     });
-    await network?.teardown().catch((e: Error) => {
-      failure ??= `network teardown failed: ${e.message}`;
-    });
+    const networkLeft = network && (await tearDownNetwork(network));
+    if (networkLeft) failure ??= `network teardown failed: ${networkLeft}`;
     recorder.close();
-    if (runId !== undefined) liveNetworks.delete(runId);
+    if (!networkLeft) liveRuns.delete(live);
   }
   if (failure) log(`the run ended early: ${failure}`);
 
@@ -386,6 +454,23 @@ export async function run(config: TestConfig, options: RunOptions = {}): Promise
   };
   await writeRunOutputs(dir, config as unknown as Record<string, unknown>, history, results);
   return { dir, exitCode, results };
+}
+
+/**
+ * Removes the run's network; undefined when done, else why not. Tried twice: a signal to
+ * faultline's whole process group (Ctrl-C, a CI runner's SIGTERM) also ends the `ip` or
+ * `iptables` command under way at that moment, and the second try runs fresh ones.
+ */
+async function tearDownNetwork(network: Network): Promise<string | undefined> {
+  try {
+    await network.teardown();
+    return undefined;
+  } catch {
+    return network.teardown().then(
+      () => undefined,
+      (e: Error) => e.message,
+    );
+  }
 }
 
 /** The workload options as the user would write them (nodes and concurrency are the test's own). */

@@ -1,13 +1,17 @@
 // The built-in store as a Target: one node process per node (dist/targets/builtin/node-main.js),
-// each with a pipe on stdin so it exits when this process dies, its output appended to
-// `<dir>/logs/<node>/node.log` and its state in `<dir>/data/<node>/`. Clients and peers reach
-// nodes on unix sockets in a short temporary directory (default) or on loopback TCP ports.
-import { closeSync, existsSync, mkdirSync, openSync, rmSync } from 'node:fs';
+// each run under faultline's guard (targets/guard/), which SIGKILLs it as soon as this process is
+// gone — even when the node is paused (SIGSTOP) and so cannot watch anything itself. The guard
+// runs in its own process group, so a signal to faultline's group (Ctrl-C, a CI runner's
+// SIGTERM) reaches faultline, which heals and tears the nodes down, and not the nodes. A node's
+// output is appended to `<dir>/logs/<node>/node.log` and its state kept in `<dir>/data/<node>/`.
+// Clients and peers reach nodes on unix sockets in a short temporary directory (default) or on
+// loopback TCP ports.
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { execa } from 'execa';
 import type { Client, Target } from '../types.js';
+import { guardedCommand, killGuarded, setStopped, spawnGuarded, type GuardedProcess } from '../guard/guarded-process.js';
 import { shortSocketDir } from '../common/socket-dir.js';
 import { logTail } from '../common/log-tail.js';
 import { nodeNames } from '../common/node-names.js';
@@ -69,24 +73,6 @@ export interface BuiltinTargetOptions {
 const DEFAULT_START_TIMEOUT_MS = 10_000;
 const LOG_TAIL_LINES = 15;
 
-/** Runs a node with a pipe on stdin (its parent watch) and its output on `logFd`. */
-function runNodeProcess(cmd: NodeCommand, logFd: number) {
-  // execa hands any fd number to spawn; its types list only 3-9, hence the cast.
-  const fd = logFd as 3;
-  return execa(cmd.file, cmd.args, { stdin: 'pipe', stdout: fd, stderr: fd, reject: false, buffer: false, cleanup: true });
-}
-
-type NodeProcess = ReturnType<typeof runNodeProcess>;
-
-interface Running {
-  proc: NodeProcess;
-  pid: number;
-  exited: Promise<void>;
-  done: boolean;
-  /** How it ended: an exit code or a signal name. */
-  ending?: string;
-}
-
 /** node-main.js next to this file (compiled), else the compiled copy under dist/ (tests run sources). */
 export function nodeMainPath(): string {
   const here = dirname(fileURLToPath(import.meta.url));
@@ -135,8 +121,12 @@ export class BuiltinTarget implements Target {
   /** Clock offsets set through setClockOffset, applied again when a node restarts. */
   private readonly clockOffsets = new Map<string, number>();
   private sockets: string | undefined;
-  private readonly running = new Map<string, Running>();
+  /** Nodes whose guard has reported their pid (until their process exits). */
+  private readonly running = new Map<string, GuardedProcess>();
+  /** Nodes being started: their guard runs, their pid is not known yet. Teardown waits for them. */
+  private readonly starting = new Map<string, Promise<void>>();
   private state: 'new' | 'up' | 'down' = 'new';
+  private tearingDown: Promise<void> | undefined;
 
   constructor(private readonly config: BuiltinTargetOptions) {
     if (!(MODE_NAMES as readonly string[]).includes(config.mode)) throw new Error(`builtin target: unknown mode ${JSON.stringify(config.mode)} (known: ${MODE_NAMES.join(', ')})`);
@@ -179,6 +169,7 @@ export class BuiltinTarget implements Target {
   async setup(): Promise<void> {
     if (this.state === 'up') throw new Error('builtin target: setup called twice without teardown');
     this.state = 'up';
+    this.tearingDown = undefined;
     try {
       this.specs = await this.addresses();
       for (const n of this.nodes) {
@@ -187,17 +178,29 @@ export class BuiltinTarget implements Target {
         mkdirSync(this.dataDir(n), { recursive: true });
         mkdirSync(this.logDir(n), { recursive: true });
       }
-      for (const n of this.nodes) this.spawn(n);
-      await Promise.all(this.nodes.map((n) => this.waitReady(n)));
+      await Promise.all(
+        this.nodes.map(async (n) => {
+          await this.spawn(n);
+          await this.waitReady(n);
+        }),
+      );
     } catch (e) {
       await this.teardown();
       throw e;
     }
   }
 
-  async teardown(): Promise<void> {
-    if (this.state === 'down') return;
+  /** Stops every node and removes the socket folder; a second call while one runs waits for it. */
+  teardown(): Promise<void> {
+    if (this.state === 'down') return this.tearingDown ?? Promise.resolve();
     this.state = 'down';
+    this.tearingDown = this.stopAll();
+    return this.tearingDown;
+  }
+
+  private async stopAll(): Promise<void> {
+    // A node still starting is stopped once its guard has reported it (or has given up).
+    await Promise.all([...this.starting.values()].map((p) => p.catch(() => {})));
     await Promise.all([...this.running.keys()].map((n) => this.stopProcess(n)));
     if (this.sockets) rmSync(this.sockets, { recursive: true, force: true });
     this.sockets = undefined;
@@ -207,7 +210,7 @@ export class BuiltinTarget implements Target {
     this.check(node);
     this.requireUp('start');
     if (this.running.has(node)) return;
-    this.spawn(node);
+    await (this.starting.get(node) ?? this.spawn(node));
     await this.waitReady(node);
     const offset = this.clockOffsets.get(node);
     if (offset !== undefined && offset !== 0) await this.postClockOffset(node, offset);
@@ -234,18 +237,23 @@ export class BuiltinTarget implements Target {
     await this.stopProcess(node);
   }
 
+  /** SIGSTOPs the node and resolves once the kernel shows it stopped. */
   async pause(node: string): Promise<void> {
     this.check(node);
     const r = this.running.get(node);
     if (!r) throw new Error(`builtin target: cannot pause ${node}: it is not running`);
-    process.kill(r.pid, 'SIGSTOP');
+    await setStopped(r, true, `builtin node ${node}`);
   }
 
+  /**
+   * SIGCONTs the node and resolves once it runs again. A node that is not running (killed while
+   * paused) has nothing left to resume: the process that was paused is gone.
+   */
   async resume(node: string): Promise<void> {
     this.check(node);
     const r = this.running.get(node);
-    if (!r) throw new Error(`builtin target: cannot resume ${node}: it is not running`);
-    process.kill(r.pid, 'SIGCONT');
+    if (!r) return;
+    await setStopped(r, false, `builtin node ${node}`);
   }
 
   async primaries(): Promise<string[]> {
@@ -257,7 +265,10 @@ export class BuiltinTarget implements Target {
     return new BuiltinClient(node, this.spec(node).client, { timeoutMs: this.config.clientTimeoutMs });
   }
 
-  /** The command that runs `node`: the one place to change how nodes are started. */
+  /**
+   * The command that runs `node`: its wrapper (e.g. `ip netns exec`), the guard, then node-main.js
+   * with the node's config. The one place to change how nodes are started.
+   */
   nodeCommand(node: string): NodeCommand {
     const config: NodeConfig = {
       self: node,
@@ -269,7 +280,13 @@ export class BuiltinTarget implements Target {
       parentPid: process.pid,
       pidDir: join(this.dir, 'data'),
     };
-    const command: NodeCommand = { file: process.execPath, args: [nodeMainPath(), JSON.stringify(config)] };
+    // The guard removes the node's unix sockets once it is gone, and their folder when faultline is gone too.
+    const self = config.nodes.find((n) => n.name === node)!;
+    const sockets = [self.client, self.peer]
+      .map((a) => parseAddress(a))
+      .flatMap((a) => (a.kind === 'unix' ? [a.path] : []));
+    const [file, ...args] = guardedCommand([process.execPath, nodeMainPath(), JSON.stringify(config)], sockets);
+    const command: NodeCommand = { file, args };
     return this.config.wrapCommand ? this.config.wrapCommand(node, command) : command;
   }
 
@@ -332,33 +349,34 @@ export class BuiltinTarget implements Target {
     });
   }
 
-  private spawn(node: string): void {
+  /**
+   * Starts `node` under its guard and resolves once the guard has reported the node's pid. The
+   * guard comes first in the argv the node's wrapper (e.g. `ip netns exec`) runs, so it shares the
+   * node's namespace; it writes its own lines and the node's output to the node's log.
+   */
+  private spawn(node: string): Promise<void> {
     const cmd = this.nodeCommand(node);
     const log = this.logs(node)[0];
     mkdirSync(dirname(log), { recursive: true });
-    // The node writes to the file itself (an inherited fd), so its log does not pass through us.
-    const fd = openSync(log, 'a');
-    let proc: NodeProcess;
-    try {
-      proc = runNodeProcess(cmd, fd);
-    } finally {
-      closeSync(fd);
-    }
-    if (proc.pid === undefined) throw new Error(`builtin target: could not start ${node} (${cmd.file}); see ${log}`);
-    const r: Running = { proc, pid: proc.pid, done: false, exited: Promise.resolve() };
-    r.exited = proc.then(
-      (result) => {
-        r.done = true;
-        r.ending = result.signal ? `signal ${result.signal}` : `code ${result.exitCode}`;
-      },
-      () => {
-        r.done = true;
-      },
-    );
-    this.running.set(node, r);
-    void r.exited.then(() => {
-      if (this.running.get(node) === r) this.running.delete(node);
-    });
+    const starting = spawnGuarded({ argv: [cmd.file, ...cmd.args], cwd: this.dir, log, timeoutMs: this.config.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS })
+      .then(
+        (proc) => {
+          this.running.set(node, proc);
+          void proc.exited.then(() => {
+            if (this.running.get(node) === proc) this.running.delete(node);
+          });
+        },
+        (e: Error) => {
+          const early = /exited at once \((.*)\)$/.exec(e.message);
+          const what = early ? `exited (${early[1]}) before it came up` : `did not start: ${e.message}`;
+          throw new Error(`builtin target: node ${node} ${what}; the end of ${log}:\n${logTail(log, LOG_TAIL_LINES)}`);
+        },
+      )
+      .finally(() => {
+        if (this.starting.get(node) === starting) this.starting.delete(node);
+      });
+    this.starting.set(node, starting);
+    return starting;
   }
 
   private async waitReady(node: string): Promise<void> {
@@ -368,8 +386,8 @@ export class BuiltinTarget implements Target {
     const log = this.logs(node)[0];
     const r = this.running.get(node);
     for (;;) {
-      if (!r || r.done) {
-        throw new Error(`builtin target: node ${node} exited${r?.ending ? ` (${r.ending})` : ''} before it came up; the end of ${log}:\n${logTail(log, LOG_TAIL_LINES)}`);
+      if (!r || r.isDone()) {
+        throw new Error(`builtin target: node ${node} exited${r?.ending() ? ` (${r.ending()})` : ''} before it came up; the end of ${log}:\n${logTail(log, LOG_TAIL_LINES)}`);
       }
       try {
         const res = await requestOnce(address, 'GET', '/status', undefined, { timeoutMs: 500 });
@@ -387,12 +405,7 @@ export class BuiltinTarget implements Target {
   private async stopProcess(node: string): Promise<void> {
     const r = this.running.get(node);
     if (!r) return;
-    try {
-      process.kill(r.pid, 'SIGKILL');
-    } catch {
-      // Already gone.
-    }
-    await r.exited;
+    await killGuarded(r);
     if (this.running.get(node) === r) this.running.delete(node);
   }
 }

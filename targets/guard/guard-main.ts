@@ -3,9 +3,10 @@
 // its child, reports the child's pid on stdout (the target signals it directly: kill, pause,
 // resume), and SIGKILLs it as soon as the faultline process that started the guard is gone —
 // stdin (a pipe from that process) reaches end of file, or its pid disappears. SIGKILL also ends a
-// child that is paused (SIGSTOP), which could not notice anything. The child runs in its own
-// process group, so a Ctrl-C at the terminal reaches faultline (which heals and tears down) and
-// not the child; the guard ignores SIGINT for the same reason.
+// child that is paused (SIGSTOP), which could not notice anything. The guard (started detached by
+// guarded-process.ts) and its child each run in a process group of their own, so a Ctrl-C at the
+// terminal or a SIGTERM to faultline's group reaches faultline (which heals and tears down) and
+// neither of them; the guard ignores SIGINT for the same reason.
 //
 // Files named with --remove (the server's unix sockets) are removed once the child has exited, and
 // when faultline is gone, their directory too if nothing else is left in it: a dead run leaves no

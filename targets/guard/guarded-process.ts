@@ -78,10 +78,18 @@ export interface SpawnGuarded {
   timeoutMs: number;
 }
 
+/**
+ * The guard runs in a process group of its own (detached), as its child does in the guard's: a
+ * signal to faultline's group — Ctrl-C at a terminal, a CI runner's SIGTERM to the job — reaches
+ * faultline, which heals and tears the servers down in order, and neither the guard nor the
+ * server. Should faultline die instead, the guard reads end of file on its stdin (this pipe) and
+ * SIGKILLs the server, paused or not; so no exit handler of ours is needed for it (execa's
+ * `cleanup` would only send SIGTERM, which a paused server ignores).
+ */
 function spawnGuard(argv: readonly string[], cwd: string, logFd: number) {
   // execa hands any fd number to spawn; its types list only 3-9, hence the cast.
   const fd = logFd as 3;
-  return execa(argv[0], argv.slice(1), { cwd, stdin: 'pipe', stdout: 'pipe', stderr: fd, reject: false, buffer: false, cleanup: true });
+  return execa(argv[0], argv.slice(1), { cwd, stdin: 'pipe', stdout: 'pipe', stderr: fd, reject: false, buffer: false, detached: true });
 }
 
 /** Starts the guarded server and resolves once the guard has reported its pid. */

@@ -2,6 +2,8 @@
 // appends its stdin to a file, fails on FAIL, hangs on HANG): each load is one process, started
 // ahead of time, fed the text and awaited; failures and timeouts are reported and do not stick.
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { childrenOf, readStat, running } from '../../control/proc.js';
+import { until } from '../helpers/wait.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -51,5 +53,26 @@ describe('warm rules loader', () => {
     expect(readFileSync(file, 'utf8')).toBe('a\nb\nFAIL\nc\n');
     loader.close();
     await expect(loader.load('d\n', 1000)).rejects.toThrow(/closed/);
+  });
+
+  it('a waiting process killed meanwhile (a signal to the group) is replaced once; it runs in a process group of its own', async () => {
+    const file = join(dir, 'killed');
+    const control = standIn(file);
+    const loader = warmLoader(control);
+    const before = new Set(childrenOf(process.pid));
+    loader.prepare();
+    await until('the waiting process', () => childrenOf(process.pid).some((p) => !before.has(p)));
+    const waiting = childrenOf(process.pid).find((p) => !before.has(p))!;
+    // Its own group: a Ctrl-C to faultline's group does not reach it.
+    expect(readFileSync(`/proc/${waiting}/stat`, 'utf8').slice(readFileSync(`/proc/${waiting}/stat`, 'utf8').lastIndexOf(')') + 2).split(' ')[2]).toBe(String(waiting));
+    expect(readStat(waiting)?.ppid).toBe(process.pid);
+    // Killed just before the load, which does not know yet: it hands the text over, sees the
+    // process ended by a signal without a word, and loads through a fresh one.
+    process.kill(waiting, 'SIGKILL');
+    await loader.load('e\n', 10_000);
+    expect(running(waiting)).toBe(false);
+    expect(readFileSync(file, 'utf8')).toBe('e\n');
+    expect(control.wrapped.length).toBe(2);
+    loader.close();
   });
 });

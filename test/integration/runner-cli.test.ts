@@ -90,7 +90,7 @@ describe('faultline test (CLI)', () => {
       return lines(latest);
     };
     expect(await waitFor(() => history() > 100, 30_000)).toBe(true);
-    expect(processesMentioning(dir).length).toBe(3);
+    expect(processesMentioning(dir).length).toBe(6); // three nodes, each under its guard
     child.kill('SIGKILL');
     await child;
     expect(await waitFor(() => processesMentioning(dir).length === 0, 10_000)).toBe(true);
