@@ -3,13 +3,11 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { checkFile, combineExitCodes, exitCodeOf, type FileOutcome } from '../checker/check-file.js';
-import { getChecker } from '../checker/registry.js';
+import { loadChecker } from '../checker/load.js';
 import { getModelSpec } from '../checker/linearizable/registry.js';
-import { parseModels } from '../checker/txn/check.js';
 import type { Checker } from '../checker/types.js';
 import { InputError } from '../histories/errors.js';
 import { parseFormatOption } from '../histories/formats.js';
-import { junitXml } from '../report/junit.js';
 import { expandInputs } from './inputs.js';
 
 export interface CheckArgs {
@@ -37,13 +35,15 @@ export interface Io {
   stderr(line: string): void;
 }
 
-function chooseChecker(args: CheckArgs): Checker {
-  if (args.checker !== undefined) return getChecker(args.checker);
+// Only what the command line asks for is loaded: one checker, the txn models' parser when
+// --consistency-models is given, the JUnit writer with --junit.
+async function chooseChecker(args: CheckArgs): Promise<Checker> {
+  if (args.checker !== undefined) return loadChecker(args.checker);
   if (args.model !== undefined) {
     getModelSpec(args.model); // an unknown model is an error before any file is read
-    return getChecker('linearizable');
+    return loadChecker('linearizable');
   }
-  return getChecker('stats');
+  return loadChecker('stats');
 }
 
 function parseInit(text: string | undefined): unknown {
@@ -108,11 +108,11 @@ function writeOutput(flag: string, path: string, text: string): void {
 }
 
 export async function runCheck(args: CheckArgs, io: Io): Promise<number> {
-  const checker = chooseChecker(args);
+  const checker = await chooseChecker(args);
   const format = parseFormatOption(args.format ?? 'auto');
   const init = parseInit(args.init);
   if (args.timeout !== undefined && !(args.timeout > 0)) throw new InputError('--timeout must be a positive number of seconds');
-  const models = args.consistencyModels !== undefined ? parseModels([args.consistencyModels]) : undefined;
+  const models = args.consistencyModels !== undefined ? (await import('../checker/txn/check.js')).parseModels([args.consistencyModels]) : undefined;
   const extraOptions = parseCheckerOptions(args.option ?? []);
   const files = await expandInputs(args.files);
   if (files.length === 0) throw new InputError(`no history files in ${args.files.join(', ')} (looked for .jsonl .json .edn .log .txt)`);
@@ -150,6 +150,6 @@ export async function runCheck(args: CheckArgs, io: Io): Promise<number> {
       if (o.html !== undefined) writeOutput('--out', join(folders[k], 'report.html'), o.html);
     });
   }
-  if (args.junit !== undefined) writeOutput('--junit', args.junit, junitXml(outcomes));
+  if (args.junit !== undefined) writeOutput('--junit', args.junit, (await import('../report/junit.js')).junitXml(outcomes));
   return combineExitCodes(outcomes.map(exitCodeOf));
 }
