@@ -2,7 +2,7 @@
 import { InputError } from '../histories/errors.js';
 import type { FormatOption } from '../histories/formats.js';
 import { History } from '../histories/history.js';
-import { historyFormat, readHistoryFile } from '../histories/read.js';
+import { historyFormat, readHistoryFile } from '../histories/read-file.js';
 import type { CheckContext, Checker, Result } from './types.js';
 
 export interface FileOutcome {

@@ -4,7 +4,6 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { checkFile, combineExitCodes, exitCodeOf, type FileOutcome } from '../checker/check-file.js';
 import { loadChecker } from '../checker/load.js';
-import { getModelSpec } from '../checker/linearizable/registry.js';
 import type { Checker } from '../checker/types.js';
 import { InputError } from '../histories/errors.js';
 import { parseFormatOption } from '../histories/formats.js';
@@ -40,7 +39,7 @@ export interface Io {
 async function chooseChecker(args: CheckArgs): Promise<Checker> {
   if (args.checker !== undefined) return loadChecker(args.checker);
   if (args.model !== undefined) {
-    getModelSpec(args.model); // an unknown model is an error before any file is read
+    (await import('../checker/linearizable/registry.js')).getModelSpec(args.model); // an unknown model is an error before any file is read
     return loadChecker('linearizable');
   }
   return loadChecker('stats');

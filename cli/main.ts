@@ -4,7 +4,6 @@
 // through yargs as always.
 import { InputError } from '../histories/errors.js';
 import { FORMATS } from '../histories/formats.js';
-import { version } from './version.js';
 import type { CheckArgs, Io } from './check.js';
 import { fastCheckArgs } from './fast-check.js';
 import type { TestArgs } from './test.js';
@@ -54,7 +53,7 @@ export async function main(argv: string[], io: Io = defaultIo, handlers: Handler
   const fast = tryFast ? fastCheckArgs(argv) : undefined;
   if (fast) return reportErrors(() => handlers.check(fast, io), io, debug);
   let code = 0;
-  const { default: yargs } = await import('yargs');
+  const [{ default: yargs }, { version }] = await Promise.all([import('yargs'), import('./version.js')]);
   const parser = yargs(argv)
     .scriptName('faultline')
     .usage('faultline — Jepsen-style consistency checker and fault injector\n\nUsage: faultline <command> [options]')
