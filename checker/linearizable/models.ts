@@ -26,6 +26,7 @@ function registerModel(name: string, init: unknown, cas: boolean): Model<unknown
     init: () => init,
     key: valueKey,
     readOnly: (op, done) => op.f === 'read' || (op.f === 'cas' && done?.result === false),
+    sameAsUnknown: (op, done) => op.f === 'write' || (op.f === 'cas' && done.result !== false),
     describe: (s) => show(s),
     step(s, op, done) {
       switch (op.f) {
@@ -243,6 +244,7 @@ export const counter: ModelSpec = {
     init: () => Number(init ?? 0),
     key: (s) => s as number,
     readOnly: isRead,
+    sameAsUnknown: (op) => op.f === 'add' || op.f === 'increment',
     describe: (s) => String(s),
     step(s, op, done) {
       const n = s as number;
@@ -288,6 +290,7 @@ export const kv: ModelSpec = {
       hash: (s) => s.hash,
       equals: (a, b) => a.hash === b.hash && a.text.length === b.text.length && a.text === b.text,
       readOnly: isRead,
+      sameAsUnknown: (op) => op.f === 'put' || op.f === 'append',
       describe: (s) => JSON.stringify(s.text),
       step(s, op, done) {
         if (op.f === 'get') {

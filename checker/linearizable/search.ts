@@ -16,6 +16,8 @@ export interface SearchOptions {
   noCache?: boolean;
   /** After success, keep searching for up to this many distinct final states (for evidence). */
   collectStates?: number;
+  /** Configurations the search for more final states may explore after the first (default 1,000). */
+  collectBudget?: number;
   /** Give up (outcome "budget") after exploring this many configurations. */
   maxExplored?: number;
   /** Turn off the pruning rules (for tests that prove them, and benchmarks that measure them). */
@@ -33,6 +35,12 @@ export interface SearchResult {
   linearizationStates?: Int32Array;
   /** Distinct final state ids found (with collectStates). */
   finalStates?: number[];
+  /**
+   * The call whose return stopped the search furthest into the history (an ok call it could not
+   * linearize in time), or -1: where an unlinearizable history most likely first fails, for the
+   * evidence to verify rather than search for.
+   */
+  blockedCall: number;
   /** Configurations explored and cache size, for unknown results and benchmarks. */
   explored: number;
   cached: number;
@@ -162,13 +170,17 @@ export function search(part: PreparedPart, transitions: Transitions, options: Se
     }
   };
 
+  let blockedCall = -1;
+  let blockedPos = -1;
   const result = (outcome: SearchOutcome): SearchResult => ({
     outcome,
+    blockedCall,
     explored,
     cached: cache?.size ?? 0,
     cacheBytes: cache?.bytes ?? 0,
   });
   let found: SearchResult | undefined;
+  let collectUntil = Infinity;
   let entry = next[HEAD];
   let backtrack = false;
 
@@ -176,6 +188,7 @@ export function search(part: PreparedPart, transitions: Transitions, options: Se
   for (;;) {
     if (okLeft === 0 && !backtrack) {
       if (!found) {
+        collectUntil = explored + (options.collectBudget ?? 1000);
         found = result('linearizable');
         found.linearization = stackCall.slice(0, sp);
         const states = new Int32Array(sp);
@@ -183,7 +196,7 @@ export function search(part: PreparedPart, transitions: Transitions, options: Se
         found.linearizationStates = states;
       }
       if (!finalStates.includes(state)) finalStates.push(state);
-      if (finalStates.length >= want) break;
+      if (finalStates.length >= want || explored > collectUntil) break;
       backtrack = true; // keep looking for other final states: treat this leaf as a dead end
     }
     if (!backtrack && entry !== TAIL && entry < n) {
@@ -211,10 +224,13 @@ export function search(part: PreparedPart, transitions: Transitions, options: Se
           if (returnOf[c] !== -1) okLeft--;
           entry = next[HEAD];
           epoch++;
-          if (++explored > maxExplored) return result('budget');
+          if (++explored > maxExplored || explored > collectUntil) {
+            if (found) break; // more final states were only wanted within a budget
+            return result('budget');
+          }
           if ((explored & 0xfff) === 0) {
-            if (Date.now() > deadline) return result('timeout');
-            if (cache && cache.bytes > maxBytes) return result('memory');
+            if (Date.now() > deadline) return found ? finish(found) : result('timeout');
+            if (cache && cache.bytes > maxBytes) return found ? finish(found) : result('memory');
           }
           continue;
         }
@@ -229,6 +245,10 @@ export function search(part: PreparedPart, transitions: Transitions, options: Se
       entry = next[entry];
     } else {
       // A return whose call is not linearized, the end, or a dead end: undo the last lift.
+      if (!backtrack && entry >= n && entry !== TAIL && pos[entry] > blockedPos) {
+        blockedPos = pos[entry];
+        blockedCall = callOf[entry];
+      }
       if (sp === 0) break;
       const c = stackCall[--sp];
       state = stackState[sp];
@@ -246,12 +266,14 @@ export function search(part: PreparedPart, transitions: Transitions, options: Se
       entry = next[c];
     }
   }
-  if (found) {
-    found.explored = explored;
-    found.cached = cache?.size ?? 0;
-    found.cacheBytes = cache?.bytes ?? 0;
-    found.finalStates = finalStates;
-    return found;
+  return found ? finish(found) : result('not-linearizable');
+
+  function finish(f: SearchResult): SearchResult {
+    f.explored = explored;
+    f.cached = cache?.size ?? 0;
+    f.cacheBytes = cache?.bytes ?? 0;
+    f.blockedCall = blockedCall;
+    f.finalStates = finalStates;
+    return f;
   }
-  return result('not-linearizable');
 }
