@@ -137,13 +137,13 @@ describe('the evidence of an invalid history', () => {
 });
 
 describe('pruning never changes a verdict', () => {
-  it('with and without the cache, the read-only rule and the dominance rule', () => {
+  it('with and without the cache, its subsumption of unknown-outcome calls, the read-only rule and the dominance rule', () => {
     const m = resolveModel('cas-register', null);
     fc.assert(
       fc.property(steps, (ss) => {
         const h = new History(build('cas-register', ss));
         const p = prepare(h, m);
-        const outcomes = [{}, { noCache: true }, { noReadOnlyRule: true }, { noDominanceRule: true }].map(
+        const outcomes = [{}, { noCache: true }, { noReadOnlyRule: true }, { noDominanceRule: true }, { noSubsumption: true }].map(
           (o) => search(p, new Transitions(m, p.sigCalls), o).outcome,
         );
         expect(new Set(outcomes).size).toBe(1);

@@ -5,7 +5,7 @@
 // Porcupine). Unknown-outcome calls have no return entry: they may be linearized any time after
 // their call, or never, so the search succeeds once every ok call is linearized.
 import { ConfigCache } from './config-cache.js';
-import { type PreparedPart, Transitions } from './prepare.js';
+import { type PreparedPart, Transitions, UNKNOWN_STEP } from './prepare.js';
 
 export interface SearchOptions {
   /** Date.now() after which the search gives up. */
@@ -23,6 +23,8 @@ export interface SearchOptions {
   /** Turn off the pruning rules (for tests that prove them, and benchmarks that measure them). */
   noReadOnlyRule?: boolean;
   noDominanceRule?: boolean;
+  /** Match cached configurations exactly, not by subsumption of unknown-outcome calls. */
+  noSubsumption?: boolean;
 }
 
 export type SearchOutcome = 'linearizable' | 'not-linearizable' | 'timeout' | 'memory' | 'budget';
@@ -63,17 +65,30 @@ function zobrist(n: number, seed: number): Uint32Array {
   return z;
 }
 
+/** A result with the search's counters (the linearization and states are added by the caller). */
+function makeResult(outcome: SearchOutcome, explored: number, blockedCall: number, cache: ConfigCache | undefined): SearchResult {
+  return { outcome, blockedCall, explored, cached: cache ? cache.size : 0, cacheBytes: cache ? cache.bytes : 0 };
+}
+
+// The search is one loop over typed arrays and ints, with no closures (a closure would move the
+// loop's variables into a heap context) and the common step inline: the memoized transition is
+// read from the dense table, a model step only on a miss. Everything it touches has type
+// feedback from the first configurations on, so the code V8 optimizes early does not deoptimize
+// later (a fresh `faultline check` process spends most of its search time before that point).
 export function search(part: PreparedPart, transitions: Transitions, options: SearchOptions = {}): SearchResult {
-  const { calls, sig } = part;
+  const calls = part.calls;
+  const sig = part.sig;
   const n = calls.length;
   const initial = transitions.intern(transitions.model.init());
   const want = options.collectStates ?? 0;
+  const collectBudget = options.collectBudget ?? 1000;
   const finalStates: number[] = [];
+  const useDominance = options.noDominanceRule !== true;
 
   // Entries: call entries 0..n-1 (call i), return entries n.. (one per ok call). HEAD/TAIL sentinels.
-  const okCalls: number[] = [];
-  for (let i = 0; i < n; i++) if (calls[i].done) okCalls.push(i);
-  const m = n + okCalls.length;
+  let okCount = 0;
+  for (let i = 0; i < n; i++) if (calls[i].done) okCount++;
+  const m = n + okCount;
   const HEAD = m;
   const TAIL = m + 1;
   const next = new Int32Array(m + 2);
@@ -82,19 +97,22 @@ export function search(part: PreparedPart, transitions: Transitions, options: Se
   const returnOf = new Int32Array(n).fill(-1);
   // Order entries by history position: calls at their invocation, returns at their completion.
   const pos = new Float64Array(m);
-  for (let i = 0; i < n; i++) {
+  for (let i = 0, k = n; i < n; i++) {
     callOf[i] = i;
     pos[i] = calls[i].invokedAt;
+    if (calls[i].done) {
+      callOf[k] = i;
+      returnOf[i] = k;
+      pos[k] = calls[i].completedAt;
+      k++;
+    }
   }
-  okCalls.forEach((c, k) => {
-    const e = n + k;
-    callOf[e] = c;
-    returnOf[c] = e;
-    pos[e] = calls[c].completedAt;
-  });
-  const order = Array.from({ length: m }, (_, e) => e).sort((a, b) => pos[a] - pos[b]);
+  const order = new Int32Array(m);
+  for (let e = 0; e < m; e++) order[e] = e;
+  order.sort((a, b) => pos[a] - pos[b]);
   let last = HEAD;
-  for (const e of order) {
+  for (let k = 0; k < m; k++) {
+    const e = order[k];
     next[last] = e;
     prev[e] = last;
     last = e;
@@ -102,41 +120,31 @@ export function search(part: PreparedPart, transitions: Transitions, options: Se
   next[last] = TAIL;
   prev[TAIL] = last;
 
-  const lift = (c: number) => {
-    next[prev[c]] = next[c];
-    prev[next[c]] = prev[c];
-    const r = returnOf[c];
-    if (r !== -1) {
-      next[prev[r]] = next[r];
-      prev[next[r]] = prev[r];
-    }
-  };
-  const unlift = (c: number) => {
-    const r = returnOf[c];
-    if (r !== -1) {
-      next[prev[r]] = r;
-      prev[next[r]] = r;
-    }
-    next[prev[c]] = c;
-    prev[next[c]] = c;
-  };
-
-  const cache = options.noCache ? undefined : new ConfigCache(n);
   const words = Math.max(1, Math.ceil(n / 32));
   const bits = new Uint32Array(words);
   const zA = zobrist(n, 0x2545f491);
   const zB = zobrist(n, 0x9e3779b9);
   let ha = 0;
   let hb = 0;
+  const cache = options.noCache ? undefined : new ConfigCache(n, 64);
+  // Calls of unknown outcome, for the cache's subsumption: a configuration that took one of them
+  // and has the state one that did not take it already had, can do nothing that one could not
+  // (an unknown call left unlinearized has no return to constrain anything), so it is pruned too.
+  let nUnknown = 0;
+  if (options.noSubsumption !== true) for (let i = 0; i < n; i++) if (!calls[i].done) nUnknown++;
+  const unknownCalls = new Int32Array(nUnknown);
+  for (let i = 0, k = 0; k < nUnknown; i++) if (!calls[i].done) unknownCalls[k++] = i;
   const stackCall = new Int32Array(n);
   const stackState = new Int32Array(n);
   let sp = 0;
   let state = initial;
-  let okLeft = okCalls.length;
+  let okLeft = okCount;
   let explored = 0;
   const maxBytes = options.maxCacheBytes ?? Infinity;
   const deadline = options.deadline ?? Infinity;
   const maxExplored = options.maxExplored ?? Infinity;
+  // Limits are looked at every 4096 lifts, and at the first, so that code runs early.
+  let checkIn = 1;
 
   // Pruning the anchors lack, both sound by exchange arguments (docs/linearizability.md):
   // 1. A read-only ok call (a read, a cas that did not hold) that can be lifted now is lifted
@@ -150,46 +158,26 @@ export function search(part: PreparedPart, transitions: Transitions, options: Se
     ret[i] = calls[i].done ? calls[i].completedAt : Infinity;
   }
   const forced = new Uint8Array(n); // per stack depth: that lift was forced (rule 1)
-  const nSigs = part.sigCalls.length;
-  const seenEpoch = new Int32Array(Math.max(1, nSigs));
-  const minRet = new Float64Array(Math.max(1, nSigs));
+  const nSigs = transitions.nSigs;
+  const seenEpoch = new Int32Array(nSigs);
+  const minRet = new Float64Array(nSigs);
   let epoch = 1;
-  const note = (c: number) => {
-    const g = sig[c];
-    if (seenEpoch[g] !== epoch) {
-      seenEpoch[g] = epoch;
-      minRet[g] = ret[c];
-    } else if (ret[c] < minRet[g]) minRet[g] = ret[c];
-  };
-  /** Rebuilds rule 2's scan state for a scan that has passed every entry up to and including `upTo`. */
-  const rescan = (upTo: number) => {
-    epoch++;
-    for (let e = next[HEAD]; ; e = next[e]) {
-      if (e < n) note(e);
-      if (e === upTo) break;
-    }
-  };
+  let memo = transitions.memo;
 
   let blockedCall = -1;
   let blockedPos = -1;
-  const result = (outcome: SearchOutcome): SearchResult => ({
-    outcome,
-    blockedCall,
-    explored,
-    cached: cache?.size ?? 0,
-    cacheBytes: cache?.bytes ?? 0,
-  });
   let found: SearchResult | undefined;
   let collectUntil = Infinity;
   let entry = next[HEAD];
   let backtrack = false;
+  let outcome: SearchOutcome = 'not-linearizable';
 
-  cache?.add(bits, ha, hb, state);
+  if (cache) cache.add(bits, ha, hb, state);
   for (;;) {
     if (okLeft === 0 && !backtrack) {
       if (!found) {
-        collectUntil = explored + (options.collectBudget ?? 1000);
-        found = result('linearizable');
+        collectUntil = explored + collectBudget;
+        found = makeResult('linearizable', 0, -1, undefined);
         found.linearization = stackCall.slice(0, sp);
         const states = new Int32Array(sp);
         for (let k = 0; k < sp; k++) states[k] = k + 1 < sp ? stackState[k + 1] : state;
@@ -199,38 +187,73 @@ export function search(part: PreparedPart, transitions: Transitions, options: Se
       if (finalStates.length >= want || explored > collectUntil) break;
       backtrack = true; // keep looking for other final states: treat this leaf as a dead end
     }
-    if (!backtrack && entry !== TAIL && entry < n) {
+    if (!backtrack && entry < n) {
       const c = entry;
       const g = sig[c];
-      if (seenEpoch[g] === epoch && minRet[g] <= ret[c] && !options.noDominanceRule) {
+      // Rule 2's scan state: the earliest return among the calls of each signature passed so far.
+      if (seenEpoch[g] !== epoch) {
+        seenEpoch[g] = epoch;
+        minRet[g] = ret[c];
+      } else if (minRet[g] <= ret[c] && useDominance) {
         entry = next[entry]; // dominated (rule 2)
         continue;
+      } else if (ret[c] < minRet[g]) minRet[g] = ret[c];
+      const k = state * nSigs + g;
+      let ns = k < memo.length ? memo[k] : UNKNOWN_STEP;
+      if (ns === UNKNOWN_STEP) {
+        ns = transitions.miss(state, g);
+        memo = transitions.memo;
       }
-      note(c);
-      const ns = transitions.next(state, g);
       if (ns !== -1) {
         const w = c >>> 5;
         const bit = 1 << (c & 31);
         bits[w] ^= bit;
         ha ^= zA[c];
         hb ^= zB[c];
-        if (!cache || cache.add(bits, ha, hb, ns)) {
+        let fresh = true;
+        if (cache) {
+          for (let q = 0; q < nUnknown; q++) {
+            const u = unknownCalls[q];
+            const ub = 1 << (u & 31);
+            if ((bits[u >>> 5] & ub) === 0) continue;
+            bits[u >>> 5] ^= ub;
+            fresh = !cache.has(bits, ha ^ zA[u], hb ^ zB[u], ns);
+            bits[u >>> 5] ^= ub;
+            if (!fresh) break;
+          }
+          if (fresh) fresh = cache.add(bits, ha, hb, ns);
+        }
+        if (fresh) {
           forced[sp] = readOnly[c];
           stackCall[sp] = c;
           stackState[sp] = state;
           sp++;
           state = ns;
-          lift(c);
-          if (returnOf[c] !== -1) okLeft--;
+          // Lift: unlink the call entry and its return entry.
+          next[prev[c]] = next[c];
+          prev[next[c]] = prev[c];
+          const r = returnOf[c];
+          if (r !== -1) {
+            next[prev[r]] = next[r];
+            prev[next[r]] = prev[r];
+            okLeft--;
+          }
           entry = next[HEAD];
           epoch++;
           if (++explored > maxExplored || explored > collectUntil) {
-            if (found) break; // more final states were only wanted within a budget
-            return result('budget');
+            if (!found) outcome = 'budget';
+            break; // with found: more final states were only wanted within a budget
           }
-          if ((explored & 0xfff) === 0) {
-            if (Date.now() > deadline) return found ? finish(found) : result('timeout');
-            if (cache && cache.bytes > maxBytes) return found ? finish(found) : result('memory');
+          if (--checkIn === 0) {
+            checkIn = 4096;
+            if (Date.now() > deadline) {
+              if (!found) outcome = 'timeout';
+              break;
+            }
+            if (cache && cache.bytes > maxBytes) {
+              if (!found) outcome = 'memory';
+              break;
+            }
           }
           continue;
         }
@@ -245,7 +268,7 @@ export function search(part: PreparedPart, transitions: Transitions, options: Se
       entry = next[entry];
     } else {
       // A return whose call is not linearized, the end, or a dead end: undo the last lift.
-      if (!backtrack && entry >= n && entry !== TAIL && pos[entry] > blockedPos) {
+      if (!backtrack && entry !== TAIL && pos[entry] > blockedPos) {
         blockedPos = pos[entry];
         blockedCall = callOf[entry];
       }
@@ -255,25 +278,40 @@ export function search(part: PreparedPart, transitions: Transitions, options: Se
       bits[c >>> 5] ^= 1 << (c & 31);
       ha ^= zA[c];
       hb ^= zB[c];
-      unlift(c);
-      if (returnOf[c] !== -1) okLeft++;
+      // Unlift: relink the return entry and the call entry.
+      const r = returnOf[c];
+      if (r !== -1) {
+        next[prev[r]] = r;
+        prev[next[r]] = r;
+        okLeft++;
+      }
+      next[prev[c]] = c;
+      prev[next[c]] = c;
       if (forced[sp]) {
         backtrack = true; // rule 1: nothing else needs trying here
         continue;
       }
       backtrack = false;
-      rescan(c);
+      // Rebuild rule 2's scan state for a scan that has passed every entry up to c.
+      epoch++;
+      for (let e = next[HEAD]; ; e = next[e]) {
+        if (e < n) {
+          const ge = sig[e];
+          if (seenEpoch[ge] !== epoch) {
+            seenEpoch[ge] = epoch;
+            minRet[ge] = ret[e];
+          } else if (ret[e] < minRet[ge]) minRet[ge] = ret[e];
+        }
+        if (e === c) break;
+      }
       entry = next[c];
     }
   }
-  return found ? finish(found) : result('not-linearizable');
-
-  function finish(f: SearchResult): SearchResult {
-    f.explored = explored;
-    f.cached = cache?.size ?? 0;
-    f.cacheBytes = cache?.bytes ?? 0;
-    f.blockedCall = blockedCall;
-    f.finalStates = finalStates;
-    return f;
-  }
+  const result = found ?? makeResult(outcome, 0, -1, undefined);
+  result.explored = explored;
+  result.cached = cache ? cache.size : 0;
+  result.cacheBytes = cache ? cache.bytes : 0;
+  result.blockedCall = blockedCall;
+  if (found) result.finalStates = finalStates;
+  return result;
 }
