@@ -14,6 +14,7 @@ import type { Model, ModelSpec } from './model.js';
 import { type Call, type PreparedPart, prepare, Transitions } from './prepare.js';
 import { keyedModel } from './models.js';
 import { resolveModel } from './registry.js';
+import { canRefute, refuteRegister } from './refute.js';
 import { search, type SearchOutcome } from './search.js';
 import type { WorkerInput, WorkerVerdict } from './worker.js';
 
@@ -100,6 +101,9 @@ export function checkPart(
   maxExplored?: number,
   transitions = new Transitions(model, part.sigCalls),
 ): PartVerdict {
+  // Registers with unique values: a polynomial check first, which settles an unlinearizable part
+  // a search might explore for ever (refute.ts).
+  if (refuteRegister(part, model)) return { outcome: 'not-linearizable', explored: 0, blockedCall: -1 };
   const r = search(part, transitions, {
     deadline: options.deadline,
     maxCacheBytes: options.maxCacheBytes ?? DEFAULT_CACHE_BYTES,
@@ -127,8 +131,10 @@ function explainFailure(part: Part, full: PreparedPart, model: Model<unknown>, m
     if ((op.type === 'ok' || op.type === 'fail') && h.pair[i] !== -1) cuts.push(i);
   });
   const maxCacheBytes = options.maxCacheBytes ?? DEFAULT_CACHE_BYTES;
+  const refutes = (cut: number): boolean => refuteRegister(prepare(h, model, cut + 1), model);
   const isBad = (cut: number): SearchOutcome => {
     const p = prepare(h, model, cut + 1);
+    if (refuteRegister(p, model)) return 'not-linearizable';
     return search(p, new Transitions(model, p.sigCalls), { deadline: options.deadline, maxCacheBytes }).outcome;
   };
   /** The ops before position `cutAt`: linearizable exactly when the prefix through the previous cut is. */
@@ -142,6 +148,16 @@ function explainFailure(part: Part, full: PreparedPart, model: Model<unknown>, m
   let lo = 0;
   let hi = cuts.length - 1;
   let timedOut = false;
+  if (canRefute(model) && refutes(cuts[hi])) {
+    // The refutation settled it: the first cut it refutes is bad, the answer is there or before
+    // (the refutation is cheap, so a binary search with it alone costs little).
+    let a = lo;
+    while (a < hi) {
+      const mid = (a + hi) >> 1;
+      if (refutes(cuts[mid])) hi = mid;
+      else a = mid + 1;
+    }
+  }
   const guess = hint >= 0 && hint < full.calls.length ? cuts.indexOf(full.calls[hint].completedAt) : -1;
   if (guess >= 0 && guess < hi && decidedBy(h, model, cuts[guess])) hi = guess;
   else if (guess >= 0 && guess < hi) {

@@ -5,6 +5,7 @@ import type { History } from '../../histories/history.js';
 import type { Op } from '../../histories/op.js';
 import { StateInterner } from './interner.js';
 import { INCONSISTENT, type Model, type ModelSpec } from './model.js';
+import { markRegister } from './refute.js';
 import { canonicalJson, sameValue, show, valueKey } from './values.js';
 
 const isRead = (op: Op) => op.f === 'read' || op.f === 'get';
@@ -21,7 +22,7 @@ function readMatches(state: unknown, read: unknown, nullIsUnknown: boolean): boo
 
 function registerModel(name: string, init: unknown, cas: boolean): Model<unknown> {
   const nullIsUnknown = init !== null;
-  return {
+  const model: Model<unknown> = {
     name,
     init: () => init,
     key: valueKey,
@@ -46,6 +47,8 @@ function registerModel(name: string, init: unknown, cas: boolean): Model<unknown
       }
     },
   };
+  markRegister(model, { init, cas, nullIsUnknown });
+  return model;
 }
 
 export const register: ModelSpec = {
