@@ -7,6 +7,7 @@ import { loadChecker } from '../checker/load.js';
 import type { Checker } from '../checker/types.js';
 import { InputError } from '../histories/errors.js';
 import { parseFormatOption } from '../histories/formats.js';
+import { CheckProgressLine } from './check-progress.js';
 import { expandInputs } from './inputs.js';
 
 export interface CheckArgs {
@@ -27,11 +28,15 @@ export interface CheckArgs {
   variant?: string;
   /** KEY=VALUE checker options (--option). */
   option?: string[];
+  /** Show progress on stderr: default when stderr is a terminal; true also when it is not. */
+  progress?: boolean;
 }
 
 export interface Io {
   stdout(line: string): void;
   stderr(line: string): void;
+  /** The progress line's own output (default: process.stderr, when it is a terminal or --progress). */
+  progress?: CheckProgressLine;
 }
 
 // Only what the command line asks for is loaded: one checker, the txn models' parser when
@@ -116,8 +121,16 @@ export async function runCheck(args: CheckArgs, io: Io): Promise<number> {
   const files = await expandInputs(args.files);
   if (files.length === 0) throw new InputError(`no history files in ${args.files.join(', ')} (looked for .jsonl .json .edn .log .txt)`);
 
+  // Progress: on stderr, only for a terminal unless asked, never on stdout (so never in --json).
+  const tty = process.stderr.isTTY === true;
+  const progress =
+    io.progress ??
+    (args.progress === true || (args.progress !== false && tty)
+      ? new CheckProgressLine({ write: (t) => process.stderr.write(t), tty, columns: process.stderr.columns || 100 })
+      : undefined);
   const outcomes: FileOutcome[] = [];
-  for (const file of files) {
+  for (const [k, file] of files.entries()) {
+    progress?.setFile(file, k + 1, files.length);
     const o = await checkFile(file, checker, {
       format,
       timeoutSeconds: args.timeout,
@@ -134,7 +147,9 @@ export async function runCheck(args: CheckArgs, io: Io): Promise<number> {
         },
       },
       renderHtml: args.out !== undefined,
+      progress,
     });
+    progress?.clear();
     outcomes.push(o);
     for (const w of o.warnings) io.stderr(`warning: ${w}`);
     if (o.error !== undefined) io.stderr(o.error);

@@ -8,7 +8,7 @@ import type { CheckArgs } from './check.js';
 import { FORMATS } from '../histories/formats.js';
 
 const STRINGS = new Set(['format', 'checker', 'model', 'init', 'out', 'junit', 'consistency-models', 'variant', 'option']);
-const FLAGS = new Set(['json', 'keyed-tuples', 'sequential-keys', 'linearizable-keys', 'debug']);
+const FLAGS = new Set(['json', 'keyed-tuples', 'sequential-keys', 'linearizable-keys', 'debug', 'progress']);
 const CHOICES: Record<string, readonly string[]> = { format: ['auto', ...FORMATS], variant: ['cc', 'ccv', 'cm'] };
 const NUMBER = /^(0|[1-9]\d*)(\.\d+)?$/;
 
@@ -70,6 +70,7 @@ export function fastCheckArgs(argv: readonly string[]): CheckArgs | undefined {
   if (strings.has('consistency-models')) args.consistencyModels = strings.get('consistency-models');
   if (strings.has('variant')) args.variant = strings.get('variant');
   if (options.length) args.option = options;
+  if (flags.has('progress')) args.progress = true;
   if (timeout !== undefined) args.timeout = timeout;
   return args;
 }

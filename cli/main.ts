@@ -87,6 +87,7 @@ export async function main(argv: string[], io: Io = defaultIo, handlers: Handler
           .option('sequential-keys', { type: 'boolean', default: false, describe: 'rw-register: assume each process sees every key\'s versions in order' })
           .option('linearizable-keys', { type: 'boolean', default: false, describe: 'rw-register: assume real time orders every key\'s versions' })
           .option('variant', { type: 'string', choices: ['cc', 'ccv', 'cm'], describe: 'causal: the variant that decides the verdict (default cc)' })
+          .option('progress', { type: 'boolean', describe: 'show progress on stderr (default: when stderr is a terminal; --no-progress for never)' })
           .option('option', {
             // Not `array: true`: that would swallow the file names after it. Repeats still collect.
             type: 'string',

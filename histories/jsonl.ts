@@ -60,10 +60,13 @@ class JsonlLineSink<C extends OpConsumer = OpConsumer> {
   }
 }
 
+/** Told how far a read has got: bytes read of the file's size. */
+export type ReadProgress = (bytesRead: number, size: number) => void;
+
 /** Reads a JSONL history file, streaming it. `file` is the name used in messages. */
-export async function readJsonlFile(path: string, file = path): Promise<History> {
+export async function readJsonlFile(path: string, file = path, progress?: ReadProgress): Promise<History> {
   const builder = new HistoryBuilder(file);
-  await readLines(path, new JsonlLineSink(file, builder));
+  await readLines(path, new JsonlLineSink(file, builder), progress);
   return builder.build();
 }
 
@@ -71,16 +74,18 @@ export async function readJsonlFile(path: string, file = path): Promise<History>
  * Streams a JSONL history: `take(raw, line)` gets each op's parsed JSON, in order, and nothing
  * is kept. For checkers that fold ops into compact state as they come.
  */
-export async function streamJsonlFile(path: string, file: string, take: (raw: unknown, line: number) => void): Promise<{ warnings: string[] }> {
+export async function streamJsonlFile(path: string, file: string, take: (raw: unknown, line: number) => void, progress?: ReadProgress): Promise<{ warnings: string[] }> {
   const consumer = { warnings: [] as string[], add: take };
-  await readLines(path, new JsonlLineSink(file, consumer));
+  await readLines(path, new JsonlLineSink(file, consumer), progress);
   return { warnings: consumer.warnings };
 }
 
-async function readLines(path: string, sink: JsonlLineSink<OpConsumer>): Promise<void> {
+async function readLines(path: string, sink: JsonlLineSink<OpConsumer>, progress?: ReadProgress): Promise<void> {
   const file = sink.file;
   const handle = await open(path, 'r');
   try {
+    const size = progress ? (await handle.stat()).size : 0;
+    let offset = 0;
     // One buffer: the unfinished last line is moved to its front and the next chunk read after it,
     // so no chunk is copied; ASCII text (the usual case) decodes as latin1, the fastest path.
     let buf = Buffer.allocUnsafe(CHUNK * 2);
@@ -93,6 +98,7 @@ async function readLines(path: string, sink: JsonlLineSink<OpConsumer>): Promise
       }
       const { bytesRead } = await handle.read(buf, carry, CHUNK, null);
       if (bytesRead === 0) break;
+      offset += bytesRead;
       const end = carry + bytesRead;
       const lastNl = buf.lastIndexOf(10, end - 1);
       if (lastNl < carry) {
@@ -106,6 +112,7 @@ async function readLines(path: string, sink: JsonlLineSink<OpConsumer>): Promise
       for (const line of text.split('\n')) sink.take(line);
       buf.copy(buf, 0, lastNl + 1, end);
       carry = end - (lastNl + 1);
+      progress?.(offset, size);
     }
     if (carry > 0) {
       const rest = buf.subarray(0, carry);

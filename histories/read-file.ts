@@ -13,6 +13,8 @@ export interface ReadOptions {
   format?: FormatOption;
   /** The name used in messages (default: the path). */
   name?: string;
+  /** Told how far the read has got (JSONL, read in chunks) or that parsing began (the others). */
+  progress?: { phase(name: string, done?: number, total?: number, unit?: string): void };
 }
 
 export interface ReadResult {
@@ -79,7 +81,8 @@ export async function readHistoryFile(path: string, options: ReadOptions = {}): 
 
   if (format === 'jsonl') {
     try {
-      return { history: await readJsonlFile(path, file), format };
+      const progress = options.progress;
+      return { history: await readJsonlFile(path, file, progress && ((read, size) => progress.phase('reading', read, size, 'bytes'))), format };
     } catch (e) {
       if (e instanceof InputError) throw e;
       throw unreadable(e, file);
@@ -92,5 +95,6 @@ export async function readHistoryFile(path: string, options: ReadOptions = {}): 
     throw unreadable(e, file);
   }
   assertUtf8(bytes, file);
+  options.progress?.phase('parsing', bytes.length, undefined, 'bytes');
   return { history: await parseText(bytes.toString('utf8'), format, file), format };
 }

@@ -6,7 +6,7 @@ import type { CheckArgs } from '../cli/check.js';
 import { fastCheckArgs } from '../cli/fast-check.js';
 import { main } from '../cli/main.js';
 
-const FIELDS = ['files', 'format', 'checker', 'model', 'init', 'json', 'out', 'junit', 'timeout', 'keyedTuples', 'consistencyModels', 'sequentialKeys', 'linearizableKeys', 'variant', 'option'] as const;
+const FIELDS = ['files', 'format', 'checker', 'model', 'init', 'json', 'out', 'junit', 'timeout', 'keyedTuples', 'consistencyModels', 'sequentialKeys', 'linearizableKeys', 'variant', 'option', 'progress'] as const;
 
 /** What yargs passes to the check command for `argv`, in CheckArgs' fields; undefined if it refuses. */
 async function viaYargs(argv: string[]): Promise<Partial<CheckArgs> | undefined> {
@@ -29,6 +29,7 @@ const samples: string[][] = [
   ['check', '--timeout', '5', '--keyed-tuples', 'h.jsonl', '--debug'],
   ['check', '--timeout=0.5', '--sequential-keys', '--linearizable-keys', '--variant', 'ccv', 'h.jsonl'],
   ['check', '--out', 'out', '--junit', 'j.xml', 'h.jsonl'],
+  ['check', '--progress', 'h.jsonl', '--json'],
   ['check', '--init', '{"a":1}', '--model', 'multi-register', 'h.jsonl'],
   ['check', '--init', '"x y"', 'h.jsonl', '--model', 'kv'],
   ['check', '123', '--init', '1.50'],
@@ -67,7 +68,7 @@ describe('fast check arguments', () => {
 
   it('agree with yargs on random argv over the check options', async () => {
     const token = fc.oneof(
-      fc.constantFrom('--model', '--format', '--checker', '--init', '--option', '--timeout', '--json', '--keyed-tuples', '--sequential-keys', '--linearizable-keys', '--debug', '--variant', '--out', '--junit', '--consistency-models', '--model=cas-register', '--format=jsonl', '--timeout=2', '--help', '--bogus', '-x'),
+      fc.constantFrom('--model', '--format', '--checker', '--init', '--option', '--timeout', '--json', '--keyed-tuples', '--sequential-keys', '--linearizable-keys', '--debug', '--progress', '--no-progress', '--variant', '--out', '--junit', '--consistency-models', '--model=cas-register', '--format=jsonl', '--timeout=2', '--help', '--bogus', '-x'),
       fc.constantFrom('cas-register', 'jsonl', 'auto', 'ccv', 'cm', '0', '1.5', '12', 'true', 'false', 'h.jsonl', 'dir/', 'k=v', '[1,2]', '{"a":1}', '-1', ''),
     );
     await fc.assert(

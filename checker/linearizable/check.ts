@@ -8,7 +8,7 @@ import { Worker } from 'node:worker_threads';
 import { History } from '../../histories/history.js';
 import { InputError } from '../../histories/errors.js';
 import type { Op } from '../../histories/op.js';
-import type { Result } from '../types.js';
+import type { CheckProgress, Result } from '../types.js';
 import { describeCall, describeState, where } from './describe.js';
 import type { Model, ModelSpec } from './model.js';
 import { type Call, type PreparedPart, prepare, Transitions } from './prepare.js';
@@ -42,6 +42,8 @@ export interface LinearizableOptions {
   workers?: number | 'auto';
   /** false: check a keyed history whole, one object per key in one state (default true: per key). */
   partition?: boolean;
+  /** Told how far the check has got: parts decided, or configurations explored in a single part. */
+  progress?: CheckProgress;
 }
 
 export interface Part {
@@ -111,6 +113,7 @@ export function checkPart(
     noReadOnlyRule: options.noReadOnlyRule,
     noDominanceRule: options.noDominanceRule,
     maxExplored,
+    onProgress: options.progress && ((explored) => options.progress!.phase('searching', explored, undefined, 'configurations')),
   });
   return { outcome: r.outcome, explored: r.explored, blockedCall: r.blockedCall };
 }
@@ -297,6 +300,7 @@ async function checkPartsInWorkers(parts: { id: number; part: Part }[], model: s
       running++;
       w.on('message', (v: WorkerVerdict) => {
         verdicts.push(v);
+        options.progress?.phase(`checking the remaining parts on ${threads} threads`, verdicts.length, parts.length, 'parts');
         if (v.outcome === 'not-linearizable') stopAll();
       });
       w.on('error', (e) => {
@@ -336,6 +340,7 @@ export async function checkLinearizable(
   const unknown: { key: unknown; reason: string }[] = [];
   let threadsUsed = 1;
   const invalid = ({ part, prepared }: { part: Part; prepared: PreparedPart }, blockedCall: number): Result => {
+    options.progress?.phase('explaining the failure');
     const evidence =
       options.evidence === false
         ? { explanation: `${part.keyed ? `key ${JSON.stringify(part.key)}: ` : ''}no linearization exists`, ...(part.keyed ? { failure: { key: part.key } } : {}) }
@@ -355,6 +360,7 @@ export async function checkLinearizable(
   });
   let budget = parts.length > 1 ? 20_000 : Infinity;
   let round = 0;
+  let decided = 0;
   while (pending.length) {
     const handOver = typeof options.workers === 'number' ? round === 0 : round === 2;
     round++;
@@ -373,9 +379,12 @@ export async function checkLinearizable(
       break;
     }
     const still: typeof pending = [];
+    // With several parts, progress counts parts decided; a single part counts configurations.
+    const partOptions = parts.length > 1 ? { ...options, progress: undefined } : options;
     for (const item of pending) {
-      const v = checkPart(item.prepared, m, options, budget, item.transitions);
+      const v = checkPart(item.prepared, m, partOptions, budget, item.transitions);
       explored += v.explored;
+      if (v.outcome !== 'budget' && parts.length > 1) options.progress?.phase('checking parts', ++decided, parts.length, 'parts');
       if (v.outcome === 'not-linearizable') return invalid(item, v.blockedCall);
       if (v.outcome === 'budget') still.push(item);
       else if (v.outcome === 'timeout' || v.outcome === 'memory') {

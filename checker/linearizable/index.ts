@@ -18,6 +18,7 @@ export const linearizable: Checker = {
       init: ctx.init,
       deadline: ctx.deadline,
       keyedTuples: ctx.options?.keyedTuples === true,
+      progress: ctx.progress,
     });
   },
   render: renderLinearizableView,

@@ -25,6 +25,8 @@ export interface SearchOptions {
   noDominanceRule?: boolean;
   /** Match cached configurations exactly, not by subsumption of unknown-outcome calls. */
   noSubsumption?: boolean;
+  /** Called every few thousand configurations with the number explored (for a progress line). */
+  onProgress?: (explored: number) => void;
 }
 
 export type SearchOutcome = 'linearizable' | 'not-linearizable' | 'timeout' | 'memory' | 'budget';
@@ -143,6 +145,7 @@ export function search(part: PreparedPart, transitions: Transitions, options: Se
   const maxBytes = options.maxCacheBytes ?? Infinity;
   const deadline = options.deadline ?? Infinity;
   const maxExplored = options.maxExplored ?? Infinity;
+  const onProgress = options.onProgress;
   // Limits are looked at every 4096 lifts, and at the first, so that code runs early.
   let checkIn = 1;
 
@@ -246,6 +249,7 @@ export function search(part: PreparedPart, transitions: Transitions, options: Se
           }
           if (--checkIn === 0) {
             checkIn = 4096;
+            if (onProgress) onProgress(explored);
             if (Date.now() > deadline) {
               if (!found) outcome = 'timeout';
               break;

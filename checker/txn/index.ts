@@ -18,6 +18,7 @@ function optionsFrom(workload: Workload, ctx: CheckContext): TxnCheckOptions {
     sequentialKeys: o.sequentialKeys === true,
     linearizableKeys: o.linearizableKeys === true,
     deadline: ctx.deadline,
+    progress: ctx.progress,
   };
 }
 
