@@ -15,7 +15,7 @@ import { type Call, type PreparedPart, prepare, Transitions } from './prepare.js
 import { keyedModel } from './models.js';
 import { resolveModel } from './registry.js';
 import { canRefute, refuteRegister } from './refute.js';
-import { search, type SearchOutcome } from './search.js';
+import { search, searchOptions, type SearchOutcome } from './search.js';
 import type { WorkerInput, WorkerVerdict } from './worker.js';
 
 export interface LinearizableOptions {
@@ -106,15 +106,19 @@ export function checkPart(
   // Registers with unique values: a polynomial check first, which settles an unlinearizable part
   // a search might explore for ever (refute.ts).
   if (refuteRegister(part, model)) return { outcome: 'not-linearizable', explored: 0, blockedCall: -1 };
-  const r = search(part, transitions, {
-    deadline: options.deadline,
-    maxCacheBytes: options.maxCacheBytes ?? DEFAULT_CACHE_BYTES,
-    noCache: options.noCache,
-    noReadOnlyRule: options.noReadOnlyRule,
-    noDominanceRule: options.noDominanceRule,
-    maxExplored,
-    onProgress: options.progress && ((explored) => options.progress!.phase('searching', explored, undefined, 'configurations')),
-  });
+  const r = search(
+    part,
+    transitions,
+    searchOptions({
+      deadline: options.deadline,
+      maxCacheBytes: options.maxCacheBytes ?? DEFAULT_CACHE_BYTES,
+      noCache: options.noCache,
+      noReadOnlyRule: options.noReadOnlyRule,
+      noDominanceRule: options.noDominanceRule,
+      maxExplored,
+      onProgress: options.progress && ((explored) => options.progress!.phase('searching', explored, undefined, 'configurations')),
+    }),
+  );
   return { outcome: r.outcome, explored: r.explored, blockedCall: r.blockedCall };
 }
 
@@ -138,13 +142,13 @@ function explainFailure(part: Part, full: PreparedPart, model: Model<unknown>, m
   const isBad = (cut: number): SearchOutcome => {
     const p = prepare(h, model, cut + 1);
     if (refuteRegister(p, model)) return 'not-linearizable';
-    return search(p, new Transitions(model, p.sigCalls), { deadline: options.deadline, maxCacheBytes }).outcome;
+    return search(p, new Transitions(model, p.sigCalls), searchOptions({ deadline: options.deadline, maxCacheBytes })).outcome;
   };
   /** The ops before position `cutAt`: linearizable exactly when the prefix through the previous cut is. */
   const before = (cutAt: number) => {
     const p = prepare(h, model, cutAt);
     const transitions = new Transitions(model, p.sigCalls);
-    return { p, transitions, r: search(p, transitions, { deadline: options.deadline, maxCacheBytes, collectStates: 8 }) };
+    return { p, transitions, r: search(p, transitions, searchOptions({ deadline: options.deadline, maxCacheBytes, collectStates: 8 })) };
   };
   // Prefixes through successive completions only get harder to linearize: the answer is the first
   // cut that is not, in [lo, hi]; the last cut (the whole part) is not.

@@ -67,6 +67,25 @@ function zobrist(n: number, seed: number): Uint32Array {
   return z;
 }
 
+/**
+ * SearchOptions with every field present, in one order: callers that pass objects of one shape
+ * keep the search's reads of them monomorphic (a new shape deoptimizes it).
+ */
+export function searchOptions(o: SearchOptions): SearchOptions {
+  return {
+    deadline: o.deadline,
+    maxCacheBytes: o.maxCacheBytes,
+    noCache: o.noCache,
+    collectStates: o.collectStates,
+    collectBudget: o.collectBudget,
+    maxExplored: o.maxExplored,
+    noReadOnlyRule: o.noReadOnlyRule,
+    noDominanceRule: o.noDominanceRule,
+    noSubsumption: o.noSubsumption,
+    onProgress: o.onProgress,
+  };
+}
+
 /** A result with the search's counters (the linearization and states are added by the caller). */
 function makeResult(outcome: SearchOutcome, explored: number, blockedCall: number, cache: ConfigCache | undefined): SearchResult {
   return { outcome, blockedCall, explored, cached: cache ? cache.size : 0, cacheBytes: cache ? cache.bytes : 0 };
@@ -194,13 +213,17 @@ export function search(part: PreparedPart, transitions: Transitions, options: Se
       const c = entry;
       const g = sig[c];
       // Rule 2's scan state: the earliest return among the calls of each signature passed so far.
-      if (seenEpoch[g] !== epoch) {
-        seenEpoch[g] = epoch;
-        minRet[g] = ret[c];
-      } else if (minRet[g] <= ret[c] && useDominance) {
+      // (Every access below runs on the first histories, so the optimized loop never meets one
+      // without type feedback and deoptimizes.)
+      const rc = ret[c];
+      const fresh = seenEpoch[g] !== epoch;
+      const mr = fresh ? Infinity : minRet[g];
+      if (!fresh && mr <= rc && useDominance) {
         entry = next[entry]; // dominated (rule 2)
         continue;
-      } else if (ret[c] < minRet[g]) minRet[g] = ret[c];
+      }
+      seenEpoch[g] = epoch;
+      minRet[g] = rc < mr ? rc : mr;
       const k = state * nSigs + g;
       let ns = k < memo.length ? memo[k] : UNKNOWN_STEP;
       if (ns === UNKNOWN_STEP) {
@@ -301,10 +324,10 @@ export function search(part: PreparedPart, transitions: Transitions, options: Se
       for (let e = next[HEAD]; ; e = next[e]) {
         if (e < n) {
           const ge = sig[e];
-          if (seenEpoch[ge] !== epoch) {
-            seenEpoch[ge] = epoch;
-            minRet[ge] = ret[e];
-          } else if (ret[e] < minRet[ge]) minRet[ge] = ret[e];
+          const re = ret[e];
+          const mre = seenEpoch[ge] !== epoch ? Infinity : minRet[ge];
+          seenEpoch[ge] = epoch;
+          minRet[ge] = re < mre ? re : mre;
         }
         if (e === c) break;
       }
