@@ -1,7 +1,7 @@
 // JSON Lines: one op per line. Read in chunks and parsed line by line, so a history of millions of
 // ops never needs its text in memory at once.
 import { isAscii } from 'node:buffer';
-import { open } from 'node:fs/promises';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { HistoryBuilder } from './builder.js';
 import { HistoryError } from './errors.js';
 import type { History } from './history.js';
@@ -80,23 +80,28 @@ export async function streamJsonlFile(path: string, file: string, take: (raw: un
   return { warnings: consumer.warnings };
 }
 
+// Reads are synchronous: a check is synchronous work between reads anyway, and a thread-pool
+// round trip per read (three per small file: open, read, close) costs more than the read itself
+// when a command checks a hundred small files, or when the machine is busy.
 async function readLines(path: string, sink: JsonlLineSink<OpConsumer>, progress?: ReadProgress): Promise<void> {
   const file = sink.file;
-  const handle = await open(path, 'r');
+  const fd = openSync(path, 'r');
   try {
-    const size = progress ? (await handle.stat()).size : 0;
+    const size = fstatSync(fd).size;
+    // A small file in one read; a big one in chunks.
+    const chunk = Math.min(CHUNK, Math.max(4096, size + 1));
     let offset = 0;
     // One buffer: the unfinished last line is moved to its front and the next chunk read after it,
     // so no chunk is copied; ASCII text (the usual case) decodes as latin1, the fastest path.
-    let buf = Buffer.allocUnsafe(CHUNK * 2);
+    let buf = Buffer.allocUnsafe(chunk * 2);
     let carry = 0;
     for (;;) {
-      if (buf.length - carry < CHUNK) {
+      if (buf.length - carry < chunk) {
         const grown = Buffer.allocUnsafe(buf.length * 2);
         buf.copy(grown, 0, 0, carry);
         buf = grown;
       }
-      const { bytesRead } = await handle.read(buf, carry, CHUNK, null);
+      const bytesRead = readSync(fd, buf, carry, chunk, null);
       if (bytesRead === 0) break;
       offset += bytesRead;
       const end = carry + bytesRead;
@@ -120,7 +125,7 @@ async function readLines(path: string, sink: JsonlLineSink<OpConsumer>, progress
       sink.takeLast(rest.toString('utf8'));
     }
   } finally {
-    await handle.close();
+    closeSync(fd);
   }
 }
 

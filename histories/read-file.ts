@@ -1,8 +1,7 @@
 // Reading a history file: its format (given, or told from its name and first bytes), then the
 // reader of that format, loaded only when a file needs it, so a check of JSONL files never loads
 // the EDN and Porcupine readers.
-import { closeSync, openSync, readSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
 import { HistoryError, InputError } from './errors.js';
 import { detectFormat, type Format, type FormatOption } from './formats.js';
 import type { History } from './history.js';
@@ -90,7 +89,7 @@ export async function readHistoryFile(path: string, options: ReadOptions = {}): 
   }
   let bytes: Buffer;
   try {
-    bytes = await readFile(path);
+    bytes = readFileSync(path); // one read: no thread-pool round trips (see jsonl.ts)
   } catch (e) {
     throw unreadable(e, file);
   }
