@@ -53,18 +53,59 @@ export interface SearchResult {
 
 // Fixed pseudo-random 32-bit values for Zobrist hashing of the linearized set. They come from a
 // multiplicative mixer, not a linear generator like xorshift: XORs of a linear generator's outputs
-// fall into few values and the cache's probe chains grow long.
+// fall into few values and the cache's probe chains grow long. Computed once, for the largest part
+// seen so far (the value for call i does not depend on n).
+const zobristTables: Record<number, Uint32Array> = {};
 function zobrist(n: number, seed: number): Uint32Array {
-  const z = new Uint32Array(n);
-  for (let i = 0; i < n; i++) {
-    let h = (Math.imul(i + 1, 0x9e3779b9) ^ seed) >>> 0;
-    h ^= h >>> 16;
-    h = Math.imul(h, 0x85ebca6b);
-    h ^= h >>> 13;
-    h = Math.imul(h, 0xc2b2ae35);
-    z[i] = (h ^ (h >>> 16)) >>> 0;
+  let z = zobristTables[seed];
+  if (!z || z.length < n) {
+    z = zobristTables[seed] = new Uint32Array(Math.max(1024, n * 2));
+    for (let i = 0; i < z.length; i++) {
+      let h = (Math.imul(i + 1, 0x9e3779b9) ^ seed) >>> 0;
+      h ^= h >>> 16;
+      h = Math.imul(h, 0x85ebca6b);
+      h ^= h >>> 13;
+      h = Math.imul(h, 0xc2b2ae35);
+      z[i] = (h ^ (h >>> 16)) >>> 0;
+    }
   }
   return z;
+}
+
+// The search's working arrays, kept between searches (a check runs one per part, and the evidence
+// a few more; allocating a score of typed arrays each time showed as garbage collection). Views of
+// pooled buffers, grown when a bigger part comes; the search is synchronous and never reentered, so
+// one set serves every search of a thread. Every array is initialized before it is read.
+const POOL_LIMIT = 1 << 16; // bigger parts get their own arrays, so a long-lived process keeps little
+const pool = {
+  i32: [] as Int32Array[],
+  f64: [] as Float64Array[],
+  u8: [] as Uint8Array[],
+  u32: [] as Uint32Array[],
+};
+function scratchI32(slot: number, size: number): Int32Array {
+  if (size > POOL_LIMIT) return new Int32Array(size);
+  let b = pool.i32[slot];
+  if (!b || b.length < size) b = pool.i32[slot] = new Int32Array(Math.max(256, size * 2));
+  return b.subarray(0, size);
+}
+function scratchF64(slot: number, size: number): Float64Array {
+  if (size > POOL_LIMIT) return new Float64Array(size);
+  let b = pool.f64[slot];
+  if (!b || b.length < size) b = pool.f64[slot] = new Float64Array(Math.max(256, size * 2));
+  return b.subarray(0, size);
+}
+function scratchU8(slot: number, size: number): Uint8Array {
+  if (size > POOL_LIMIT) return new Uint8Array(size);
+  let b = pool.u8[slot];
+  if (!b || b.length < size) b = pool.u8[slot] = new Uint8Array(Math.max(256, size * 2));
+  return b.subarray(0, size);
+}
+function scratchU32(slot: number, size: number): Uint32Array {
+  if (size > POOL_LIMIT) return new Uint32Array(size);
+  let b = pool.u32[slot];
+  if (!b || b.length < size) b = pool.u32[slot] = new Uint32Array(Math.max(256, size * 2));
+  return b.subarray(0, size);
 }
 
 /**
@@ -112,12 +153,12 @@ export function search(part: PreparedPart, transitions: Transitions, options: Se
   const m = n + okCount;
   const HEAD = m;
   const TAIL = m + 1;
-  const next = new Int32Array(m + 2);
-  const prev = new Int32Array(m + 2);
-  const callOf = new Int32Array(m);
-  const returnOf = new Int32Array(n).fill(-1);
+  const next = scratchI32(0, m + 2);
+  const prev = scratchI32(1, m + 2);
+  const callOf = scratchI32(2, m);
+  const returnOf = scratchI32(3, n).fill(-1);
   // Order entries by history position: calls at their invocation, returns at their completion.
-  const pos = new Float64Array(m);
+  const pos = scratchF64(0, m);
   for (let i = 0, k = n; i < n; i++) {
     callOf[i] = i;
     pos[i] = calls[i].invokedAt;
@@ -128,7 +169,7 @@ export function search(part: PreparedPart, transitions: Transitions, options: Se
       k++;
     }
   }
-  const order = new Int32Array(m);
+  const order = scratchI32(4, m);
   for (let e = 0; e < m; e++) order[e] = e;
   order.sort((a, b) => pos[a] - pos[b]);
   let last = HEAD;
@@ -142,7 +183,7 @@ export function search(part: PreparedPart, transitions: Transitions, options: Se
   prev[TAIL] = last;
 
   const words = Math.max(1, Math.ceil(n / 32));
-  const bits = new Uint32Array(words);
+  const bits = scratchU32(0, words).fill(0);
   const zA = zobrist(n, 0x2545f491);
   const zB = zobrist(n, 0x9e3779b9);
   let ha = 0;
@@ -153,10 +194,10 @@ export function search(part: PreparedPart, transitions: Transitions, options: Se
   // (an unknown call left unlinearized has no return to constrain anything), so it is pruned too.
   let nUnknown = 0;
   if (options.noSubsumption !== true) for (let i = 0; i < n; i++) if (!calls[i].done) nUnknown++;
-  const unknownCalls = new Int32Array(nUnknown);
+  const unknownCalls = scratchI32(5, nUnknown);
   for (let i = 0, k = 0; k < nUnknown; i++) if (!calls[i].done) unknownCalls[k++] = i;
-  const stackCall = new Int32Array(n);
-  const stackState = new Int32Array(n);
+  const stackCall = scratchI32(6, n);
+  const stackState = scratchI32(7, n);
   let sp = 0;
   let state = initial;
   let okLeft = okCount;
@@ -173,16 +214,16 @@ export function search(part: PreparedPart, transitions: Transitions, options: Se
   //    without branching: moving it earlier never hurts, since it changes no state.
   // 2. Of two unlinearized calls with the same signature, the one invoked earlier that returns no
   //    later dominates: lifting the other first is never needed.
-  const readOnly = new Uint8Array(n);
-  const ret = new Float64Array(n);
+  const readOnly = scratchU8(0, n);
+  const ret = scratchF64(1, n);
   for (let i = 0; i < n; i++) {
     readOnly[i] = calls[i].readOnly && calls[i].done && !options.noReadOnlyRule ? 1 : 0;
     ret[i] = calls[i].done ? calls[i].completedAt : Infinity;
   }
-  const forced = new Uint8Array(n); // per stack depth: that lift was forced (rule 1)
+  const forced = scratchU8(1, n); // per stack depth: that lift was forced (rule 1)
   const nSigs = transitions.nSigs;
-  const seenEpoch = new Int32Array(nSigs);
-  const minRet = new Float64Array(nSigs);
+  const seenEpoch = scratchI32(8, nSigs).fill(0);
+  const minRet = scratchF64(2, nSigs);
   let epoch = 1;
   let memo = transitions.memo;
 
