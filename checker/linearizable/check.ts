@@ -155,7 +155,7 @@ function explainFailure(part: Part, full: PreparedPart, model: Model<unknown>, m
   let lo = 0;
   let hi = cuts.length - 1;
   let timedOut = false;
-  if (canRefute(model) && refutes(cuts[hi])) {
+  if (canRefute(model) && refuteRegister(full, model)) {
     // The refutation settled it: the first cut it refutes is bad, the answer is there or before
     // (the refutation is cheap, so a binary search with it alone costs little).
     let a = lo;

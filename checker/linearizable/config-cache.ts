@@ -34,6 +34,17 @@ export class ConfigCache {
     this.arena = new Uint32Array(initialCapacity * this.words);
   }
 
+  /** Forgets every configuration, keeping the arrays (for reuse by the next search of as many calls). */
+  clear(): void {
+    this.slots.fill(-1);
+    this.size = 0;
+  }
+
+  /** Entries it has room for before growing. */
+  get capacity(): number {
+    return this.hashA.length;
+  }
+
   /** Bytes held, for the memory bound. */
   get bytes(): number {
     return this.slots.byteLength + this.hashA.byteLength * 2 + this.state.byteLength + this.arena.byteLength;

@@ -108,6 +108,22 @@ function scratchU32(slot: number, size: number): Uint32Array {
   return b.subarray(0, size);
 }
 
+// One small configuration cache kept between searches of parts of the same size class, like the
+// arrays above; a cache that grew big is dropped rather than cleared and kept.
+let spareCache: ConfigCache | undefined;
+function takeCache(n: number): ConfigCache {
+  const c = spareCache;
+  spareCache = undefined;
+  if (c && c.words === Math.max(1, Math.ceil(n / 32))) {
+    c.clear();
+    return c;
+  }
+  return new ConfigCache(n, 64);
+}
+function returnCache(c: ConfigCache | undefined): void {
+  if (c && c.capacity <= 4096) spareCache = c;
+}
+
 /**
  * SearchOptions with every field present, in one order: callers that pass objects of one shape
  * keep the search's reads of them monomorphic (a new shape deoptimizes it).
@@ -188,7 +204,7 @@ export function search(part: PreparedPart, transitions: Transitions, options: Se
   const zB = zobrist(n, 0x9e3779b9);
   let ha = 0;
   let hb = 0;
-  const cache = options.noCache ? undefined : new ConfigCache(n, 64);
+  const cache = options.noCache ? undefined : takeCache(n);
   // Calls of unknown outcome, for the cache's subsumption: a configuration that took one of them
   // and has the state one that did not take it already had, can do nothing that one could not
   // (an unknown call left unlinearized has no return to constrain anything), so it is pruned too.
@@ -379,6 +395,7 @@ export function search(part: PreparedPart, transitions: Transitions, options: Se
   result.explored = explored;
   result.cached = cache ? cache.size : 0;
   result.cacheBytes = cache ? cache.bytes : 0;
+  returnCache(cache);
   result.blockedCall = blockedCall;
   if (found) result.finalStates = finalStates;
   return result;
