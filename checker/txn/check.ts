@@ -165,7 +165,7 @@ export async function checkTxnJsonlFile(path: string, options: TxnCheckOptions, 
       builder.add(normalizeOp(raw, position, file, line), position, line);
       position++;
     },
-    progress && ((read, size) => progress.phase('reading', read, size, 'bytes')),
+    { progress: progress && ((read, size) => progress.phase('reading', read, size, 'bytes')) },
   );
   const txns = builder.build();
   requireTxns(txns, builder.invocations, options.workload);
