@@ -2,7 +2,7 @@
 // ops never needs its text in memory at once.
 import { isAscii } from 'node:buffer';
 import { closeSync, existsSync, fstatSync, openSync, readSync, statSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
+import { availableParallelism, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { HistoryBuilder } from './builder.js';
@@ -84,7 +84,8 @@ export interface JsonlReadOptions {
   progress?: ReadProgress;
   /**
    * Parse on a second thread, beside the caller's work on what is parsed: 'auto' (the default)
-   * for files of 8 MB and more on a machine with two cores or more; false never; true always.
+   * for files of 8 MB and more when a core is free (two or more, and the load average leaves
+   * one); false never; true always.
    */
   parallel?: boolean | 'auto';
 }
@@ -109,9 +110,10 @@ export async function streamJsonlFile(path: string, file: string, take: (raw: un
 const PARALLEL_MIN_BYTES = 8 << 20;
 
 async function readLines(path: string, sink: JsonlLineSink<OpConsumer>, options: JsonlReadOptions): Promise<void> {
-  // FAULTLINE_PARALLEL_READ=0 keeps parsing on the caller's thread (for a machine whose other
-  // cores are busy, and for measuring one against the other).
-  const parallel = options.parallel ?? (process.env.FAULTLINE_PARALLEL_READ === '0' ? false : 'auto');
+  // FAULTLINE_PARALLEL_READ=0 keeps parsing on the caller's thread, =1 uses a second thread
+  // whatever the load (for measuring one against the other).
+  const env = process.env.FAULTLINE_PARALLEL_READ;
+  const parallel = options.parallel ?? (env === '0' ? false : env === '1' ? true : 'auto');
   if (parallel !== false) {
     let size = -1;
     try {
@@ -119,12 +121,23 @@ async function readLines(path: string, sink: JsonlLineSink<OpConsumer>, options:
     } catch {
       // the reading below reports it
     }
-    if (parallel === true || (size >= PARALLEL_MIN_BYTES && availableParallelism() > 1)) {
+    if (parallel === true || (size >= PARALLEL_MIN_BYTES && spareCore())) {
       const url = parserUrl();
       if (url) return readLinesParallel(url, path, sink, options.progress);
     }
   }
   return readLinesHere(path, sink, options.progress);
+}
+
+/**
+ * Whether a second thread would find a core to run on: two cores or more, and a load average
+ * leaving one free. On a busy machine the two threads mostly wait for each other to be
+ * scheduled, and one thread finishes sooner (measured: 7.7 s against 11.6 s at load 20 on two
+ * cores, where an idle machine gives the second thread a core of its own).
+ */
+function spareCore(): boolean {
+  const cores = availableParallelism();
+  return cores > 1 && loadavg()[0] + 1 <= cores;
 }
 
 /** Where the compiled parsing thread is: beside this module in dist/, or in dist/ from the sources. */
