@@ -165,7 +165,9 @@ export function generateHardRegisterHistory(o: HardRegisterOptions): History {
       if (invocations >= o.ops) continue;
       invocations++;
       const r = random();
-      const f = r < 0.4 ? 'read' : r < 0.7 ? 'write' : 'cas';
+      // (A process that has seen nothing yet writes rather than cas from null: Porcupine's etcd
+      // model, which these histories are also fed to, has no null to compare with.)
+      const f = r < 0.4 ? 'read' : r < 0.7 || th.seen === null ? 'write' : 'cas';
       const value = f === 'read' ? null : f === 'write' ? ++fresh : [th.seen, ++fresh];
       th.op = { index: ops.length, time: Math.round(e.at * 1e6), type: 'invoke', process: th.process, f, value } as Op;
       invokedAt.set(th.op, ops.length);
