@@ -6,8 +6,8 @@
 //   2. a 100k-transaction list-append JSONL file (57 MB), `check --checker list-append`, against
 //      node streaming the same file through JSON.parse and nothing else; goal <= 1.5x;
 //   3. `faultline check` of a 2-op file against `node -e 0`; goal <= 1.5x.
-//   node dist/bench/cli.js [--pairs N] [--only etcd,txn,small] (add txn-single or txn-parallel to
-//   --only for the txn file with parsing forced onto one thread or two)
+//   node dist/bench/cli.js [--pairs N] [--only etcd,txn,small] (add txn-parallel to --only for the
+//   txn file parsed on a second thread, FAULTLINE_PARALLEL_READ=1)
 import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -56,12 +56,8 @@ export async function wholeProcessRatios(only: Set<string>, pairs: number): Prom
       const r = report(`100k list-append txns, JSONL (${mb.toFixed(0)} MB)`, await paired(ours, bare, pairs), ['faultline check --checker list-append', 'node: JSON.parse of every line, nothing else'], 1.5);
       console.log(r.line);
       summary.push(`100k txns / bare JSON.parse: ${r.ratio.toFixed(2)} (goal <= 1.5, ${r.met ? 'met' : 'NOT met'})`);
-      // The same with parsing forced onto one thread, or onto a second one (the default picks by
-      // the load average: a second thread only when a core is free).
-      for (const [mode, env, label] of [
-        ['txn-single', '0', 'parsing on the checking thread (FAULTLINE_PARALLEL_READ=0)'],
-        ['txn-parallel', '1', 'parsing on a second thread (FAULTLINE_PARALLEL_READ=1)'],
-      ] as const) {
+      // The same with parsing on a second thread (off by default: histories/jsonl.ts says why).
+      for (const [mode, env, label] of [['txn-parallel', '1', 'parsing on a second thread (FAULTLINE_PARALLEL_READ=1)']] as const) {
         if (!only.has(mode)) continue;
         const forced: Command = { ...ours, label, env: { ...process.env, FAULTLINE_PARALLEL_READ: env } as Record<string, string> };
         const f = report(`  the same, ${label}`, await paired(forced, bare, pairs), ['faultline check --checker list-append', 'node: JSON.parse of every line, nothing else'], 1.5);

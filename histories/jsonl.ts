@@ -83,9 +83,10 @@ export type ReadProgress = (bytesRead: number, size: number) => void;
 export interface JsonlReadOptions {
   progress?: ReadProgress;
   /**
-   * Parse on a second thread, beside the caller's work on what is parsed: 'auto' (the default)
-   * for files of 8 MB and more when a core is free (two or more, and the load average leaves
-   * one); false never; true always.
+   * Parse on a second thread, beside the caller's work on what is parsed: false (the default:
+   * measured, it did not pay, see below); 'auto' for files of 8 MB and more when a core is free
+   * (two or more, and the load average leaves one); true always. FAULTLINE_PARALLEL_READ=1 or
+   * =auto asks for it from the environment.
    */
   parallel?: boolean | 'auto';
 }
@@ -109,11 +110,14 @@ export async function streamJsonlFile(path: string, file: string, take: (raw: un
 
 const PARALLEL_MIN_BYTES = 8 << 20;
 
+// Off by default. On 100k list-append txns (57 MB) the checking thread's CPU went from ~950 to
+// ~750 ms with a second thread, but that thread took ~550 ms more and V8's helper threads ~400 ms
+// (two heaps allocating), so on this 2-core machine, shared and at load 4-20 all day, the whole
+// check was slower: 1.73 s against bare JSON.parse's 0.66 s at load 4.7 (2.62x, one thread 2.39x),
+// 11.6 s against 7.7 s on one thread at load 20. A machine with cores to spare may gain.
 async function readLines(path: string, sink: JsonlLineSink<OpConsumer>, options: JsonlReadOptions): Promise<void> {
-  // FAULTLINE_PARALLEL_READ=0 keeps parsing on the caller's thread, =1 uses a second thread
-  // whatever the load (for measuring one against the other).
   const env = process.env.FAULTLINE_PARALLEL_READ;
-  const parallel = options.parallel ?? (env === '0' ? false : env === '1' ? true : 'auto');
+  const parallel = options.parallel ?? (env === '1' ? true : env === 'auto' ? 'auto' : false);
   if (parallel !== false) {
     let size = -1;
     try {
@@ -131,9 +135,7 @@ async function readLines(path: string, sink: JsonlLineSink<OpConsumer>, options:
 
 /**
  * Whether a second thread would find a core to run on: two cores or more, and a load average
- * leaving one free. On a busy machine the two threads mostly wait for each other to be
- * scheduled, and one thread finishes sooner (measured: 7.7 s against 11.6 s at load 20 on two
- * cores, where an idle machine gives the second thread a core of its own).
+ * leaving one free (on a busy machine the two threads mostly wait to be scheduled).
  */
 function spareCore(): boolean {
   const cores = availableParallelism();
