@@ -1,9 +1,11 @@
-// The faultline command line: a thin yargs layer over library functions.
-import yargs from 'yargs';
+// The faultline command line: a thin yargs layer over library functions. `faultline check` with
+// plain arguments skips yargs (cli/fast-check.ts): loading yargs and laying out its help costs
+// more than a small check does; anything else — help, a mistake, an unusual spelling — goes
+// through yargs as always.
 import { InputError } from '../histories/errors.js';
 import { FORMATS } from '../histories/formats.js';
-import { version } from './version.js';
-import type { Io } from './check.js';
+import type { CheckArgs, Io } from './check.js';
+import { fastCheckArgs } from './fast-check.js';
 import type { TestArgs } from './test.js';
 import { setTestRunning, watchOutput, write } from './output.js';
 
@@ -49,10 +51,22 @@ function healAndExit(io: Io, code: number): void {
 
 class UsageError extends InputError {}
 
+/** What the commands do with their parsed arguments (tests swap `check` to see what yargs gives it). */
+export interface Handlers {
+  check(args: CheckArgs, io: Io): Promise<number>;
+}
+
+const defaultHandlers: Handlers = {
+  check: async (args, io) => (await import('./check.js')).runCheck(args, io),
+};
+
 /** Runs the CLI on `argv` (without node and script) and returns the exit code. */
-export async function main(argv: string[], io: Io = defaultIo): Promise<number> {
+export async function main(argv: string[], io: Io = defaultIo, handlers: Handlers = defaultHandlers, { fast: tryFast = true } = {}): Promise<number> {
   const debug = argv.includes('--debug');
+  const fast = tryFast ? fastCheckArgs(argv) : undefined;
+  if (fast) return reportErrors(() => handlers.check(fast, io), io, debug);
   let code = 0;
+  const [{ default: yargs }, { version }] = await Promise.all([import('yargs'), import('./version.js')]);
   const parser = yargs(argv)
     .scriptName('faultline')
     .usage('faultline — Jepsen-style consistency checker and fault injector\n\nUsage: faultline <command> [options]')
@@ -86,6 +100,7 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
           .option('sequential-keys', { type: 'boolean', default: false, describe: 'rw-register: assume each process sees every key\'s versions in order' })
           .option('linearizable-keys', { type: 'boolean', default: false, describe: 'rw-register: assume real time orders every key\'s versions' })
           .option('variant', { type: 'string', choices: ['cc', 'ccv', 'cm'], describe: 'causal: the variant that decides the verdict (default cc)' })
+          .option('progress', { type: 'boolean', describe: 'show progress on stderr (default: when stderr is a terminal; --no-progress for never)' })
           .option('option', {
             // Not `array: true`: that would swallow the file names after it. Repeats still collect.
             type: 'string',
@@ -97,9 +112,8 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
           .example('faultline check --checker list-append --consistency-models serializable h.edn', 'Elle-style isolation check')
           .epilogue('Exit codes: 0 valid, 1 invalid, 2 unknown, 3 error (over several files: 3, then 1, then 2).'),
       async (a) => {
-        const { runCheck } = await import('./check.js');
         const option = a.option === undefined ? undefined : ([] as string[]).concat(a.option as string | string[]);
-        code = await runCheck({ ...a, option, files: a.files as string[] }, io);
+        code = await handlers.check({ ...a, option, files: a.files as string[] }, io);
       },
     )
     .command(
@@ -283,9 +297,16 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
     .help()
     .wrap(Math.min(100, process.stdout.columns ?? 100));
 
-  try {
+  return reportErrors(async () => {
     await parser.parseAsync();
     return code;
+  }, io, debug);
+}
+
+/** Runs a command: bad input is one line and exit 3, a bug of ours one line (the stack with --debug). */
+async function reportErrors(run: () => Promise<number>, io: Io, debug: boolean): Promise<number> {
+  try {
+    return await run();
   } catch (e) {
     if (e instanceof InputError) {
       io.stderr(`faultline: ${e.message}`);
