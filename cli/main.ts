@@ -97,7 +97,9 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
           .option('config', { type: 'string', describe: 'a JSON test config (schemas/test-config.schema.json); flags override its fields' })
           .option('target', { type: 'string', describe: 'the system under test: builtin (default), etcd, postgres, redis (Debian\'s packages, started by faultline) or stdio (any system behind a JSON-lines adapter)' })
           .option('isolation', { type: 'string', describe: 'postgres: read-committed, repeatable-read or serializable (default)' })
-          .option('read-from', { type: 'string', describe: 'redis: primary (default) or replica (each client reads its own node: stale reads)' })
+          .option('read-from', { type: 'string', describe: 'redis, postgres --replicas: primary (default) or replica (each client reads its own node: stale reads)' })
+          .option('replicas', { type: 'number', describe: 'postgres: a primary and this many streaming standbys, failover by Patroni (systems/postgres-patroni.json)' })
+          .option('sync-standbys', { type: 'number', describe: 'postgres --replicas: synchronous standbys the primary waits for at commit (Patroni\'s synchronous_mode; default 0: asynchronous)' })
           .option('wait-replicas', { type: 'number', describe: 'redis: WAIT for this many replicas after each write (default 0)' })
           .option('adapter', { type: 'string', describe: 'stdio: the adapter command, split on spaces (no shell), e.g. \'python3 examples/stdio/builtin_adapter.py\'' })
           .option('system', { type: 'string', describe: 'a system description (docs/systems.md) or etcd, redis, postgres: faultline runs that system, a network namespace per node; with --target stdio: builtin (faultline runs its store) or none (yours)' })
@@ -150,7 +152,7 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
         process.on('SIGINT', onSignal);
         process.on('SIGTERM', onSignal);
         try {
-          code = await runTest({ ...a, option, timeLimit: a.timeLimit, testCount: a.testCount, nemesisInterval: a.nemesisInterval, nemesisHold: a.nemesisHold, nemesisJitter: a.nemesisJitter, opTimeout: a.opTimeout, readFrom: a.readFrom, waitReplicas: a.waitReplicas } as TestArgs, io, controller.signal);
+          code = await runTest({ ...a, option, timeLimit: a.timeLimit, testCount: a.testCount, nemesisInterval: a.nemesisInterval, nemesisHold: a.nemesisHold, nemesisJitter: a.nemesisJitter, opTimeout: a.opTimeout, readFrom: a.readFrom, waitReplicas: a.waitReplicas, replicas: a.replicas, syncStandbys: a.syncStandbys } as TestArgs, io, controller.signal);
         } finally {
           process.off('SIGINT', onSignal);
           process.off('SIGTERM', onSignal);
