@@ -9,7 +9,7 @@
 // set workloads (single-ops.ts), sends every op that writes to the node Patroni calls primary now
 // (patroni.ts), and reads there or, with readFrom replica, on its own node — a hot standby, where
 // PostgreSQL refuses SERIALIZABLE, so such reads run at REPEATABLE READ. Each completion names the
-// node that ran it (`server`). A COMMIT answered after PostgreSQL cancelled its wait for
+// node that ran it (`server`) and when the answer came (`answeredAt`, ms since the epoch). A COMMIT answered after PostgreSQL cancelled its wait for
 // synchronous replication ("committed locally, but might not have been replicated") is `info`.
 import pg from 'pg';
 import type { Op } from '../../histories/op.js';
@@ -118,7 +118,9 @@ export class PostgresClient implements Client {
     const own = options.signal ? undefined : AbortSignal.timeout(this.timeoutMs);
     const aborted = whenAborted(options.signal ?? own!);
     let server: string | undefined;
-    const done = (o: Op) => (server === undefined || this.o.route === undefined ? o : { ...o, server });
+    // Replicated: which node ran it, and when its answer came (this machine's clock, ms since the
+    // epoch), to line the history up with the servers' logs.
+    const done = (o: Op) => (server === undefined || this.o.route === undefined ? o : { ...o, server, answeredAt: Date.now() });
     try {
       const where = await Promise.race([this.where(readOnly), aborted.promise]);
       if (where === undefined) return done(completion(op, 'fail', op.value, `${this.node}: no-primary: no node's Patroni reports itself the running primary (nothing sent)`));
