@@ -6,7 +6,9 @@
 // and how many of them had been acknowledged, the longest stretch without an acknowledged add, and
 // the standbys' replay lag as the primary's pg_stat_replication reported it (observer logs).
 //
-//   node bench/postgres-failover.mjs [--runs 3] [--store /tmp/pg-failover] [--parallel 2]
+//   node bench/postgres-failover.mjs [--runs 3] [--store /tmp/pg-failover] [--parallel 2] [--analyse-only]
+// (--analyse-only: no new runs; the summary of the runs already in the store. --first N: run
+// numbers (and seeds 100 + N) start at N; --faults kill: only those faults.)
 // Needs root (namespaces) and a build (npx tsc -p tsconfig.build.json). Prints one JSON line per
 // run, then a summary per mode and fault.
 import { existsSync, mkdirSync, chmodSync, readFileSync, readlinkSync } from 'node:fs';
@@ -14,7 +16,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { execa } from 'execa';
 
-const { values: opt } = parseArgs({ options: { runs: { type: 'string', default: '3' }, store: { type: 'string', default: '/tmp/pg-failover' }, parallel: { type: 'string', default: '2' } } });
+const { values: opt } = parseArgs({ options: { runs: { type: 'string', default: '3' }, store: { type: 'string', default: '/tmp/pg-failover' }, parallel: { type: 'string', default: '2' }, 'analyse-only': { type: 'boolean', default: false }, first: { type: 'string', default: '1' }, faults: { type: 'string' } } });
 const RUNS = Number(opt.runs);
 const store = resolve(opt.store);
 mkdirSync(store, { recursive: true });
@@ -60,9 +62,11 @@ function analyse(dir) {
     const demoted = patroni(dir, before, /demoting self because DCS is not accessible/).filter((t) => t > at && t < at + 30_000)[0];
     rounds.push({ fault: s.f.slice(6), old: before, failoverMs: promoted === undefined ? null : Math.round(promoted - at), demoteMs: demoted === undefined ? null : Math.round(demoted - at) });
   }
-  const lost = new Set(set.lost ?? []);
+  // Acknowledged adds the last final read does not hold (set-full's own list of lost elements is cut at 100).
   const okAdds = ops.filter((o) => o.type === 'ok' && o.f === 'add');
-  const ackedLost = okAdds.filter((o) => lost.has(o.value)).length;
+  const finalRead = ops.filter((o) => o.final && o.type === 'ok' && o.f === 'read').at(-1);
+  const last = new Set(finalRead?.value ?? []);
+  const ackedLost = finalRead === undefined ? null : okAdds.filter((o) => !last.has(o.value)).length;
   const okTimes = okAdds.map((o) => o.time / 1e9).sort((a, b) => a - b);
   let gap = 0;
   for (let i = 1; i < okTimes.length; i++) gap = Math.max(gap, okTimes[i] - okTimes[i - 1]);
@@ -81,12 +85,27 @@ async function one(mode, fault, i) {
 }
 
 const jobs = [];
-for (let i = 1; i <= RUNS; i++) for (const mode of Object.keys(MODES)) for (const fault of Object.keys(FAULTS)) jobs.push([mode, fault, i]);
+const FIRST = Number(opt.first);
+const faults = opt.faults === undefined ? Object.keys(FAULTS) : opt.faults.split(',');
+for (let i = FIRST; i < FIRST + RUNS; i++) for (const mode of Object.keys(MODES)) for (const fault of faults) jobs.push([mode, fault, i]);
 const done = [];
-const workers = Array.from({ length: Number(opt.parallel) }, async () => {
-  while (jobs.length > 0) done.push(await one(...jobs.shift()));
-});
-await Promise.all(workers);
+if (opt['analyse-only']) {
+  for (const [mode, fault, i] of jobs) {
+    const s = join(store, `${mode}-${fault.replace(' ', '-')}-${i}`);
+    const latest = join(s, 'latest');
+    if (!existsSync(latest)) continue;
+    const dir = resolve(s, readlinkSync(latest));
+    if (!existsSync(join(dir, 'results.json'))) continue;
+    const out = { mode, fault, run: i, dir, ...analyse(dir) };
+    console.log(JSON.stringify(out));
+    done.push(out);
+  }
+} else {
+  const workers = Array.from({ length: Number(opt.parallel) }, async () => {
+    while (jobs.length > 0) done.push(await one(...jobs.shift()));
+  });
+  await Promise.all(workers);
+}
 const range = (xs) => (xs.length === 0 ? '–' : Math.min(...xs) === Math.max(...xs) ? `${Math.min(...xs)}` : `${Math.min(...xs)}–${Math.max(...xs)}`);
 for (const mode of Object.keys(MODES)) {
   for (const fault of Object.keys(FAULTS)) {
