@@ -124,10 +124,12 @@ export async function main(argv: string[], io: Io = defaultIo, handlers: Handler
           .option('config', { type: 'string', describe: 'a JSON test config (schemas/test-config.schema.json); flags override its fields' })
           .option('target', { type: 'string', describe: 'the system under test: builtin (default), etcd, postgres, redis (Debian\'s packages, started by faultline) or stdio (any system behind a JSON-lines adapter)' })
           .option('isolation', { type: 'string', describe: 'postgres: read-committed, repeatable-read or serializable (default)' })
-          .option('read-from', { type: 'string', describe: 'redis: primary (default) or replica (each client reads its own node: stale reads)' })
+          .option('read-from', { type: 'string', describe: 'redis, postgres --replicas: primary (default) or replica (each client reads its own node: stale reads)' })
+          .option('replicas', { type: 'number', describe: 'postgres: a primary and this many streaming standbys, failover by Patroni (systems/postgres-patroni.json)' })
+          .option('sync-standbys', { type: 'number', describe: 'postgres --replicas: synchronous standbys the primary waits for at commit (Patroni\'s synchronous_mode; default 0: asynchronous)' })
           .option('wait-replicas', { type: 'number', describe: 'redis: WAIT for this many replicas after each write (default 0)' })
           .option('adapter', { type: 'string', describe: 'stdio: the adapter command, split on spaces (no shell), e.g. \'python3 examples/stdio/builtin_adapter.py\'' })
-          .option('system', { type: 'string', describe: 'a system description (docs/systems.md) or etcd, redis, postgres: faultline runs that system, a network namespace per node; with --target stdio: builtin (faultline runs its store) or none (yours)' })
+          .option('system', { type: 'string', describe: 'a system description (docs/systems.md) or etcd, redis, postgres, postgres-patroni: faultline runs that system, a network namespace per node; with --target stdio: builtin (faultline runs its store) or none (yours)' })
           .option('cluster', { type: 'string', describe: 'a cluster file (schemas/cluster.schema.json): run against remote hosts over SSH' })
           .option('mode', { type: 'string', describe: `builtin replication mode: ${MODES.join(', ')} (default leader-follower-sync)` })
           .option('workload', { type: 'string', describe: `what the clients do: ${WORKLOAD_NAMES.join(', ')} (default register)` })
@@ -193,7 +195,7 @@ export async function main(argv: string[], io: Io = defaultIo, handlers: Handler
         process.on('unhandledRejection', onCrash);
         setTestRunning(true);
         try {
-          code = await runTest({ ...a, option, timeLimit: a.timeLimit, testCount: a.testCount, nemesisInterval: a.nemesisInterval, nemesisHold: a.nemesisHold, nemesisJitter: a.nemesisJitter, opTimeout: a.opTimeout, readFrom: a.readFrom, waitReplicas: a.waitReplicas } as TestArgs, io, controller.signal);
+          code = await runTest({ ...a, option, timeLimit: a.timeLimit, testCount: a.testCount, nemesisInterval: a.nemesisInterval, nemesisHold: a.nemesisHold, nemesisJitter: a.nemesisJitter, opTimeout: a.opTimeout, readFrom: a.readFrom, waitReplicas: a.waitReplicas, replicas: a.replicas, syncStandbys: a.syncStandbys } as TestArgs, io, controller.signal);
         } finally {
           setTestRunning(false);
           for (const sig of signalsHandled) process.off(sig, onSignal);
@@ -247,7 +249,7 @@ export async function main(argv: string[], io: Io = defaultIo, handlers: Handler
         y
           .positional('action', { type: 'string', choices: ['up', 'down', 'status'], describe: 'up: start it in the background; status: where its nodes are; down: stop it' })
           .option('target', { type: 'string', describe: 'builtin (default), etcd, postgres or redis' })
-          .option('system', { type: 'string', describe: 'a system description (docs/systems.md) or etcd, redis, postgres: that system, a network namespace per node' })
+          .option('system', { type: 'string', describe: 'a system description (docs/systems.md) or etcd, redis, postgres, postgres-patroni: that system, a network namespace per node' })
           .option('mode', { type: 'string', describe: `builtin replication mode: ${MODES.join(', ')}` })
           .option('nodes', { type: 'number', describe: 'cluster size (default 3; postgres: 1)' })
           .option('network', { type: 'string', choices: ['local', 'netns'], describe: 'netns: each node in its own network namespace (default local)' })
