@@ -83,6 +83,27 @@ function wallClock(ops: readonly Op[]): (time: number) => number {
   return (time) => time / 1e6 + offset;
 }
 
+/** Who took the leader lock after `at` (Patroni's "promoted self to leader by acquiring session lock"), in order. */
+function leaderChanges(dir: string, at: number): { node: string; t: number }[] {
+  return NODES.flatMap((node) => patroniEvents(dir, node, /promoted self to leader by acquiring session lock/).filter((t) => t > at).map((t) => ({ node, t }))).sort((a, b) => a.t - b.t);
+}
+
+/**
+ * A cut run whose premise held: one failover. On a loaded machine (CI's 2 cores with the unit tests
+ * beside) a Patroni loop can miss its TTL after the heal and hand the lock on again, losing what the
+ * successor acknowledged (asynchronously, or before its synchronous standby streamed): a second
+ * failover this test does not study. Such a run is said and run once more, in a new store.
+ */
+async function oneFailoverRun(store: string, args: string[]) {
+  for (let attempt = 1; ; attempt++) {
+    const r = await test(`${store}-${attempt}`, args);
+    if (r.dir === undefined || !existsSync(join(r.dir, 'history.jsonl'))) return r;
+    const changes = leaderChanges(r.dir, firstCut(history(r.dir)).at);
+    if (changes.length <= 1 || attempt === 2) return r;
+    console.log(`${store}, attempt ${attempt}: ${changes.length} leader changes after the cut (${changes.map((c) => c.node).join(' then ')}): another failover, the machine too loaded for Patroni's 8 s TTL; running again`);
+  }
+}
+
 /** The node the first primaries partition cut off, and when (ms since the epoch). */
 function firstCut(ops: readonly Op[]): { node: string; at: number; healed: number } {
   const wall = wallClock(ops);
@@ -137,7 +158,7 @@ const CUT = ['--nemesis', 'partition', '--partitions', 'primaries', '--nemesis-i
 // quiesce), so they overlap well on 2 cores (vitest runs five at a time).
 describe.concurrent('--target postgres --replicas 2: failover', () => {
   it('asynchronous, the primary cut off: Patroni fails over, and adds the old primary acknowledged before it demoted itself are lost', async ({ expect }) => {
-    const r = await test('async-cut', ['--workload', 'set', ...CUT]);
+    const r = await oneFailoverRun('async-cut', ['--workload', 'set', ...CUT]);
     expect(r.dir, r.all).toBeDefined();
     const dir = r.dir!;
     const set = results(dir)['set-full'];
@@ -152,6 +173,7 @@ describe.concurrent('--target postgres --replicas 2: failover', () => {
     expect(demoted, 'the old primary never demoted itself').toBeDefined();
     const successor = NODES.filter((n) => n !== old.node).find((n) => patroniEvents(dir, n, /promoted self to leader/).some((t) => t > cut.at && t < cut.healed + 5000));
     expect(successor, 'no standby was promoted').toBeDefined();
+    expect(leaderChanges(dir, cut.at).map((c) => c.node), 'one failover after the cut, to the successor').toEqual([successor]);
     expect(observed(dir, successor!).some((o) => isPrimary(o) && (o.timeline ?? 0) > (old.seen.timeline ?? 0))).toBe(true);
     const wall = wallClock(ops);
     // Acknowledged adds the last final read lacks (set-full's list of lost elements stops at 100).
@@ -160,7 +182,8 @@ describe.concurrent('--target postgres --replicas 2: failover', () => {
     const lastByOld = Math.max(...ops.filter((o) => o.type === 'ok' && o.f === 'add' && o.server === old.node && wall(o.time!) > cut.at).map((o) => o.answeredAt as number));
     console.log(
       `async cut of ${old.node}: ${set.lostCount} of ${set.attemptCount} adds lost (${lostOk.length} acknowledged, by ${[...new Set(lostOk.map((o) => o.server))].join(', ')}); ` +
-        `${old.node} demoted ${Math.round(demoted! - cut.at)} ms after the cut, ${successor} promoted; the old primary's last acknowledged add came ${Math.round(lastByOld - demoted!)} ms after its demotion began`,
+        `${old.node} demoted ${Math.round(demoted! - cut.at)} ms after the cut, ${successor} promoted; the old primary's last acknowledged add came ${Math.round(lastByOld - demoted!)} ms after its demotion began; ` +
+        `the lock taken after the cut by ${leaderChanges(dir, cut.at).map((c) => c.node).join(' then ') || 'no node'}`,
     );
     expect(r.exitCode, r.all).toBe(1);
     expect(set.lostCount).toBeGreaterThan(0);
@@ -175,10 +198,10 @@ describe.concurrent('--target postgres --replicas 2: failover', () => {
     // shutdown ends the connections of transactions already committing).
     expect(lastByOld).toBeLessThan(demoted! + 1000);
     await expectNothingLeft(dir);
-  }, RUN_MS);
+  }, 2 * RUN_MS);
 
   it('one synchronous standby, the same cut: a failover, and no acknowledged add lost', async ({ expect }) => {
-    const r = await test('sync-cut', ['--workload', 'set', '--sync-standbys', '1', ...CUT]);
+    const r = await oneFailoverRun('sync-cut', ['--workload', 'set', '--sync-standbys', '1', ...CUT]);
     expect(r.dir, r.all).toBeDefined();
     const dir = r.dir!;
     const set = results(dir)['set-full'];
@@ -190,13 +213,14 @@ describe.concurrent('--target postgres --replicas 2: failover', () => {
     const wall = wallClock(ops);
     const ackedByOldAfterCut = ops.filter((o) => o.type === 'ok' && o.f === 'add' && o.server === old.node && wall(o.time!) > cut.at + 500).length;
     const unconfirmed = ops.filter((o) => o.type === 'info' && String(o.error).includes('sync-not-confirmed')).length;
-    console.log(`sync cut of ${old.node}: ${set.lostCount} of ${set.attemptCount} adds lost; ${successor ?? 'no node'} promoted; ${ackedByOldAfterCut} adds acknowledged by the old primary after the cut; ${unconfirmed} commits whose synchronous wait was cancelled (info)`);
+    console.log(`sync cut of ${old.node}: ${set.lostCount} of ${set.attemptCount} adds lost; ${successor ?? 'no node'} promoted; ${ackedByOldAfterCut} adds acknowledged by the old primary after the cut; ${unconfirmed} commits whose synchronous wait was cancelled (info); the lock taken after the cut by ${leaderChanges(dir, cut.at).map((c) => c.node).join(' then ') || 'no node'}`);
+    expect(successor, 'no standby was promoted').toBeDefined();
+    expect(leaderChanges(dir, cut.at).map((c) => c.node), 'one failover after the cut, to the successor').toEqual([successor]);
     expect(r.exitCode, r.all).toBe(0);
     expect(set.lostCount).toBe(0);
-    expect(successor, 'no standby was promoted').toBeDefined();
     expect(ackedByOldAfterCut).toBe(0);
     await expectNothingLeft(dir);
-  }, RUN_MS);
+  }, 2 * RUN_MS);
 
   it('reads on standbys are stale, each served by the client\'s own node', async ({ expect }) => {
     // The standbys apply each commit 300 ms late (recovery_min_apply_delay): on the same host a
