@@ -12,7 +12,7 @@ import { createBuiltinTarget } from '../targets/builtin/target.js';
 import type { Client, Target } from '../targets/types.js';
 import { clients } from '../workloads/generator/threads.js';
 import { timeLimit } from '../workloads/generator/time.js';
-import { Random } from '../workloads/generator/random.js';
+import { Random } from '../base/random.js';
 import { getWorkload } from '../workloads/index.js';
 import { workloadOptions } from '../workloads/options.js';
 

@@ -24,7 +24,7 @@ import { execa } from 'execa';
 import { listNamespaces } from '../control/namespaces.js';
 import { readStat } from '../control/proc.js';
 import { readHistoryFile } from '../histories/read.js';
-import { Random } from '../workloads/generator/random.js';
+import { Random } from '../base/random.js';
 
 export const MOMENTS = [
   'network',

@@ -17,7 +17,7 @@ export interface FileOutcome {
   /** Why the file could not be checked (bad input, unreadable file): exit code 3. */
   error?: string;
   warnings: string[];
-  /** The checker's HTML view of the result, when asked for and the checker has one. */
+  /** The HTML view of the result, when asked for and the checker has one. */
   html?: string;
   /** The exception behind an internal error, for --debug. */
   internalError?: unknown;
@@ -28,8 +28,8 @@ export interface CheckFileOptions {
   /** Seconds a checker may take per file before it gives up with unknown. */
   timeoutSeconds?: number;
   context?: Omit<CheckContext, 'file' | 'deadline'>;
-  /** Render the checker's HTML view of the result (for --out). */
-  renderHtml?: boolean;
+  /** Renders the HTML view of the result (for --out; report/views.ts has the checkers' views). */
+  render?: (h: History, result: Result) => string;
   /** Told how far reading and checking have got (the CLI's progress line). */
   progress?: CheckProgress;
 }
@@ -46,7 +46,7 @@ export async function checkFile(file: string, checker: Checker, options: CheckFi
       outcome.invocations = streamed.invocations;
       outcome.warnings.push(...streamed.warnings);
       outcome.result = streamed.result;
-      if (options.renderHtml && checker.render) outcome.html = checker.render(new History([], { file }), streamed.result);
+      if (options.render) outcome.html = options.render(new History([], { file }), streamed.result);
       outcome.elapsedMs = performance.now() - started;
       return outcome;
     }
@@ -57,7 +57,7 @@ export async function checkFile(file: string, checker: Checker, options: CheckFi
     outcome.warnings.push(...history.warnings);
     options.progress?.phase('checking');
     outcome.result = await withDeadline(checker.check(history, { ...options.context, file, deadline, progress: options.progress }), deadline);
-    if (options.renderHtml && checker.render) outcome.html = checker.render(history, outcome.result);
+    if (options.render) outcome.html = options.render(history, outcome.result);
   } catch (e) {
     if (e instanceof InputError) outcome.error = e.message;
     else {

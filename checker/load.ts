@@ -16,7 +16,7 @@ const builtin: Record<string, () => Promise<Checker>> = {
   set: async () => (await import('./set.js')).set,
   'set-full': async () => (await import('./set.js')).setFull,
   convergence: async () => (await import('./convergence.js')).convergence,
-  'replica-diff': async () => (await import('./merkle.js')).replicaDiff,
+  'replica-diff': async () => (await import('./replica-diff.js')).replicaDiff,
   counter: async () => (await import('./counter.js')).counter,
   bank: async () => (await import('./bank.js')).bank,
   queue: async () => (await import('./queue.js')).queue,

@@ -9,7 +9,7 @@ import { bank } from './bank.js';
 import { causal } from './causal/index.js';
 import { convergence } from './convergence.js';
 import { counter } from './counter.js';
-import { replicaDiff } from './merkle.js';
+import { replicaDiff } from './replica-diff.js';
 import { queue, totalQueue } from './queue.js';
 import { sequential } from './sequential/index.js';
 import { session } from './session.js';

@@ -132,6 +132,7 @@ export async function runCheck(args: CheckArgs, io: Io): Promise<number> {
       ? new CheckProgressLine({ write: (t) => process.stderr.write(t), tty, columns: process.stderr.columns || 100 })
       : undefined);
   const outcomes: FileOutcome[] = [];
+  const render = args.out !== undefined ? (await import('../report/views.js')).viewOf(checker) : undefined;
   for (const [k, file] of files.entries()) {
     progress?.setFile(file, k + 1, files.length);
     const o = await checkFile(file, checker, {
@@ -149,7 +150,7 @@ export async function runCheck(args: CheckArgs, io: Io): Promise<number> {
           ...extraOptions,
         },
       },
-      renderHtml: args.out !== undefined,
+      render,
       progress,
     });
     progress?.clear();

@@ -4,7 +4,14 @@
 // namespaces (root, ip, iptables). The line it returns, printed first, says which and why.
 import { networkAvailable } from '../control/network.js';
 import { readRawConfig, type TestConfig } from '../runner/config.js';
-import { configFromArgs, type TestArgs } from './test.js';
+
+/** The flags this reads (cli/test.ts's TestArgs has them). */
+export interface DefaultNemesisArgs {
+  config?: string;
+  seed?: number;
+  nemesis?: string;
+  network?: string;
+}
 
 /** The faults a first run gets: `network` is true when nodes can go in namespaces, else why not. */
 export function defaultFaults(network: true | string): { faults: string[]; left?: string } {
@@ -12,8 +19,15 @@ export function defaultFaults(network: true | string): { faults: string[]; left?
   return { faults: ['kill', 'pause', 'partition'] };
 }
 
-/** The run's config, with the default faults when none were asked for; `line` says what was chosen. */
-export async function configWithDefaultNemesis(args: TestArgs): Promise<{ config: TestConfig; line?: string }> {
+/**
+ * The run's config, with the default faults when none were asked for; `line` says what was chosen.
+ * `configFromArgs` is cli/test.ts's, passed in by its caller so that this module, loaded lazily
+ * by cli/test.ts, does not import it back.
+ */
+export async function configWithDefaultNemesis<A extends DefaultNemesisArgs>(
+  args: A,
+  configFromArgs: (args: A) => TestConfig,
+): Promise<{ config: TestConfig; line?: string }> {
   const config = configFromArgs(args);
   const fromFile = args.config !== undefined ? readRawConfig(args.config).raw : undefined;
   const fileNemesis = fromFile?.nemesis as { faults?: unknown } | undefined;

@@ -188,7 +188,7 @@ export function summaryLines(o: Pick<RunOutcome, 'dir' | 'results'>, absolute = 
 
 export async function runTest(args: TestArgs, io: Io, signal?: AbortSignal): Promise<number> {
   const { configWithDefaultNemesis } = await import('./default-nemesis.js');
-  const { config, line } = await configWithDefaultNemesis(args);
+  const { config, line } = await configWithDefaultNemesis(args, configFromArgs);
   if (line !== undefined) io.stderr(line);
   const outcomes: RunOutcome[] = [];
   const junit: FileOutcome[] = [];

@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import type { Control } from '../control/types.js';
 import { fanOut } from '../control/types.js';
 import type { Target } from '../targets/types.js';
-import { Random } from '../workloads/generator/random.js';
+import { Random } from '../base/random.js';
 import type { Fault } from './types.js';
 
 /** Sets a node's clock offset from true time (ms); 0 resets it. */

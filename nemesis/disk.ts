@@ -7,7 +7,7 @@ import { applyDamage, listFiles, type FileDamage as Damage } from '../targets/co
 import type { Target } from '../targets/types.js';
 
 export { applyDamage, listFiles };
-import { Random } from '../workloads/generator/random.js';
+import { Random } from '../base/random.js';
 import type { Fault } from './types.js';
 
 export type DamageKind = 'truncate' | 'flip';

@@ -1,7 +1,7 @@
 // Partition shapes as pure functions. A grudge maps a node to the nodes it drops packets from
 // (Jepsen's term); the partition fault turns it into iptables rules. Nodes absent from a grudge
 // drop nothing. Shapes that choose nodes take the test's seeded Random, so a seed replays them.
-import type { Random } from '../workloads/generator/random.js';
+import type { Random } from '../base/random.js';
 
 export type Grudge = Record<string, string[]>;
 

@@ -7,7 +7,7 @@
 // iptables-restore is started ahead of time (rules-loader.ts), so applying costs no process start.
 import { fanOut, type Control } from '../control/types.js';
 import { runTag } from '../control/network.js';
-import { Random } from '../workloads/generator/random.js';
+import { Random } from '../base/random.js';
 import { isShapeName, shape, validateGrudge, type Grudge } from './grudge.js';
 import { coldLoader, warmLoader, type RulesLoader } from './rules-loader.js';
 import type { Fault } from './types.js';

@@ -16,7 +16,7 @@
 import { join } from 'node:path';
 import type { Network } from '../control/network.js';
 import { fanOut } from '../control/types.js';
-import type { NodeAddresses } from '../targets/builtin/target.js';
+import type { NodeAddresses } from '../targets/types.js';
 import { DelayProxy, type PeerProxy } from './proxy.js';
 import { spawnProxy } from './proxy-process.js';
 

@@ -9,7 +9,7 @@
 import { rmSync } from 'node:fs';
 import net from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { formatAddress, netOptions, parseAddress, type Address } from '../targets/builtin/address.js';
+import { formatAddress, netOptions, parseAddress, type Address } from '../base/address.js';
 
 export interface DelaySetting {
   delayMs: number;

@@ -3,7 +3,7 @@
 // order leaves out — each bar from invocation to completion, with the op, what it returned and the
 // state after it written beside it, and the order drawn through the rows where each step takes
 // effect. A row per op keeps every value readable however short the ops are.
-import { pathXs } from '../checker/linearizable/view.js';
+import { pathXs } from './linearizable-view.js';
 import type { Result } from '../checker/types.js';
 import type { History } from '../histories/history.js';
 import { escapeHtml as esc } from './html.js';

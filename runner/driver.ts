@@ -7,7 +7,7 @@ import { CANONICAL_FIELDS, type Op, type OpType } from '../histories/op.js';
 import { TargetFailed, type Client } from '../targets/types.js';
 import { atTime, completed, invoked, makeContext, processToThread } from '../workloads/generator/context.js';
 import { type Gen, gen as toGen } from '../workloads/generator/core.js';
-import type { Random } from '../workloads/generator/random.js';
+import type { Random } from '../base/random.js';
 import type { Context, Emit, GenEvent, GenLike, Invocation } from '../workloads/generator/types.js';
 import type { Recorder } from './recorder.js';
 

@@ -24,7 +24,7 @@ import type { Fault } from '../nemesis/types.js';
 import type { Target } from '../targets/types.js';
 import { clients, nemesis as onNemesis } from '../workloads/generator/threads.js';
 import { stagger, timeLimit } from '../workloads/generator/time.js';
-import { Random } from '../workloads/generator/random.js';
+import { Random } from '../base/random.js';
 import type { GenLike } from '../workloads/generator/types.js';
 import { getWorkload } from '../workloads/index.js';
 import { workloadOptions } from '../workloads/options.js';

@@ -56,3 +56,21 @@ export interface Target {
   /** A new, unopened client for `node`. */
   client(node: string): Client;
 }
+
+/**
+ * A node's addresses (`unix:/PATH` or `tcp:HOST:PORT`, base/address.ts), for targets whose nodes
+ * can be told where to listen (the built-in store's `listen`): a fault that stands between the
+ * nodes, like the delay proxy (nemesis/proxied-peers.ts), chooses them and gives them to the
+ * target, so every peer link to a node crosses it.
+ */
+export interface NodeAddresses {
+  /** Where clients reach the node. */
+  client: string;
+  /** Where the other nodes reach this one. */
+  peer: string;
+  /**
+   * Where the node itself listens for peers, when peers reach it elsewhere: through a proxy in
+   * front of it (nemesis/proxied-peers.ts). Default: `peer`.
+   */
+  peerListen?: string;
+}

@@ -4,7 +4,7 @@
 // add-wins and observed-remove cases by hand.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { canonicalJson } from '../checker/linearizable/values.js';
+import { canonicalJson } from '../base/json.js';
 import { GCounter, ORSet, PNCounter, crdtFromJson, joinCrdt, type Crdt, type CrdtName } from '../targets/builtin/crdt.js';
 import * as vc from '../targets/builtin/vector-clock.js';
 import * as vv from '../targets/builtin/version-vector.js';

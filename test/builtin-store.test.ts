@@ -4,7 +4,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { appendFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { formatAddress, parseAddress } from '../targets/builtin/address.js';
+import { formatAddress, parseAddress } from '../base/address.js';
 import { BuiltinClient } from '../targets/builtin/client.js';
 import { compareStamps, HybridClock } from '../targets/builtin/hlc.js';
 import { validateNodeConfig, parseNodeConfigArg } from '../targets/builtin/node-config.js';

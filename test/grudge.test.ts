@@ -4,7 +4,7 @@ import {
   bisect, bridge, complete, cutOff, halves, isolateOne, isolatePrimaries, isSymmetric, majoritiesRing, majorityMinority,
   randomHalves, sees, shape, SHAPE_NAMES, shuffle, validateGrudge, type Grudge,
 } from '../nemesis/grudge.js';
-import { Random } from '../workloads/generator/random.js';
+import { Random } from '../base/random.js';
 
 const nodesOf = (n: number) => Array.from({ length: n }, (_, i) => `n${i + 1}`);
 const cluster = fc.integer({ min: 1, max: 9 }).map(nodesOf);

@@ -3,7 +3,8 @@
 // replica-diff checker on hand-built histories.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { buildTree, buildTrees, diffTrees, keySpace, keySpaceFromSplits, replicaDiff, type KeyDiff } from '../checker/merkle.js';
+import { buildTree, buildTrees, diffTrees, keySpace, keySpaceFromSplits, type KeyDiff } from '../base/merkle.js';
+import { replicaDiff } from '../checker/replica-diff.js';
 import { HistoryError } from '../histories/errors.js';
 import { parseHistory } from '../histories/read.js';
 import { rng as random } from '../bench/random.js';

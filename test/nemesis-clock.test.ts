@@ -6,7 +6,7 @@ import type { Control, ExecOptions, ExecResult } from '../control/types.js';
 import { local } from '../control/local.js';
 import { netns } from '../control/netns.js';
 import { bumped, clockFault, clockFaultWith, dateShiftArgv, parseClockValue, refuseLocalClock, sshClock, strobeOffset, type ClockDriver } from '../nemesis/clock.js';
-import { Random } from '../workloads/generator/random.js';
+import { Random } from '../base/random.js';
 import type { Target } from '../targets/types.js';
 
 class FakeSsh implements Control {

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { applyDamage, diskFault, listFiles, planDamage, type Damage } from '../nemesis/disk.js';
 import type { Target } from '../targets/types.js';
-import { Random } from '../workloads/generator/random.js';
+import { Random } from '../base/random.js';
 
 let dir: string;
 beforeEach(() => {

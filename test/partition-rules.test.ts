@@ -5,7 +5,7 @@ import type { Control, ExecOptions } from '../control/types.js';
 import { partitionFault, partitionRules, PARTITION_CHAIN } from '../nemesis/partition.js';
 import { faultSchedule, startValue } from '../nemesis/schedule.js';
 import { isolateOne } from '../nemesis/grudge.js';
-import { Random } from '../workloads/generator/random.js';
+import { Random } from '../base/random.js';
 import { nemesis, simulate } from '../workloads/generator/index.js';
 
 function fakeHosts(n: number) {

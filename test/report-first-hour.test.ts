@@ -3,7 +3,8 @@
 // measurements not shown as passes, latency quantile windows, the nodes a fault acted on, and a
 // time domain that leaves the last bin whole.
 import { describe, expect, it } from 'vitest';
-import { linearizable, renderLinearizableView } from '../checker/linearizable/index.js';
+import { linearizable } from '../checker/linearizable/index.js';
+import { renderLinearizableView } from '../report/linearizable-view.js';
 import { History } from '../histories/history.js';
 import type { Op } from '../histories/op.js';
 import { measurementOf } from '../report/measurements.js';

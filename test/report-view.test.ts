@@ -3,7 +3,7 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { checkLinearizable } from '../checker/linearizable/index.js';
-import { pathXs, renderLinearizableView } from '../checker/linearizable/view.js';
+import { pathXs, renderLinearizableView } from '../report/linearizable-view.js';
 import { parseHistory, readHistoryFile } from '../histories/read.js';
 import { escapeHtml, page } from '../report/html.js';
 import { group, rect, svg, text, title } from '../report/svg.js';

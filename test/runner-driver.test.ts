@@ -13,7 +13,7 @@ import { Recorder } from '../runner/recorder.js';
 import { TargetFailed, type Client } from '../targets/types.js';
 import { limit, repeat } from '../workloads/generator/combinators.js';
 import { clients, nemesis } from '../workloads/generator/threads.js';
-import { Random } from '../workloads/generator/random.js';
+import { Random } from '../base/random.js';
 import type { GenLike, Invocation } from '../workloads/generator/types.js';
 
 type Answer = (op: Op) => { type: 'ok' | 'fail' | 'info'; value?: unknown; error?: unknown } | 'hang' | 'throw' | 'fatal';

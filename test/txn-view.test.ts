@@ -1,11 +1,11 @@
-// The transactional checkers' HTML page (checker/txn/view.ts): corpus results rendered as one
+// The transactional checkers' HTML page (report/txn-view.ts): corpus results rendered as one
 // self-contained document, with a drawing per cycle, every step's reason, the edge types, what
 // is ruled out; history strings escaped; short pages for valid results.
 import type { CycleStep } from '../checker/txn/explain.js';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { checkTxn, type TxnCheckOptions } from '../checker/txn/index.js';
-import { anomalyMeaning, mopText, renderTxnView } from '../checker/txn/view.js';
+import { anomalyMeaning, mopText, renderTxnView } from '../report/txn-view.js';
 import type { Result } from '../checker/types.js';
 import { History } from '../histories/history.js';
 import { readHistoryFile } from '../histories/read.js';

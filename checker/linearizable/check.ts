@@ -16,7 +16,7 @@ import { keyedModel } from './models.js';
 import { resolveModel } from './registry.js';
 import { canRefute, refuteRegister } from './refute.js';
 import { search, searchOptions, type SearchOutcome } from './search.js';
-import type { WorkerInput, WorkerVerdict } from './worker.js';
+import type { WorkerInput, WorkerVerdict } from './worker-protocol.js';
 
 export interface LinearizableOptions {
   /** The model's initial state (default: the model's own). */

@@ -3,7 +3,6 @@ import { InputError } from '../../histories/errors.js';
 import { nothingToCheck } from '../relevant.js';
 import type { Checker, Result } from '../types.js';
 import { checkLinearizable } from './check.js';
-import { renderLinearizableView } from './view.js';
 
 export { checkLinearizable, partition, liftKeyedTuples, type LinearizableOptions } from './check.js';
 export { INCONSISTENT, type Model, type ModelSpec, type Inconsistent } from './model.js';
@@ -26,7 +25,6 @@ export const linearizable: Checker = {
       }),
     );
   },
-  render: renderLinearizableView,
 };
 
 /**
@@ -40,4 +38,3 @@ function withReason(r: Result): Result {
 }
 
 export { linearizableMatchers } from './matchers.js';
-export { renderLinearizableView } from './view.js';

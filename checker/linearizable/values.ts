@@ -1,20 +1,14 @@
 // Keys for JSON values, so models can compare and intern states cheaply: numbers stand for
-// themselves, everything else is tagged JSON (so 1 and "1" differ).
+// themselves, everything else is tagged JSON (so 1 and "1" differ). Canonical JSON itself is a
+// foundation (base/json.ts) that the systems under test use too.
+import { canonicalJson } from '../../base/json.js';
+
+export { canonicalJson };
+
 export function valueKey(v: unknown): number | string {
   if (typeof v === 'number') return v;
   if (typeof v === 'string') return `s${v}`;
   return `j${canonicalJson(v)}`;
-}
-
-/** JSON with object keys sorted, so equal values give equal text. */
-export function canonicalJson(v: unknown): string {
-  if (v === null || typeof v !== 'object') return JSON.stringify(v) ?? 'null';
-  if (Array.isArray(v)) return `[${v.map(canonicalJson).join(',')}]`;
-  const o = v as Record<string, unknown>;
-  return `{${Object.keys(o)
-    .sort()
-    .map((k) => `${JSON.stringify(k)}:${canonicalJson(o[k])}`)
-    .join(',')}}`;
 }
 
 export function sameValue(a: unknown, b: unknown): boolean {

@@ -2,26 +2,10 @@
 // verdict as it is found, so the main thread can stop everyone at the first invalid part.
 import { parentPort, workerData } from 'node:worker_threads';
 import { History } from '../../histories/history.js';
-import type { Op } from '../../histories/op.js';
 import { checkPart } from './check.js';
 import { prepare, Transitions } from './prepare.js';
 import { resolveModel } from './registry.js';
-
-export interface WorkerInput {
-  model: string;
-  init: unknown;
-  deadline?: number;
-  maxCacheBytes?: number;
-  /** Each part's ops, and its number in the main thread's list. */
-  parts: { id: number; ops: Op[] }[];
-}
-
-export interface WorkerVerdict {
-  id: number;
-  outcome: string;
-  explored: number;
-  blockedCall: number;
-}
+import type { WorkerInput, WorkerVerdict } from './worker-protocol.js';
 
 const input = workerData as WorkerInput;
 const model = resolveModel(input.model, input.init);

@@ -4,7 +4,6 @@ import { nothingCompleted } from '../relevant.js';
 import type { CheckContext, Checker, Result, StreamedResult } from '../types.js';
 import { checkTxn, checkTxnJsonlFile, type TxnCheckOptions } from './check.js';
 import type { Workload } from './txns.js';
-import { renderTxnView } from './view.js';
 
 export { checkTxn, checkTxnJsonlFile, parseModels, DEFAULT_MODELS, type TxnCheckOptions } from './check.js';
 export { boundary, canonicalModel, knownModels, prohibitedAnomalies, impliedAnomalies } from './models.js';
@@ -39,7 +38,6 @@ function txnChecker(workload: Workload, description: string): Checker {
       const s = await checkTxnJsonlFile(path, optionsFrom(workload, ctx), ctx.file ?? path);
       return { ...s, result: orNothing(s.result, workload) };
     },
-    render: (h: History, r: Result): string => renderTxnView(h, r, workload),
   };
 }
 

@@ -2,7 +2,7 @@
 // (crdt, multi-leader-vv).
 //
 // Every round a node picks the next peer (round robin) and runs one exchange:
-//   1. it sends the node hashes of its Merkle tree (checker/merkle.ts) — not its keys;
+//   1. it sends the node hashes of its Merkle tree (base/merkle.ts) — not its keys;
 //   2. the peer compares them with its own tree (diffTrees against a tree that has the hashes
 //      but no keys), and replies with the differing leaves and its states of the keys in them;
 //   3. the node joins those states into its own and pushes back its (joined) states of the keys
@@ -11,7 +11,7 @@
 // cross the wire. Both sides must build trees over the same key space: keys are prefixed with a
 // bucket (a fixed hash of the key, BUCKETS of them) and the space splits at the bucket prefixes,
 // so it depends on nothing a node holds.
-import { buildTree, diffTrees, keySpaceFromSplits, type KeySpace, type MerkleTree } from '../../checker/merkle.js';
+import { buildTree, diffTrees, keySpaceFromSplits, type KeySpace, type MerkleTree } from '../../base/merkle.js';
 import type { NodeContext } from './mode.js';
 
 /** What anti-entropy needs from a mode: its per-key states, as stable JSON, and a join. */

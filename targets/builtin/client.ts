@@ -4,7 +4,7 @@
 // applied (timeout, reset, abort, server error) is info.
 import type { Op } from '../../histories/op.js';
 import type { Client, InvokeOptions } from '../types.js';
-import { parseAddress, type Address } from './address.js';
+import { parseAddress, type Address } from '../../base/address.js';
 import { JsonPool, RequestError } from './http-json.js';
 import type { OpReply } from './mode.js';
 import { isReadOnly } from './state-machine.js';

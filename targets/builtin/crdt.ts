@@ -9,7 +9,7 @@
 //
 // Actors are node incarnations (vector-clock.ts interns their names), and per-actor entries are
 // Float64Arrays indexed by actor id: few actors, integer loops, no hashing on the hot path.
-import { canonicalJson } from '../../checker/linearizable/values.js';
+import { canonicalJson } from '../../base/json.js';
 import {
   actorId,
   actorName,

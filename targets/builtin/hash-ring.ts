@@ -1,7 +1,7 @@
 // Consistent hashing: each node puts `vnodes` points on a 32-bit ring; a key belongs to the node
 // of the first point at or after the key's hash (wrapping). More points per node even out the
 // share each node gets; adding or removing a node moves only the keys next to its points.
-import { fmix } from '../../checker/merkle.js';
+import { fmix } from '../../base/hash.js';
 
 /** FNV-1a over the string's UTF-16 code units, then murmur3's finalizer to spread the bits. */
 export function hash32(s: string): number {

@@ -5,7 +5,7 @@
 // server (the connection was refused before a byte was sent) — then the op did not happen — or
 // may have (timeout, reset, abort after sending).
 import net from 'node:net';
-import { formatAddress, netOptions, type Address } from './address.js';
+import { formatAddress, netOptions, type Address } from '../../base/address.js';
 
 /** Connect errors that mean nothing was delivered: no listener, no socket file, backlog full. */
 const UNDELIVERED_CODES: ReadonlySet<string> = new Set(['ECONNREFUSED', 'ENOENT', 'EAGAIN']);

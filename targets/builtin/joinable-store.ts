@@ -1,7 +1,7 @@
 // A node's key → state map for modes whose states join (crdt, multi-leader-vv), with the stable
 // JSON encodings anti-entropy hashes and ships. Encodings are made lazily and cached: a key
 // written a thousand times between two anti-entropy rounds is encoded once.
-import { canonicalJson } from '../../checker/linearizable/values.js';
+import { canonicalJson } from '../../base/json.js';
 import type { JoinableReplica } from './anti-entropy.js';
 
 export interface Codec<S> {

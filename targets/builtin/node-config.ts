@@ -2,7 +2,7 @@
 // path), checked field by field so a bad config says what is wrong.
 import { readFileSync } from 'node:fs';
 import { isAbsolute } from 'node:path';
-import { parseAddress } from './address.js';
+import { parseAddress } from '../../base/address.js';
 import { MODE_NAMES, type ModeName, type ModeOptions } from './mode.js';
 
 export interface NodeSpec {

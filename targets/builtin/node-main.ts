@@ -6,7 +6,7 @@
 import { rmdirSync, rmSync } from 'node:fs';
 import { watchParent } from '../parent-watch.js';
 import { basename, dirname } from 'node:path';
-import { parseAddress } from './address.js';
+import { parseAddress } from '../../base/address.js';
 import { modeFactory } from './modes/index.js';
 import { NodeConfigError, parseNodeConfigArg, type NodeConfig } from './node-config.js';
 import { startNode, stdoutLogger, type RunningNode } from './server.js';

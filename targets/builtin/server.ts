@@ -3,7 +3,7 @@
 // NodeContext the mode runs in.
 import http from 'node:http';
 import { rmSync } from 'node:fs';
-import { netOptions, parseAddress } from './address.js';
+import { netOptions, parseAddress } from '../../base/address.js';
 import { JsonPool, RequestError } from './http-json.js';
 import type { Mode, ModeFactory, NodeContext, OpReply, OpRequest } from './mode.js';
 import type { NodeConfig } from './node-config.js';

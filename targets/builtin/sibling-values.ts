@@ -20,7 +20,7 @@
 //            workloads' vocabulary has one value per read: a list of siblings would look like a
 //            value nobody wrote. So concurrent register writes, queue ops and cas can still lose
 //            updates here; only the kinds above merge without loss.
-import { canonicalJson } from '../../checker/linearizable/values.js';
+import { canonicalJson } from '../../base/json.js';
 import { PNCounter } from './crdt.js';
 import { compareElements, type KeyKind } from './state-machine.js';
 import { latest, values, type SiblingSet } from './version-vector.js';

@@ -15,7 +15,7 @@
 // set by modes where several nodes apply ops independently), the counter is that node's own
 // (`ids:null#n1`) and the id is `"n1-7"`, so ids stay unique across nodes without coordination;
 // otherwise the id is the plain count.
-import { canonicalJson } from '../../checker/linearizable/values.js';
+import { canonicalJson } from '../../base/json.js';
 import type { OpReply, OpRequest } from './mode.js';
 import { DEFAULT_DIALECT, DIALECT_WORKLOADS, dialectFor, type Dialect } from '../dialect.js';
 

@@ -10,30 +10,20 @@ import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Client, Target } from '../types.js';
+import type { Client, NodeAddresses, Target } from '../types.js';
 import { guardedCommand, killGuarded, setStopped, spawnGuarded, type GuardedProcess } from '../guard/guarded-process.js';
 import { shortSocketDir } from '../common/socket-dir.js';
 import { logTail } from '../common/log-tail.js';
 import { nodeNames } from '../common/node-names.js';
-import { MAX_SOCKET_PATH_BYTES, parseAddress } from './address.js';
+import { MAX_SOCKET_PATH_BYTES, parseAddress } from '../../base/address.js';
 import { BuiltinClient } from './client.js';
 import { requestOnce } from './http-json.js';
 import { MODE_NAMES, type ModeName, type ModeOptions } from './mode.js';
 import type { NodeConfig, NodeSpec } from './node-config.js';
 
-export type ListenKind = 'unix' | 'tcp';
+export type { NodeAddresses };
 
-export interface NodeAddresses {
-  /** unix:/PATH or tcp:HOST:PORT */
-  client: string;
-  /** Where the other nodes reach this one. */
-  peer: string;
-  /**
-   * Where the node itself listens for peers, when peers reach it elsewhere: through a proxy in
-   * front of it (nemesis/proxied-peers.ts). Default: `peer`.
-   */
-  peerListen?: string;
-}
+export type ListenKind = 'unix' | 'tcp';
 
 /**
  * Where nodes listen: 'unix' (default: both listeners on unix sockets in a temp dir), 'tcp'

@@ -3,7 +3,7 @@
 // share a key; set elements are keys of their own under `set:<json>/`. Values are canonical JSON,
 // so a compare on a value (cas) matches byte for byte. The gateway carries bytes as base64 and
 // 64-bit integers as decimal strings, which are kept as strings (ids exceed 2^53).
-import { canonicalJson } from '../../checker/linearizable/values.js';
+import { canonicalJson } from '../../base/json.js';
 
 export type KeyKind = 'register' | 'set' | 'counter' | 'list' | 'queue' | 'account' | 'ids';
 

@@ -5,7 +5,7 @@
 // one linearizable read of every key involved, then one etcd txn that writes only if each key read
 // still has the mod_revision it was read at — retried on conflict, and answered `fail` (nothing
 // written) when the retries run out. Reads are linearizable (etcd's default, serializable=false).
-import { canonicalJson } from '../../checker/linearizable/values.js';
+import { canonicalJson } from '../../base/json.js';
 import type { Op } from '../../histories/op.js';
 import { compareElements } from '../builtin/state-machine.js';
 import {

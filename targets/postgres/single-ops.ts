@@ -9,7 +9,7 @@
 // | register cas [e,n] | UPDATE … SET v = n WHERE k = … AND v = e (e null: INSERT … DO NOTHING); no row changed: fail mismatch |
 // | set add            | INSERT INTO sets (k, x) … ON CONFLICT DO NOTHING                  |
 // | set read           | SELECT x FROM sets → the elements, ascending                      |
-import { canonicalJson } from '../../checker/linearizable/values.js';
+import { canonicalJson } from '../../base/json.js';
 import { show } from '../../histories/errors.js';
 import type { Op } from '../../histories/op.js';
 import { compareElements } from '../builtin/state-machine.js';

@@ -3,7 +3,7 @@
 // so transactions span tables), keys stored as their canonical JSON. list-append keeps a jsonb
 // array and appends with an upsert, `v = t.v || [x]`; rw-register keeps the value and writes with
 // an upsert. A read is a SELECT; a missing row reads as null (the empty list, the initial value).
-import { canonicalJson } from '../../checker/linearizable/values.js';
+import { canonicalJson } from '../../base/json.js';
 import { show } from '../../histories/errors.js';
 
 export const ISOLATION_LEVELS = ['read-committed', 'repeatable-read', 'serializable'] as const;

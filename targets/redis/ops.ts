@@ -9,7 +9,7 @@
 // | set add / remove   | SADD / SREM                                                   |
 // | set read           | SMEMBERS → the elements, ascending                            |
 // | counter add / read | INCRBY (integers) / GET → the count, 0 if never added to      |
-import { canonicalJson } from '../../checker/linearizable/values.js';
+import { canonicalJson } from '../../base/json.js';
 import type { Op } from '../../histories/op.js';
 import { compareElements } from '../builtin/state-machine.js';
 import type { Dialect } from '../dialect.js';

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import type { Op } from '../../histories/op.js';
 import type { Client } from '../../targets/types.js';
-import { parseAddress } from '../../targets/builtin/address.js';
+import { parseAddress } from '../../base/address.js';
 import { requestOnce } from '../../targets/builtin/http-json.js';
 import type { ModeName, ModeOptions } from '../../targets/builtin/mode.js';
 import { createBuiltinTarget, nodeMainPath, type BuiltinTarget, type ListenSpec } from '../../targets/builtin/target.js';

@@ -5,7 +5,7 @@ import http from 'node:http';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { JsonPool, RequestError, requestOnce } from '../../targets/builtin/http-json.js';
-import { parseAddress } from '../../targets/builtin/address.js';
+import { parseAddress } from '../../base/address.js';
 
 const dir = mkdtempSync('/tmp/fl-http-');
 const sock = join(dir, 's.sock');

@@ -17,7 +17,7 @@ import { Driver } from '../../runner/driver.js';
 import { Recorder } from '../../runner/recorder.js';
 import { type EtcdTarget } from '../../targets/etcd/target.js';
 import { sleep } from '../../workloads/generator/combinators.js';
-import { Random } from '../../workloads/generator/random.js';
+import { Random } from '../../base/random.js';
 import { clients } from '../../workloads/generator/threads.js';
 import { stagger, timeLimit } from '../../workloads/generator/time.js';
 import { workloadOptions } from '../../workloads/options.js';

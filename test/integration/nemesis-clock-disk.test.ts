@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Op } from '../../histories/op.js';
 import { clockFault } from '../../nemesis/clock.js';
 import { diskFault, type Damage } from '../../nemesis/disk.js';
-import { parseAddress } from '../../targets/builtin/address.js';
+import { parseAddress } from '../../base/address.js';
 import { requestOnce } from '../../targets/builtin/http-json.js';
 import type { ModeName } from '../../targets/builtin/mode.js';
 import { createBuiltinTarget, type BuiltinTarget } from '../../targets/builtin/target.js';

@@ -2,7 +2,7 @@
 // which process each thread runs, and Jepsen's rule that a thread whose op ended in `info`
 // continues under process + concurrency. Combinators only read contexts and narrow them.
 import type { Process } from '../../histories/op.js';
-import { Random } from './random.js';
+import { Random } from '../../base/random.js';
 import type { Context, GenEvent, Thread } from './types.js';
 
 export interface ContextOptions {

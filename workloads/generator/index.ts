@@ -1,7 +1,7 @@
 // Jepsen-style generators: pure, seeded values that say which op to invoke next, on which thread
 // and when. See DESIGN.md ("Generators are pure and seeded") and docs in each file.
 export type { Context, Emit, GenEvent, GenLike, Generator, Invocation, OpResult, OpTemplate, Thread } from './types.js';
-export { Random } from './random.js';
+export { Random } from '../../base/random.js';
 export {
   allFree,
   atTime,

@@ -3,7 +3,7 @@
 import type { Op, OpType } from '../../histories/op.js';
 import { completed, invoked, makeContext } from './context.js';
 import { type Gen, gen as toGen } from './core.js';
-import { Random } from './random.js';
+import { Random } from '../../base/random.js';
 import type { Context, GenEvent, GenLike } from './types.js';
 
 export type Outcome = 'ok' | 'fail' | 'info';

@@ -1,7 +1,7 @@
 // The generator protocol (DESIGN.md, "Generators are pure and seeded"): a generator is an immutable
 // value that, asked for an op in a context, says what to invoke next and what it becomes after.
 import type { OpType, Process } from '../../histories/op.js';
-import type { Random } from './random.js';
+import type { Random } from '../../base/random.js';
 
 /** A worker thread: client threads 0..concurrency-1, and the nemesis. */
 export type Thread = number | 'nemesis';

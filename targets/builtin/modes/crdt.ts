@@ -10,7 +10,7 @@
 // the type's monotonicity, so it certainly did not happen. With a data dir every acknowledged
 // update and every state learnt from a peer is logged first (join-log.ts), so a killed node comes
 // back with its state and its actor name.
-import { canonicalJson } from '../../../checker/linearizable/values.js';
+import { canonicalJson } from '../../../base/json.js';
 import { AntiEntropy } from '../anti-entropy.js';
 import { CRDT_NAMES, GCounter, ORSet, PNCounter, crdtFromJson, emptyCrdt, joinCrdt, type Crdt, type CrdtName } from '../crdt.js';
 import { JoinLog, type LogContents } from '../join-log.js';

@@ -1,5 +1,6 @@
-// The seeded random stream generators draw from (ctx.random): sfc32, seeded through splitmix32 so
-// that nearby seeds give unrelated streams. Deterministic on every platform (32-bit integer math).
+// The seeded random stream that generators draw from (ctx.random) and the nemesis chooses with:
+// sfc32, seeded through splitmix32 so that nearby seeds give unrelated streams. Deterministic on
+// every platform (32-bit integer math).
 
 function splitmix32(seed: number): () => number {
   let s = seed >>> 0;

@@ -2,15 +2,16 @@
 // picture, the op that cannot be linearized, the order found for the ops before it (and where
 // that order stops), and the ops concurrent with it. Reads only the History and the Result, so it
 // can be rendered later from a stored history and results.json.
-import type { History } from '../../histories/history.js';
-import type { Process } from '../../histories/op.js';
-import { escapeHtml, page } from '../../report/html.js';
-import { type BarOutcome, type PathPoint, processTimeline, type TimelineBar, timelineLegend } from '../../report/timeline.js';
-import type { Result } from '../types.js';
-import { liftKeyedTuples } from './check.js';
-import { canonicalJson, show } from './values.js';
+import { canonicalJson } from '../base/json.js';
+import { liftKeyedTuples } from '../checker/linearizable/check.js';
+import { show } from '../checker/linearizable/values.js';
+import type { Result } from '../checker/types.js';
+import type { History } from '../histories/history.js';
+import type { Process } from '../histories/op.js';
+import { escapeHtml, page } from './html.js';
+import { type BarOutcome, type PathPoint, processTimeline, type TimelineBar, timelineLegend } from './timeline.js';
 
-/** An op as the failure evidence names it (see explainFailure in check.ts). */
+/** An op as the failure evidence names it (see explainFailure in checker/linearizable/check.ts). */
 interface OpRef {
   index: number;
   completionIndex: number | null;

@@ -1,5 +1,6 @@
-// Listen/connect addresses of the built-in store: `unix:/path/to.sock` or `tcp:HOST:PORT`
-// (`tcp:[::1]:7000` for IPv6).
+// Listen/connect addresses as text: `unix:/path/to.sock` or `tcp:HOST:PORT` (`tcp:[::1]:7000`
+// for IPv6). The built-in store's nodes listen and connect on them, and so does the delay proxy
+// (nemesis/proxy.ts) in front of a node's peer listener.
 
 export type Address = { kind: 'unix'; path: string } | { kind: 'tcp'; host: string; port: number };
 

@@ -3,14 +3,14 @@
 // their dependency edges plus the edges' reasons, step by step; any other anomaly as its sentence
 // and the transactions involved. Reads only the History and the Result, so it can be rendered
 // later from a stored history and results.json. Every string from the history is escaped.
-import type { CycleStep } from './explain.js';
-import type { History } from '../../histories/history.js';
-import { escapeHtml, page } from '../../report/html.js';
-import { type Attrs, el, group, line, num, rect, svg, text, title } from '../../report/svg.js';
-import { canonicalJson } from '../linearizable/values.js';
-import type { Result } from '../types.js';
-import { showKey, showValue } from './anomalies.js';
-import type { Workload } from './txns.js';
+import { canonicalJson } from '../base/json.js';
+import { showKey, showValue } from '../checker/txn/anomalies.js';
+import type { CycleStep } from '../checker/txn/explain.js';
+import type { Workload } from '../checker/txn/txns.js';
+import type { Result } from '../checker/types.js';
+import type { History } from '../histories/history.js';
+import { escapeHtml, page } from './html.js';
+import { type Attrs, el, group, line, num, rect, svg, text, title } from './svg.js';
 
 // ---------------------------------------------------------------------------------------------
 // The result's shapes, as read defensively (a result may come back from JSON).
