@@ -17,7 +17,7 @@ export const CHECKER_NAMES = [
 ];
 
 /** The built-in store's modes and the workloads, for --help (tests keep them equal to the code). */
-export const MODES = ['leader-follower-sync', 'leader-follower-async', 'multi-leader-lww', 'multi-leader-vv', 'sharded', 'crdt'];
+export const MODES = ['leader-follower-sync', 'leader-follower-async', 'multi-leader-lww', 'multi-leader-vv', 'sharded', 'crdt', 'cache'];
 export const WORKLOAD_NAMES = [
   'register', 'set', 'counter', 'bank', 'list-append', 'rw-register', 'queue', 'unique-ids', 'g-counter', 'pn-counter', 'or-set',
 ];

@@ -22,7 +22,8 @@ export type ModeName =
   | 'multi-leader-lww'
   | 'multi-leader-vv'
   | 'sharded'
-  | 'crdt';
+  | 'crdt'
+  | 'cache';
 
 export const MODE_NAMES: readonly ModeName[] = [
   'leader-follower-sync',
@@ -31,6 +32,7 @@ export const MODE_NAMES: readonly ModeName[] = [
   'multi-leader-vv',
   'sharded',
   'crdt',
+  'cache',
 ];
 
 /** Settings every node of a cluster gets (the target's `options`, JSON). */
