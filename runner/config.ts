@@ -10,6 +10,7 @@ import { getWorkload } from '../workloads/index.js';
 import { jsonValueLines, lineOfPointer } from './json-lines.js';
 import { readClusterFile } from '../targets/remote/cluster-file.js';
 import { BUILTIN_SYSTEMS, readSystemDescription, systemPath, type SystemDescription } from '../targets/system/description.js';
+import { modeOptionSchemas, moveModeOptions } from './mode-options.js';
 
 export const FAULT_NAMES = ['kill', 'pause', 'partition', 'delay', 'loss', 'bandwidth', 'duplicate', 'reorder', 'corrupt', 'clock', 'disk'] as const;
 export type FaultName = (typeof FAULT_NAMES)[number];
@@ -108,6 +109,7 @@ export const testConfigSchema = {
             antiEntropyMs: { type: 'number', exclusiveMinimum: 0, description: 'crdt: ms between anti-entropy rounds.' },
             vnodes: { type: 'integer', minimum: 1, description: 'sharded: virtual nodes per node.' },
             crdt: { enum: ['g-counter', 'pn-counter', 'or-set'], description: 'crdt: the CRDT type (the workload sets it).' },
+            ...modeOptionSchemas(),
             isolation: { enum: ['read-committed', 'repeatable-read', 'serializable'], description: 'postgres: the isolation level of every transaction (default serializable).' },
             readFrom: { enum: ['primary', 'replica'], description: 'redis: where a client reads — the primary (default) or its own node\'s server (a replica: stale reads).' },
             waitReplicas: { type: 'integer', minimum: 0, description: 'redis: after each write, WAIT for this many replicas (default 0: no WAIT); fewer acks make the write info.' },
@@ -223,6 +225,7 @@ export function resolveConfig(raw: unknown, source = 'config', text?: string): T
   }
   if (runsBuiltinStore(c.target)) c.target.mode ??= getWorkload(c.workload.name).modes[0] as ModeName;
   else if (c.target.mode !== undefined) throw new InputError(`${source}: "target.mode" is for the built-in store; ${c.target.type}${c.target.type === 'stdio' ? ' with "system": "none"' : ''} has no modes`);
+  moveModeOptions(c.target, c.workload, runsBuiltinStore(c.target), source);
   c.target.nodes ??= c.target.type === 'postgres' ? 1 : (system?.nodes ?? 3);
   // Until Sentinel reconfigures a returning old primary, it still serves its own data: final reads
   // taken earlier would disagree for that reason alone.
