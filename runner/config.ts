@@ -11,6 +11,7 @@ import { jsonValueLines, lineOfPointer } from './json-lines.js';
 import { readClusterFile } from '../targets/remote/cluster-file.js';
 import { BUILTIN_SYSTEMS, readSystemDescription, systemPath, type SystemDescription } from '../targets/system/description.js';
 import { modeOptionSchemas, moveModeOptions } from './mode-options.js';
+import { metricsConfigSchema, type MetricsConfig } from '../metrics/config.js';
 
 export const FAULT_NAMES = ['kill', 'pause', 'partition', 'delay', 'loss', 'bandwidth', 'duplicate', 'reorder', 'corrupt', 'clock', 'disk'] as const;
 export type FaultName = (typeof FAULT_NAMES)[number];
@@ -62,6 +63,8 @@ export interface TestConfig {
   store: string;
   /** Seconds the checkers may take before they give up (unknown). */
   checkTimeout: number;
+  /** The operator's metrics and their alerts (docs/metrics.md). */
+  metrics: MetricsConfig;
 }
 
 export const testConfigSchema = {
@@ -173,6 +176,7 @@ export const testConfigSchema = {
     },
     store: { type: 'string', minLength: 1, default: 'store' },
     checkTimeout: { type: 'number', exclusiveMinimum: 0, default: 120, description: 'Seconds the checkers may take.' },
+    metrics: metricsConfigSchema,
   },
 } as const;
 
