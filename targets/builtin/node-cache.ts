@@ -73,11 +73,15 @@ export class NodeCache {
     this.entries.set(t.key, { value, version, expires: this.strategy === 'ttl' ? now + this.ttlMs : Infinity });
   }
 
-  /** The writer's own entry after its write (write-through, TTL): `update` gives the key's new raw value from the old. */
+  /**
+   * The writer's own entry after its write (write-through, TTL): `update` gives the key's new raw
+   * value from the old. The entry keeps its expiry: a TTL counts from the fill, so an entry updated
+   * on top of a stale value still ends.
+   */
   writeThrough(key: string, update: (old: unknown) => unknown, now: number): void {
     const e = this.entries.get(key);
-    if (e === undefined) return;
-    this.entries.set(key, { value: update(e.value), version: e.version, expires: this.strategy === 'ttl' ? now + this.ttlMs : Infinity });
+    if (e === undefined || e.expires <= now) return;
+    this.entries.set(key, { ...e, value: update(e.value) });
   }
 
   /** Drops a key (an invalidation message, or a change applied here). */
