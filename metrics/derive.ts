@@ -403,6 +403,8 @@ export function replicationFigures(samples: readonly MetricSample[]): Replicatio
   const lag: number[] = [];
   const depth: number[] = [];
   const apply: number[] = [];
+  const transit: number[] = [];
+  const wait: number[] = [];
   for (const s of samples) {
     for (const m of Object.values(s.nodes)) {
       const a = answered(m);
@@ -410,6 +412,8 @@ export function replicationFigures(samples: readonly MetricSample[]): Replicatio
       if (a.lagSamplesMs) for (const x of a.lagSamplesMs) lag.push(x);
       if (a.queueSamples) for (const x of a.queueSamples) depth.push(x);
       if (a.applySamplesMs) for (const x of a.applySamplesMs) apply.push(x);
+      if (a.transitSamplesMs) for (const x of a.transitSamplesMs) transit.push(x);
+      if (a.waitSamplesMs) for (const x of a.waitSamplesMs) wait.push(x);
     }
   }
   if (lag.length === 0) return undefined;
@@ -418,6 +422,8 @@ export function replicationFigures(samples: readonly MetricSample[]): Replicatio
     lagMs: quantiles(lag),
     queueDepth: quantiles(depth),
     applyMs: quantiles(apply),
+    transitMs: quantiles(transit),
+    waitMs: quantiles(wait),
     throughputPerSecond: busy > 0 ? r3((apply.length * 1000) / busy) : 0,
   };
 }

@@ -42,8 +42,11 @@ export interface NodeMetrics {
   lagSamplesMs?: number[];
   /** Per such entry: the entries ahead of it in this node's apply queue when it arrived. */
   queueSamples?: number[];
-  /** Per such entry: ms its apply took. */
+  /** Per such entry: ms its apply took (from when it could start to done). */
   applySamplesMs?: number[];
+  /** Per such entry: ms from its write to its arrival past the link, and ms it waited behind others. */
+  transitSamplesMs?: number[];
+  waitSamplesMs?: number[];
   events?: MetricEvent[];
   /** Keys holding concurrent siblings now (multi-leader-vv), and (bounded) which. */
   keysWithSiblings?: number;
@@ -154,6 +157,8 @@ export interface ReplicationFigures {
   lagMs: Quantiles;
   queueDepth: Quantiles;
   applyMs: Quantiles;
+  transitMs: Quantiles;
+  waitMs: Quantiles;
   /** Entries applied per second of apply work (the replica's throughput while busy). */
   throughputPerSecond: number;
 }

@@ -131,7 +131,9 @@ export async function renderMetricsSection(metrics: RunMetrics | undefined, faul
       `<h3>Replicated entries, one by one</h3><p class="muted">Measured at each follower as it applied each entry; throughput ${fmt(r.throughputPerSecond)} entries per second of apply work.</p>` +
         `<table><thead><tr><th></th><th class="num">entries</th><th class="num">mean</th><th class="num">p50</th><th class="num">p99</th><th class="num">max</th></tr></thead><tbody>` +
         row('lag (write at the leader → applied)', r.lagMs, ' ms') +
+        row('transit (write → past the link)', r.transitMs, ' ms') +
         row('queue depth found on arrival', r.queueDepth, '') +
+        row('wait behind the entries ahead', r.waitMs, ' ms') +
         row('apply time', r.applyMs, ' ms') +
         '</tbody></table>',
     );

@@ -125,7 +125,14 @@ describe('deriveMetrics', () => {
       capabilities: all,
       config: config(),
     });
-    expect(m.replication).toEqual({ lagMs: quantiles([10, 11, 12, 14]), queueDepth: quantiles([0, 0, 1, 2]), applyMs: quantiles([2, 2, 2, 2]), throughputPerSecond: 500 });
+    expect(m.replication).toEqual({
+      lagMs: quantiles([10, 11, 12, 14]),
+      queueDepth: quantiles([0, 0, 1, 2]),
+      applyMs: quantiles([2, 2, 2, 2]),
+      transitMs: quantiles([]),
+      waitMs: quantiles([]),
+      throughputPerSecond: 500,
+    });
     expect(quantiles([1, 2, 3, 4, 100])).toEqual({ count: 5, mean: 22, p50: 3, p99: 100, max: 100 });
   });
 });

@@ -18,11 +18,17 @@ export interface QueuedEntry<T> {
   item: T;
 }
 
-/** Samples gathered since the last drain. */
+/**
+ * Samples gathered since the last drain, one per entry applied. An entry's lag splits exactly into
+ * transit (its write to its arrival past the link), wait (behind the entries ahead of it) and apply
+ * (from when it could start — arrived, and the one before done — to done: a late timer counts here).
+ */
 export interface ApplySamples {
   lagMs: number[];
   queueDepth: number[];
   applyMs: number[];
+  transitMs: number[];
+  waitMs: number[];
 }
 
 /** Most samples kept between two drains: a sampler that stops draining must not grow the node without bound. */
@@ -40,7 +46,9 @@ export class ApplyQueue<T> {
   /** Completion times of recent applies, ascending (a ring). */
   private readonly appliedAt = new Float64Array(MAX_APPLIED_TIMES);
   private appliedCount = 0;
-  private samples: ApplySamples = { lagMs: [], queueDepth: [], applyMs: [] };
+  private samples: ApplySamples = { lagMs: [], queueDepth: [], applyMs: [], transitMs: [], waitMs: [] };
+  /** When the last apply finished. */
+  private lastFinish = 0;
 
   constructor(
     private readonly o: {
@@ -87,7 +95,7 @@ export class ApplyQueue<T> {
 
   drain(): ApplySamples {
     const out = this.samples;
-    this.samples = { lagMs: [], queueDepth: [], applyMs: [] };
+    this.samples = { lagMs: [], queueDepth: [], applyMs: [], transitMs: [], waitMs: [] };
     return out;
   }
 
@@ -105,7 +113,7 @@ export class ApplyQueue<T> {
       this.running = false;
       return;
     }
-    const started = preciseNow();
+    const started = Math.max(slot.readyAt, this.lastFinish);
     // Entries ahead of this one when it arrived: those applied after its arrival (FIFO, so all of them came first).
     const ahead = this.appliedSince(slot.readyAt);
     const finish = () => {
@@ -117,11 +125,14 @@ export class ApplyQueue<T> {
       }
       this.o.apply(slot.entry);
       const done = preciseNow();
+      this.lastFinish = done;
       this.noteApplied(done);
       if (this.samples.lagMs.length < MAX_SAMPLES) {
         this.samples.lagMs.push(round3(done - slot.entry.at));
         this.samples.queueDepth.push(ahead);
         this.samples.applyMs.push(round3(done - started));
+        this.samples.transitMs.push(round3(slot.readyAt - slot.entry.at));
+        this.samples.waitMs.push(round3(started - slot.readyAt));
       }
       this.running = false;
       this.pump();

@@ -284,7 +284,7 @@ export function leaderFollower(ctx: NodeContext, sync: boolean, hooks: LeaderFol
       if (isLeader) return replication();
       if (!queue) return {};
       const s = queue.drain();
-      return { queueDepth: { self: queue.depth }, lagSamplesMs: s.lagMs, queueSamples: s.queueDepth, applySamplesMs: s.applyMs };
+      return { queueDepth: { self: queue.depth }, lagSamplesMs: s.lagMs, queueSamples: s.queueDepth, applySamplesMs: s.applyMs, transitSamplesMs: s.transitMs, waitSamplesMs: s.waitMs };
     },
     status() {
       if (!isLeader) return { role: 'follower', leader, position: store.index, keys: store.size, ...(queue ? { received: queue.received, queued: queue.depth } : {}) };
