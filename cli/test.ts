@@ -200,6 +200,7 @@ function alertLines(r: Record<string, unknown>): string[] {
 }
 
 export async function runTest(args: TestArgs, io: Io, signal?: AbortSignal): Promise<number> {
+  if (args.scenario !== undefined) return (await import('../scenarios/index.js')).runScenario(args, io, signal);
   const { configWithDefaultNemesis } = await import('./default-nemesis.js');
   const { config, line } = await configWithDefaultNemesis(args);
   if (line !== undefined) io.stderr(line);

@@ -58,6 +58,8 @@ export interface RunOptions {
   target?: Target;
   /** Replaces the nemesis schedule of the main phase (scenarios: one long partition at a set time). */
   nemesis?: GenLike;
+  /** Called with the target once it is made, before setup (scenarios adjust it). */
+  onTarget?: (target: Target) => void;
 }
 
 /** A target whose clients live on their node's side of a partition (scenarios/split-brain.ts). */
@@ -337,6 +339,7 @@ export async function run(config: TestConfig, options: RunOptions = {}): Promise
       peerDelay = made.peerDelay;
     }
     live.target = target;
+    options.onTarget?.(target);
     faults = faultsFor(config, target, network, peerDelay, remote && { runId: remoteRunId!, hosts: remote.hosts, disposable: remote.disposable });
     shapes = partitionShapes(config, target, log);
     await checkFaults(faults);
