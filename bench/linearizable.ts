@@ -1,22 +1,27 @@
 // How fast is the linearizability checker on the histories Porcupine is measured on?
-//   node dist/bench/linearizable.js [--rounds R]
+//   node dist/bench/linearizable.js [--rounds R] [--hard SEEDS] [--write-hard DIR]
 // What counts (issue 3): checking parsed histories after a warm-up, on one core, verdict only.
 // The in-repo baseline is the same search without its configuration cache (and without the
 // pruning rules), measured in the same run. Porcupine (Go, one core of this machine class):
 // 0.50 s for the 102 etcd histories (slowest etcd_002, 0.18 s); kv c10 unpartitioned 2.0-2.4 s.
-import { readdirSync } from 'node:fs';
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { checkLinearizable, type LinearizableOptions } from '../checker/linearizable/index.js';
 import type { History } from '../histories/history.js';
 import { readHistoryFile } from '../histories/read.js';
-import { generateKeyedRegisterHistory } from './generate.js';
+import { generateHardRegisterHistory, generateKeyedRegisterHistory } from './generate.js';
+import { formatHistoryJsonl } from '../histories/write-jsonl.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const corpus = process.env.FAULTLINE_CORPUS ?? resolve(here, '..', '..', '..', 'shared', 'corpus');
-const roundsIdx = process.argv.indexOf('--rounds');
-const rounds = roundsIdx === -1 ? 3 : Number(process.argv[roundsIdx + 1]);
+const flag = (name: string, dflt: number) => {
+  const i = process.argv.indexOf(name);
+  return i === -1 ? dflt : Number(process.argv[i + 1]);
+};
+const rounds = flag('--rounds', 3);
+const hardSeeds = flag('--hard', 10);
 const BASELINE_LIMIT_S = 5;
 
 interface Case {
@@ -105,4 +110,41 @@ for (const workers of [0, availableParallelism()]) {
     `generated keyed, ${big.length} ops, 1000 keys, 20 processes, 2% crashed, ${r.threads ? `${r.threads} worker threads` : 'one thread'}: ` +
       `${r.valid} in ${fmt(ms)}; peak RSS so far ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB`,
   );
+}
+
+// Hard single-register histories (issue 15): 2,000 ops, 10 processes, 2% crashed, unique values;
+// for each seed one linearizable history and the same with one stale read planted. Each is checked
+// on one thread with the usual evidence and a 10 s limit; the goal is every one decided.
+{
+  const limitS = 10;
+  const times: { name: string; ms: number; valid: unknown }[] = [];
+  for (let seed = 1; seed <= hardSeeds; seed++) {
+    for (const staleRead of [false, true]) {
+      const h = generateHardRegisterHistory({ ops: 2000, processes: 10, crashRate: 0.02, seed, staleRead });
+      const t0 = performance.now();
+      const r = await checkLinearizable(h, 'cas-register', { init: null, workers: 0, deadline: Date.now() + limitS * 1000 });
+      times.push({ name: `seed ${seed}${staleRead ? ' stale' : ''}`, ms: performance.now() - t0, valid: r.valid });
+      if (r.valid !== !staleRead && r.valid !== 'unknown') throw new Error(`hard history seed ${seed}: expected ${!staleRead}, got ${r.valid}`);
+    }
+  }
+  const decided = times.filter((t) => t.valid !== 'unknown');
+  const slowest = [...times].sort((a, b) => b.ms - a.ms)[0];
+  console.log(
+    `hard single-register histories (2,000 ops, 10 processes, 2% crashed, unique values; ${hardSeeds} clean + ${hardSeeds} with a stale read, evidence on, ${limitS} s limit each): ` +
+      `${decided.length} of ${times.length} decided (${decided.filter((t) => t.valid === true).length} valid, ${decided.filter((t) => t.valid === false).length} invalid); ` +
+      `median ${fmt(median(times.map((t) => t.ms)))}, slowest ${slowest.name} ${fmt(slowest.ms)}`,
+  );
+  const dir = process.argv.indexOf('--write-hard');
+  if (dir !== -1) {
+    // For Porcupine's TestZZHoldout (../shared/reference/porcupine-bench): the same histories as JSONL.
+    const out = process.argv[dir + 1];
+    mkdirSync(out, { recursive: true });
+    for (let seed = 1; seed <= hardSeeds; seed++) {
+      for (const staleRead of [false, true]) {
+        const h = generateHardRegisterHistory({ ops: 2000, processes: 10, crashRate: 0.02, seed, staleRead });
+        writeFileSync(join(out, `hard-${String(seed).padStart(3, '0')}${staleRead ? '-stale' : ''}.jsonl`), formatHistoryJsonl(h));
+      }
+    }
+    console.log(`wrote the hard histories to ${out}`);
+  }
 }

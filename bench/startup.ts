@@ -1,28 +1,23 @@
-// Cold start of the CLI: `faultline --version` must answer well under 300 ms (issue 2), and the
-// commands people run most should not be far behind.
-//   node dist/bench/startup.js [--runs N]
-import { execa } from 'execa';
+// Cold start of the CLI, as whole processes: `faultline --version` must answer well under 300 ms
+// (issue 2), and the three whole-process ratios of issue 16 (bench/cli.ts): the 103 etcd logs
+// against Porcupine, 100k list-append txns against a bare JSON.parse stream, and a check of a
+// 2-op file against `node -e 0`.
+//   node dist/bench/startup.js [--runs N] [--pairs N]
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { wholeProcessRatios } from './cli.js';
+import { bin, timeOnce } from './whole-process.js';
 
-const runsIdx = process.argv.indexOf('--runs');
-const runs = runsIdx === -1 ? 15 : Number(process.argv[runsIdx + 1]);
-const bin = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'faultline.js');
+const flag = (name: string, dflt: number) => {
+  const i = process.argv.indexOf(name);
+  return i === -1 ? dflt : Number(process.argv[i + 1]);
+};
+const runs = flag('--runs', 15);
+const pairs = flag('--pairs', 5);
 const dir = mkdtempSync(join(tmpdir(), 'faultline-startup-'));
 const small = join(dir, 'h.jsonl');
 writeFileSync(small, '{"index":0,"type":"invoke","process":0,"f":"read","value":null}\n{"index":1,"type":"ok","process":0,"f":"read","value":1}\n');
-
-async function time(argv: string[]): Promise<number[]> {
-  const out: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    const t0 = performance.now();
-    await execa('node', argv);
-    out.push(performance.now() - t0);
-  }
-  return out.sort((a, b) => a - b);
-}
 
 const q = (xs: number[], p: number) => xs[Math.min(xs.length - 1, Math.floor(p * xs.length))];
 try {
@@ -33,10 +28,14 @@ try {
     ['faultline check (2-op file)', [bin, 'check', small]],
   ];
   for (const [label, argv] of cases) {
-    const xs = await time(argv);
+    const xs: number[] = [];
+    for (let i = 0; i < runs; i++) xs.push(await timeOnce({ label, file: process.execPath, args: argv }));
+    xs.sort((a, b) => a - b);
     console.log(`${label.padEnd(30)} median ${q(xs, 0.5).toFixed(0).padStart(4)} ms   p90 ${q(xs, 0.9).toFixed(0).padStart(4)} ms`);
   }
-  console.log(`(${runs} runs each; target: faultline --version well under 300 ms)`);
+  console.log(`(${runs} runs each; target: faultline --version well under 300 ms)\n`);
+  const summary = await wholeProcessRatios(new Set(['etcd', 'txn', 'small']), pairs);
+  console.log(`\nsummary: ${summary.join('; ')}`);
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }

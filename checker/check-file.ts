@@ -2,8 +2,8 @@
 import { InputError } from '../histories/errors.js';
 import type { FormatOption } from '../histories/formats.js';
 import { History } from '../histories/history.js';
-import { historyFormat, readHistoryFile } from '../histories/read.js';
-import type { CheckContext, Checker, Result } from './types.js';
+import { historyFormat, readHistoryFile } from '../histories/read-file.js';
+import type { CheckContext, CheckProgress, Checker, Result } from './types.js';
 
 export interface FileOutcome {
   /** The path as given. */
@@ -30,6 +30,8 @@ export interface CheckFileOptions {
   context?: Omit<CheckContext, 'file' | 'deadline'>;
   /** Render the checker's HTML view of the result (for --out). */
   renderHtml?: boolean;
+  /** Told how far reading and checking have got (the CLI's progress line). */
+  progress?: CheckProgress;
 }
 
 export async function checkFile(file: string, checker: Checker, options: CheckFileOptions = {}): Promise<FileOutcome> {
@@ -38,7 +40,7 @@ export async function checkFile(file: string, checker: Checker, options: CheckFi
   try {
     const deadline = options.timeoutSeconds !== undefined ? Date.now() + options.timeoutSeconds * 1000 : undefined;
     if (checker.checkJsonlFile && (await historyFormat(file, { format: options.format })) === 'jsonl') {
-      const streamed = await checker.checkJsonlFile(file, { ...options.context, file, deadline });
+      const streamed = await checker.checkJsonlFile(file, { ...options.context, file, deadline, progress: options.progress });
       outcome.format = 'jsonl';
       outcome.ops = streamed.ops;
       outcome.invocations = streamed.invocations;
@@ -48,12 +50,13 @@ export async function checkFile(file: string, checker: Checker, options: CheckFi
       outcome.elapsedMs = performance.now() - started;
       return outcome;
     }
-    const { history, format } = await readHistoryFile(file, { format: options.format });
+    const { history, format } = await readHistoryFile(file, { format: options.format, progress: options.progress });
     outcome.format = format;
     outcome.ops = history.length;
     outcome.invocations = history.invocationCount;
     outcome.warnings.push(...history.warnings);
-    outcome.result = await withDeadline(checker.check(history, { ...options.context, file, deadline }), deadline);
+    options.progress?.phase('checking');
+    outcome.result = await withDeadline(checker.check(history, { ...options.context, file, deadline, progress: options.progress }), deadline);
     if (options.renderHtml && checker.render) outcome.html = checker.render(history, outcome.result);
   } catch (e) {
     if (e instanceof InputError) outcome.error = e.message;

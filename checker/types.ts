@@ -60,6 +60,17 @@ export interface CheckContext {
   deadline?: number;
   /** Checker-specific options, as parsed from flags or config. */
   options?: Record<string, unknown>;
+  /** Where a long check says how far along it is (the CLI's progress line); absent: nobody asks. */
+  progress?: CheckProgress;
+}
+
+/**
+ * How far along a check is: the phase ("reading", "searching", "explaining"...) and, where it
+ * can tell, `done` of `total` in `unit`s ("bytes", "parts", "configurations"). Call it as often as
+ * is convenient: a call costs a clock read, and the line is redrawn a few times a second at most.
+ */
+export interface CheckProgress {
+  phase(name: string, done?: number, total?: number, unit?: string): void;
 }
 
 export interface Checker {

@@ -3,13 +3,11 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { checkFile, combineExitCodes, exitCodeOf, type FileOutcome } from '../checker/check-file.js';
-import { getChecker } from '../checker/registry.js';
-import { getModelSpec } from '../checker/linearizable/registry.js';
-import { parseModels } from '../checker/txn/check.js';
+import { loadChecker } from '../checker/load.js';
 import type { Checker } from '../checker/types.js';
 import { InputError } from '../histories/errors.js';
 import { parseFormatOption } from '../histories/formats.js';
-import { junitXml } from '../report/junit.js';
+import { CheckProgressLine } from './check-progress.js';
 import { expandInputs } from './inputs.js';
 import { verdictText } from './verdict.js';
 
@@ -31,20 +29,26 @@ export interface CheckArgs {
   variant?: string;
   /** KEY=VALUE checker options (--option). */
   option?: string[];
+  /** Show progress on stderr: default when stderr is a terminal; true also when it is not. */
+  progress?: boolean;
 }
 
 export interface Io {
   stdout(line: string): void;
   stderr(line: string): void;
+  /** The progress line's own output (default: process.stderr, when it is a terminal or --progress). */
+  progress?: CheckProgressLine;
 }
 
-function chooseChecker(args: CheckArgs): Checker {
-  if (args.checker !== undefined) return getChecker(args.checker);
+// Only what the command line asks for is loaded: one checker, the txn models' parser when
+// --consistency-models is given, the JUnit writer with --junit.
+async function chooseChecker(args: CheckArgs): Promise<Checker> {
+  if (args.checker !== undefined) return loadChecker(args.checker);
   if (args.model !== undefined) {
-    getModelSpec(args.model); // an unknown model is an error before any file is read
-    return getChecker('linearizable');
+    (await import('../checker/linearizable/registry.js')).getModelSpec(args.model); // an unknown model is an error before any file is read
+    return loadChecker('linearizable');
   }
-  return getChecker('stats');
+  return loadChecker('stats');
 }
 
 function parseInit(text: string | undefined): unknown {
@@ -109,19 +113,27 @@ function writeOutput(flag: string, path: string, text: string): void {
 }
 
 export async function runCheck(args: CheckArgs, io: Io): Promise<number> {
-  const checker = chooseChecker(args);
+  const checker = await chooseChecker(args);
   const format = parseFormatOption(args.format ?? 'auto');
   const init = parseInit(args.init);
   // A value the model cannot hold (kv's strings) is a mistake in the command, not a verdict.
   if (args.model !== undefined) (await import('../checker/linearizable/registry.js')).checkModelInit(args.model, init);
   if (args.timeout !== undefined && !(args.timeout > 0)) throw new InputError('--timeout must be a positive number of seconds');
-  const models = args.consistencyModels !== undefined ? parseModels([args.consistencyModels]) : undefined;
+  const models = args.consistencyModels !== undefined ? (await import('../checker/txn/check.js')).parseModels([args.consistencyModels]) : undefined;
   const extraOptions = parseCheckerOptions(args.option ?? []);
   const files = await expandInputs(args.files);
   if (files.length === 0) throw new InputError(`no history files in ${args.files.join(', ')} (looked for .jsonl .json .edn .log .txt)`);
 
+  // Progress: on stderr, only for a terminal unless asked, never on stdout (so never in --json).
+  const tty = process.stderr.isTTY === true;
+  const progress =
+    io.progress ??
+    (args.progress === true || (args.progress !== false && tty)
+      ? new CheckProgressLine({ write: (t) => process.stderr.write(t), tty, columns: process.stderr.columns || 100 })
+      : undefined);
   const outcomes: FileOutcome[] = [];
-  for (const file of files) {
+  for (const [k, file] of files.entries()) {
+    progress?.setFile(file, k + 1, files.length);
     const o = await checkFile(file, checker, {
       format,
       timeoutSeconds: args.timeout,
@@ -138,7 +150,9 @@ export async function runCheck(args: CheckArgs, io: Io): Promise<number> {
         },
       },
       renderHtml: args.out !== undefined,
+      progress,
     });
+    progress?.clear();
     outcomes.push(o);
     for (const w of o.warnings) io.stderr(`warning: ${w}`);
     if (o.error !== undefined) io.stderr(o.error);
@@ -153,6 +167,6 @@ export async function runCheck(args: CheckArgs, io: Io): Promise<number> {
       if (o.html !== undefined) writeOutput('--out', join(folders[k], 'report.html'), o.html);
     });
   }
-  if (args.junit !== undefined) writeOutput('--junit', args.junit, junitXml(outcomes));
+  if (args.junit !== undefined) writeOutput('--junit', args.junit, (await import('../report/junit.js')).junitXml(outcomes));
   return combineExitCodes(outcomes.map(exitCodeOf));
 }

@@ -1,9 +1,11 @@
-// The faultline command line: a thin yargs layer over library functions.
-import yargs from 'yargs';
+// The faultline command line: a thin yargs layer over library functions. `faultline check` with
+// plain arguments skips yargs (cli/fast-check.ts): loading yargs and laying out its help costs
+// more than a small check does; anything else — help, a mistake, an unusual spelling — goes
+// through yargs as always.
 import { InputError } from '../histories/errors.js';
 import { FORMATS } from '../histories/formats.js';
-import { version } from './version.js';
-import type { Io } from './check.js';
+import type { CheckArgs, Io } from './check.js';
+import { fastCheckArgs } from './fast-check.js';
 import type { TestArgs } from './test.js';
 import { setTestRunning, watchOutput, write } from './output.js';
 
@@ -49,10 +51,22 @@ function healAndExit(io: Io, code: number): void {
 
 class UsageError extends InputError {}
 
+/** What the commands do with their parsed arguments (tests swap `check` to see what yargs gives it). */
+export interface Handlers {
+  check(args: CheckArgs, io: Io): Promise<number>;
+}
+
+const defaultHandlers: Handlers = {
+  check: async (args, io) => (await import('./check.js')).runCheck(args, io),
+};
+
 /** Runs the CLI on `argv` (without node and script) and returns the exit code. */
-export async function main(argv: string[], io: Io = defaultIo): Promise<number> {
+export async function main(argv: string[], io: Io = defaultIo, handlers: Handlers = defaultHandlers, { fast: tryFast = true } = {}): Promise<number> {
   const debug = argv.includes('--debug');
+  const fast = tryFast ? fastCheckArgs(argv) : undefined;
+  if (fast) return reportErrors(() => handlers.check(fast, io), io, debug);
   let code = 0;
+  const [{ default: yargs }, { version }] = await Promise.all([import('yargs'), import('./version.js')]);
   const parser = yargs(argv)
     .scriptName('faultline')
     .usage('faultline — Jepsen-style consistency checker and fault injector\n\nUsage: faultline <command> [options]')
@@ -86,6 +100,7 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
           .option('sequential-keys', { type: 'boolean', default: false, describe: 'rw-register: assume each process sees every key\'s versions in order' })
           .option('linearizable-keys', { type: 'boolean', default: false, describe: 'rw-register: assume real time orders every key\'s versions' })
           .option('variant', { type: 'string', choices: ['cc', 'ccv', 'cm'], describe: 'causal: the variant that decides the verdict (default cc)' })
+          .option('progress', { type: 'boolean', describe: 'show progress on stderr (default: when stderr is a terminal; --no-progress for never)' })
           .option('option', {
             // Not `array: true`: that would swallow the file names after it. Repeats still collect.
             type: 'string',
@@ -97,9 +112,8 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
           .example('faultline check --checker list-append --consistency-models serializable h.edn', 'Elle-style isolation check')
           .epilogue('Exit codes: 0 valid, 1 invalid, 2 unknown, 3 error (over several files: 3, then 1, then 2).'),
       async (a) => {
-        const { runCheck } = await import('./check.js');
         const option = a.option === undefined ? undefined : ([] as string[]).concat(a.option as string | string[]);
-        code = await runCheck({ ...a, option, files: a.files as string[] }, io);
+        code = await handlers.check({ ...a, option, files: a.files as string[] }, io);
       },
     )
     .command(
@@ -110,10 +124,12 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
           .option('config', { type: 'string', describe: 'a JSON test config (schemas/test-config.schema.json); flags override its fields' })
           .option('target', { type: 'string', describe: 'the system under test: builtin (default), etcd, postgres, redis (Debian\'s packages, started by faultline) or stdio (any system behind a JSON-lines adapter)' })
           .option('isolation', { type: 'string', describe: 'postgres: read-committed, repeatable-read or serializable (default)' })
-          .option('read-from', { type: 'string', describe: 'redis: primary (default) or replica (each client reads its own node: stale reads)' })
+          .option('read-from', { type: 'string', describe: 'redis, postgres --replicas: primary (default) or replica (each client reads its own node: stale reads)' })
+          .option('replicas', { type: 'number', describe: 'postgres: a primary and this many streaming standbys, failover by Patroni (systems/postgres-patroni.json)' })
+          .option('sync-standbys', { type: 'number', describe: 'postgres --replicas: synchronous standbys the primary waits for at commit (Patroni\'s synchronous_mode; default 0: asynchronous)' })
           .option('wait-replicas', { type: 'number', describe: 'redis: WAIT for this many replicas after each write (default 0)' })
           .option('adapter', { type: 'string', describe: 'stdio: the adapter command, split on spaces (no shell), e.g. \'python3 examples/stdio/builtin_adapter.py\'' })
-          .option('system', { type: 'string', describe: 'a system description (docs/systems.md) or etcd, redis, postgres: faultline runs that system, a network namespace per node; with --target stdio: builtin (faultline runs its store) or none (yours)' })
+          .option('system', { type: 'string', describe: 'a system description (docs/systems.md) or etcd, redis, postgres, postgres-patroni: faultline runs that system, a network namespace per node; with --target stdio: builtin (faultline runs its store) or none (yours)' })
           .option('cluster', { type: 'string', describe: 'a cluster file (schemas/cluster.schema.json): run against remote hosts over SSH' })
           .option('mode', { type: 'string', describe: `builtin replication mode: ${MODES.join(', ')} (default leader-follower-sync)` })
           .option('workload', { type: 'string', describe: `what the clients do: ${WORKLOAD_NAMES.join(', ')} (default register)` })
@@ -183,7 +199,7 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
         process.on('unhandledRejection', onCrash);
         setTestRunning(true);
         try {
-          code = await runTest({ ...a, option, alert, alertFails: a.alertFails as boolean | undefined, timeLimit: a.timeLimit, testCount: a.testCount, nemesisInterval: a.nemesisInterval, nemesisHold: a.nemesisHold, nemesisJitter: a.nemesisJitter, opTimeout: a.opTimeout, readFrom: a.readFrom, waitReplicas: a.waitReplicas } as TestArgs, io, controller.signal);
+          code = await runTest({ ...a, option, alert, alertFails: a.alertFails as boolean | undefined, timeLimit: a.timeLimit, testCount: a.testCount, nemesisInterval: a.nemesisInterval, nemesisHold: a.nemesisHold, nemesisJitter: a.nemesisJitter, opTimeout: a.opTimeout, readFrom: a.readFrom, waitReplicas: a.waitReplicas, replicas: a.replicas, syncStandbys: a.syncStandbys } as TestArgs, io, controller.signal);
         } finally {
           setTestRunning(false);
           for (const sig of signalsHandled) process.off(sig, onSignal);
@@ -237,7 +253,7 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
         y
           .positional('action', { type: 'string', choices: ['up', 'down', 'status'], describe: 'up: start it in the background; status: where its nodes are; down: stop it' })
           .option('target', { type: 'string', describe: 'builtin (default), etcd, postgres or redis' })
-          .option('system', { type: 'string', describe: 'a system description (docs/systems.md) or etcd, redis, postgres: that system, a network namespace per node' })
+          .option('system', { type: 'string', describe: 'a system description (docs/systems.md) or etcd, redis, postgres, postgres-patroni: that system, a network namespace per node' })
           .option('mode', { type: 'string', describe: `builtin replication mode: ${MODES.join(', ')}` })
           .option('nodes', { type: 'number', describe: 'cluster size (default 3; postgres: 1)' })
           .option('network', { type: 'string', choices: ['local', 'netns'], describe: 'netns: each node in its own network namespace (default local)' })
@@ -287,9 +303,16 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
     .help()
     .wrap(Math.min(100, process.stdout.columns ?? 100));
 
-  try {
+  return reportErrors(async () => {
     await parser.parseAsync();
     return code;
+  }, io, debug);
+}
+
+/** Runs a command: bad input is one line and exit 3, a bug of ours one line (the stack with --debug). */
+async function reportErrors(run: () => Promise<number>, io: Io, debug: boolean): Promise<number> {
+  try {
+    return await run();
   } catch (e) {
     if (e instanceof InputError) {
       io.stderr(`faultline: ${e.message}`);

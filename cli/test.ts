@@ -34,6 +34,8 @@ export interface TestArgs {
   isolation?: string;
   readFrom?: string;
   waitReplicas?: number;
+  replicas?: number;
+  syncStandbys?: number;
   adapter?: string;
   system?: string;
   cluster?: string;
@@ -85,6 +87,8 @@ export function configFromArgs(args: TestArgs): TestConfig {
   targetOption('isolation', args.isolation);
   targetOption('readFrom', args.readFrom);
   targetOption('waitReplicas', args.waitReplicas);
+  targetOption('replicas', args.replicas);
+  targetOption('syncStandbys', args.syncStandbys);
   // Split on whitespace, never given to a shell: a path with spaces needs a config file's array.
   targetOption('adapter', args.adapter === undefined ? undefined : args.adapter.split(/\s+/).filter(Boolean));
   // builtin and none say what a stdio target's adapters talk to; anything else names a system description.

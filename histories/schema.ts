@@ -1,34 +1,14 @@
-// The JSON Schema of one op, compiled once at load; every reader validates through it.
-import { Ajv, type ErrorObject } from 'ajv';
+// Op validation: the validator generated from the op schema (histories/op-schema.ts) ahead of time
+// with ajv's standalone code (scripts/gen-validators.mjs; a test keeps it equal to a fresh
+// compile), so reading a history neither loads ajv nor compiles the schema at start-up.
+import type { ErrorObject } from 'ajv';
 import { show } from './errors.js';
+import { validate } from './validate-op.generated.js';
 
-export const opSchema = {
-  $id: 'https://github.com/faultline/faultline/schemas/op.json',
-  title: 'faultline op',
-  description: 'One record of a history: an invocation, its completion, or a nemesis event.',
-  type: 'object',
-  required: ['index', 'type', 'process', 'f', 'value'],
-  properties: {
-    index: { type: 'integer', description: 'Position in the history; unique, increasing.' },
-    time: { type: 'number', description: 'Nanoseconds since the test started (monotonic clock).' },
-    type: { enum: ['invoke', 'ok', 'fail', 'info'] },
-    process: {
-      anyOf: [{ type: 'integer' }, { const: 'nemesis' }],
-      description: 'A client process number, or "nemesis".',
-    },
-    f: { type: 'string', minLength: 1, description: 'The operation: read, write, cas, txn, ...' },
-    value: { description: 'Argument on invocation, result on completion; any JSON value.' },
-    key: { description: 'The object the op acts on, for keyed workloads.' },
-    node: { type: 'string' },
-    error: {},
-    result: { type: 'boolean', description: 'false on an ok conditional op whose condition failed.' },
-    final: { type: 'boolean', description: 'Issued in the final phase, after the last heal.' },
-  },
-  additionalProperties: true,
-} as const;
+export { opSchema } from './op-schema.js';
 
-const ajv = new Ajv({ allErrors: false, strict: true });
-export const validateOp = ajv.compile(opSchema);
+/** True when `op` is a well-formed op; on false, `validateOp.errors` holds ajv's first error. */
+export const validateOp = validate as { (op: unknown): boolean; errors?: ErrorObject[] | null };
 
 const expected: Record<string, string> = {
   index: 'an integer',

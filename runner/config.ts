@@ -114,7 +114,9 @@ export const testConfigSchema = {
             crdt: { enum: ['g-counter', 'pn-counter', 'or-set'], description: 'crdt: the CRDT type (the workload sets it).' },
             ...modeOptionSchemas(),
             isolation: { enum: ['read-committed', 'repeatable-read', 'serializable'], description: 'postgres: the isolation level of every transaction (default serializable).' },
-            readFrom: { enum: ['primary', 'replica'], description: 'redis: where a client reads — the primary (default) or its own node\'s server (a replica: stale reads).' },
+            readFrom: { enum: ['primary', 'replica'], description: 'redis, postgres with replicas: where a client reads — the primary (default) or its own node\'s server (a replica: stale reads).' },
+            replicas: { type: 'integer', minimum: 1, maximum: 31, description: 'postgres: a primary and this many streaming standbys with failover by Patroni (runs systems/postgres-patroni.json, a node per server).' },
+            syncStandbys: { type: 'integer', minimum: 0, description: 'postgres with replicas: how many synchronous standbys a commit waits for (Patroni\'s synchronous_mode and synchronous_node_count; default 0: asynchronous replication).' },
             waitReplicas: { type: 'integer', minimum: 0, description: 'redis: after each write, WAIT for this many replicas (default 0: no WAIT); fewer acks make the write info.' },
             waitTimeoutMs: { type: 'integer', minimum: 1, description: 'redis: WAIT\'s timeout in ms (default 1000; 0 would wait forever).' },
             downAfterMs: { type: 'integer', minimum: 1, description: 'redis: Sentinel\'s down-after-milliseconds (default 1000).' },
@@ -218,6 +220,7 @@ export function resolveConfig(raw: unknown, source = 'config', text?: string): T
   }
   const c = data as unknown as TestConfig;
   c.seed ??= Math.floor(Math.random() * 2 ** 32);
+  if (c.target.type === 'postgres') replicatedPostgres(c, source);
   if (c.cluster !== undefined) fromClusterFile(c, source);
   const system = c.target.system !== undefined || c.target.type === 'system' ? fromSystemFile(c, source) : undefined;
   c.target.type ??= 'builtin';
@@ -244,7 +247,7 @@ export function resolveConfig(raw: unknown, source = 'config', text?: string): T
     c.target.type === 'builtin'
       ? c.target.mode
       : c.target.type === 'postgres' || (system?.client.kind === 'builtin' && system.client.builtin === 'postgres')
-        ? `${system?.name ?? 'postgres'}-${String(c.target.options.isolation ?? 'serializable')}`
+        ? `${system?.name ?? 'postgres'}-${String(c.target.options.isolation ?? 'serializable')}${replicatedVariant(c.target)}`
         : (system?.name ?? c.target.type);
   c.name ??= `${c.workload.name}-${variant}`;
   const networkFaults = c.nemesis.faults.filter((f) => NETWORK_FAULTS.includes(f));
@@ -261,6 +264,38 @@ export function resolveConfig(raw: unknown, source = 'config', text?: string): T
   }
   c.target.network ??= networkFaults.length > 0 ? 'netns' : 'local';
   return c;
+}
+
+/** postgres-patroni's own part of a run's name: synchronous standbys, and reads from standbys. */
+function replicatedVariant(t: TargetConfig): string {
+  const o = t.systemOptions ?? {};
+  const sync = String(o.synchronousMode) === 'true' ? `-sync${String(o.synchronousNodeCount ?? 1)}` : '';
+  return `${sync}${t.options.readFrom === 'replica' ? '-standby-reads' : ''}`;
+}
+
+/**
+ * `--target postgres --replicas N [--sync-standbys K]`: PostgreSQL with N streaming standbys and
+ * Patroni's failover is the described system postgres-patroni on N + 1 nodes (docs/postgres.md);
+ * K > 0 turns on Patroni's synchronous_mode with synchronous_node_count K.
+ */
+function replicatedPostgres(c: TestConfig, source: string): void {
+  const t = c.target as Partial<TargetConfig> & { options: Record<string, unknown> };
+  const replicas = t.options.replicas as number | undefined;
+  const sync = t.options.syncStandbys as number | undefined;
+  if (replicas === undefined) {
+    if (sync !== undefined) throw new InputError(`${source}: "target.options.syncStandbys" needs "target.options.replicas" (--replicas N): one PostgreSQL server has no standbys`);
+    if (t.options.readFrom !== undefined) throw new InputError(`${source}: "target.options.readFrom" needs "target.options.replicas" (--replicas N): one PostgreSQL server has no standbys to read from`);
+    return;
+  }
+  if (sync !== undefined && sync > replicas) throw new InputError(`${source}: "target.options.syncStandbys" is ${sync}, but there are only ${replicas} standbys ("target.options.replicas")`);
+  if (t.nodes !== undefined && t.nodes !== replicas + 1) throw new InputError(`${source}: "target.nodes" is ${t.nodes}, but ${replicas} replicas make ${replicas + 1} nodes (leave "nodes" out)`);
+  if (t.system !== undefined) throw new InputError(`${source}: "target.options.replicas" runs the system postgres-patroni; "target.system" names another`);
+  const { replicas: _r, syncStandbys: _s, ...rest } = t.options;
+  t.options = rest;
+  t.type = undefined;
+  t.system = 'postgres-patroni';
+  if (c.cluster === undefined) t.nodes = replicas + 1;
+  if (sync !== undefined && sync > 0) t.systemOptions = { synchronousMode: 'true', synchronousNodeCount: String(sync), ...(t.systemOptions ?? {}) };
 }
 
 /**
@@ -322,6 +357,8 @@ const WORKLOADS_OF: Partial<Record<TargetType, string[]>> = {
 const OPTIONS_OF: Record<string, TargetType[]> = {
   isolation: ['postgres'],
   readFrom: ['redis'],
+  replicas: ['postgres'],
+  syncStandbys: ['postgres'],
   waitReplicas: ['redis'],
   waitTimeoutMs: ['redis'],
   downAfterMs: ['redis'],
@@ -338,7 +375,7 @@ const SYSTEM_CLIENT_OPTIONS: Record<string, string[]> = {
   adapter: ['restartLimit'],
   etcd: [],
   redis: ['readFrom', 'waitReplicas', 'waitTimeoutMs'],
-  postgres: ['isolation'],
+  postgres: ['isolation', 'readFrom'],
 };
 
 function checkTargetOptions(t: TargetConfig, source: string, system?: SystemDescription): void {

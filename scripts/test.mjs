@@ -21,6 +21,8 @@ const SYSTEM_PACKAGES = [
   ['sshd', 'openssh-server'], // the ssh control's real test
   ['ssh', 'openssh-client'],
   ['/usr/lib/postgresql/*/bin/postgres', 'postgresql'], // the postgres target (Debian keeps the server off PATH)
+  ['patroni', 'patroni'], // replicated postgres (--replicas): Patroni's failover, with etcd-server as its store
+  ['curl', 'curl'], // postgres-patroni's health and primaries commands
   ['redis-server', 'redis-server'], // the redis target
   ['redis-sentinel', 'redis-sentinel'],
   ['redis-cli', 'redis-tools'], // the CLI test pokes a cluster up by hand

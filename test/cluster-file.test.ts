@@ -143,8 +143,8 @@ describe('cluster file', () => {
       [text({ disposable: 'yes' }), '"disposable"', '"disposable" must be boolean, got "yes"'],
       // The system: named, known, one way only.
       [text({ system: '' }), '"system"', '"system" must NOT have fewer than 1 characters, got ""'],
-      [text({ system: 'mysql' }), '"system"', `"system": no such system description ${join(dir, 'mysql')} (a path relative to ${file}, or one of etcd, redis, postgres)`],
-      [text({ system: undefined, target: 'mysql' }), '"target"', '"target" must be one of "etcd", "redis", "postgres", got "mysql"'],
+      [text({ system: 'mysql' }), '"system"', `"system": no such system description ${join(dir, 'mysql')} (a path relative to ${file}, or one of etcd, redis, postgres, postgres-patroni)`],
+      [text({ system: undefined, target: 'mysql' }), '"target"', '"target" must be one of "etcd", "redis", "postgres", "postgres-patroni", got "mysql"'],
       [text({ target: 'etcd' }), '"target"', '"target" is the older name of "system": give one of them'],
       // Fields that moved into the system description.
       [text({ commands: { start: ['etcd'] } }), '"commands"', /^\S+c\.json:\d+: "commands" now belongs to the system description \(docs\/systems\.md\): copy the description the file names \(e\.g\. systems\/etcd\.json\), change it there, and name it in "system"$/],

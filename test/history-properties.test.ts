@@ -43,7 +43,8 @@ describe('round trips', () => {
       }),
       { numRuns: 300 },
     );
-  });
+    // 300 files written and read: minutes on a loaded 2-core machine, not a wall-time claim.
+  }, 300_000);
 });
 
 type Corruption = (text: string, rnd: number[]) => string | Uint8Array;

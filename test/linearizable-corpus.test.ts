@@ -4,21 +4,9 @@
 import { describe, expect, it } from 'vitest';
 import { checkLinearizable } from '../checker/linearizable/index.js';
 import { History } from '../histories/history.js';
-import type { Op } from '../histories/op.js';
 import { readHistoryFile } from '../histories/read.js';
 import { verdicts } from './helpers/corpus.js';
-
-/** The ops before position `cut`, with invocations still pending there completed as info. */
-export function cutHistory(h: History, cut: number): History {
-  const ops: Op[] = h.ops.slice(0, cut) as Op[];
-  const pending: Op[] = [];
-  ops.forEach((op, i) => {
-    if (op.type === 'invoke' && op.process !== 'nemesis' && (h.pair[i] === -1 || h.pair[i] >= cut)) {
-      pending.push({ ...op, type: 'info', index: 1e9 + pending.length });
-    }
-  });
-  return new History([...ops, ...pending]);
-}
+import { cutHistory } from './helpers/cut-history.js';
 
 describe('linearizability verdicts of the corpus', () => {
   it.each(verdicts.map((r) => [r.file, r] as const))('%s', async (_, row) => {

@@ -1,7 +1,10 @@
 import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
+import { parseEdn } from '../histories/edn.js';
+import { simpleEtcdValue } from '../histories/porcupine.js';
 import { HistoryError } from '../histories/errors.js';
 import { parseHistory, readHistoryFile } from '../histories/read.js';
 import { detectFormat } from '../histories/formats.js';
@@ -42,6 +45,22 @@ describe('Porcupine etcd logs', () => {
   it('fills indices by position', () => {
     expect(h.ops.map((o) => o.index)).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
   });
+  it('reads the usual values without the EDN reader, exactly as it would', () => {
+    const atom = fc.oneof(fc.constant('nil'), fc.integer({ min: -1e6, max: 1e6 }).map(String), fc.constantFrom('007', '-0', '1e3', '3N', '+4', '1/2', 'x', '', ':ok', '12345678901234567'));
+    const text = fc.oneof(atom, fc.tuple(atom, atom).map(([a, b]) => `[${a} ${b}]`), fc.tuple(atom, atom).map(([a, b]) => `[${a}  ${b}]`), fc.constantFrom('[1 2 3]', '[1]', '[]', '(1 2)', '[1 2] ', '"s"'));
+    fc.assert(
+      fc.property(text, (t) => {
+        const fast = simpleEtcdValue(t);
+        if (fast === undefined) return;
+        expect(fast).toEqual(parseEdn(t));
+      }),
+      { numRuns: 2000 },
+    );
+    expect(simpleEtcdValue('[3 nil]')).toEqual([3, null]);
+    expect(simpleEtcdValue('nil')).toBe(null);
+    expect(simpleEtcdValue('[1 2 3]')).toBeUndefined();
+  });
+
   it('names the line of a line it cannot read', () => {
     expect(() => parseHistory('INFO  jepsen.util - 0\t:invoke\t:read\tnil\ngarbage here\n', 'porcupine-etcd-log', 'x.log')).toThrow(
       'x.log:2: not a Jepsen op line',

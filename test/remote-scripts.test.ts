@@ -135,6 +135,18 @@ describe('signal', () => {
     expect((await sh(remoteScripts.signal(pidFileOf(w), 'TERM'))).exitCode).toBe(0);
   });
 
+  it("KILL returns once the daemon is reaped, not a zombie: a restart that checks its old pid (PostgreSQL's postmaster.pid) must not find it", async () => {
+    // start's shell exits at once, so the daemon's parent is init, which reaps late on some
+    // machines (1-2 s on this machine class): a KILL that returned at the zombie made a remote
+    // postgres restart fail with "lock file postmaster.pid already exists" (CI, 2026-12-07).
+    for (let i = 0; i < 3; i++) {
+      const w = work();
+      const pid = await start(w, ['sleep', '300']);
+      expect((await sh(remoteScripts.signal(pidFileOf(w), 'KILL'))).exitCode).toBe(0);
+      expect(existsSync(`/proc/${pid}`)).toBe(false);
+    }
+  });
+
   it('STOP or CONT of a daemon that does not run: exit 1, saying so', async () => {
     const w = work();
     for (const sig of ['STOP', 'CONT']) {

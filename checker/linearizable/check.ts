@@ -8,13 +8,14 @@ import { Worker } from 'node:worker_threads';
 import { History } from '../../histories/history.js';
 import { InputError } from '../../histories/errors.js';
 import type { Op } from '../../histories/op.js';
-import type { Result } from '../types.js';
+import type { CheckProgress, Result } from '../types.js';
 import { describeCall, describeState, where } from './describe.js';
 import type { Model, ModelSpec } from './model.js';
 import { type Call, type PreparedPart, prepare, Transitions } from './prepare.js';
 import { keyedModel } from './models.js';
 import { resolveModel } from './registry.js';
-import { search, type SearchOutcome } from './search.js';
+import { canRefute, refuteRegister } from './refute.js';
+import { search, searchOptions, type SearchOutcome } from './search.js';
 import type { WorkerInput, WorkerVerdict } from './worker.js';
 
 export interface LinearizableOptions {
@@ -41,6 +42,8 @@ export interface LinearizableOptions {
   workers?: number | 'auto';
   /** false: check a keyed history whole, one object per key in one state (default true: per key). */
   partition?: boolean;
+  /** Told how far the check has got: parts decided, or configurations explored in a single part. */
+  progress?: CheckProgress;
 }
 
 export interface Part {
@@ -89,6 +92,8 @@ export function partition(h: History, model: Model<unknown>): Part[] {
 interface PartVerdict {
   outcome: SearchOutcome;
   explored: number;
+  /** SearchResult.blockedCall: where an invalid part most likely fails. */
+  blockedCall: number;
 }
 
 export function checkPart(
@@ -98,19 +103,33 @@ export function checkPart(
   maxExplored?: number,
   transitions = new Transitions(model, part.sigCalls),
 ): PartVerdict {
-  const r = search(part, transitions, {
-    deadline: options.deadline,
-    maxCacheBytes: options.maxCacheBytes ?? DEFAULT_CACHE_BYTES,
-    noCache: options.noCache,
-    noReadOnlyRule: options.noReadOnlyRule,
-    noDominanceRule: options.noDominanceRule,
-    maxExplored,
-  });
-  return { outcome: r.outcome, explored: r.explored };
+  // Registers with unique values: a polynomial check first, which settles an unlinearizable part
+  // a search might explore for ever (refute.ts).
+  if (refuteRegister(part, model)) return { outcome: 'not-linearizable', explored: 0, blockedCall: -1 };
+  const r = search(
+    part,
+    transitions,
+    searchOptions({
+      deadline: options.deadline,
+      maxCacheBytes: options.maxCacheBytes ?? DEFAULT_CACHE_BYTES,
+      noCache: options.noCache,
+      noReadOnlyRule: options.noReadOnlyRule,
+      noDominanceRule: options.noDominanceRule,
+      maxExplored,
+      onProgress: options.progress && ((explored) => options.progress!.phase('searching', explored, undefined, 'configurations')),
+    }),
+  );
+  return { outcome: r.outcome, explored: r.explored, blockedCall: r.blockedCall };
 }
 
-/** For an unlinearizable part: the op where it first fails, the linearizable prefix, the states. */
-function explainFailure(part: Part, full: PreparedPart, model: Model<unknown>, modelName: string, options: LinearizableOptions) {
+/**
+ * For an unlinearizable part: the op where it first fails, the linearizable prefix, the states.
+ * `hint` is the call the decision search was stopped furthest by (SearchResult.blockedCall): the
+ * failing op, most of the time, so it is verified (the history through it is not linearizable,
+ * and before it is) rather than searched for; a binary search over the completions takes over
+ * where the hint is wrong.
+ */
+function explainFailure(part: Part, full: PreparedPart, model: Model<unknown>, modelName: string, options: LinearizableOptions, hint = -1) {
   const h = part.history;
   // Where a prefix can first fail: at an ok completion (the op must now have happened) or at a
   // fail completion (an op that was pending, and so might have happened, now certainly did not).
@@ -118,33 +137,65 @@ function explainFailure(part: Part, full: PreparedPart, model: Model<unknown>, m
   h.ops.forEach((op, i) => {
     if ((op.type === 'ok' || op.type === 'fail') && h.pair[i] !== -1) cuts.push(i);
   });
+  const maxCacheBytes = options.maxCacheBytes ?? DEFAULT_CACHE_BYTES;
+  const refutes = (cut: number): boolean => refuteRegister(prepare(h, model, cut + 1), model);
   const isBad = (cut: number): SearchOutcome => {
     const p = prepare(h, model, cut + 1);
-    return search(p, new Transitions(model, p.sigCalls), { deadline: options.deadline, maxCacheBytes: options.maxCacheBytes ?? DEFAULT_CACHE_BYTES }).outcome;
+    if (refuteRegister(p, model)) return 'not-linearizable';
+    return search(p, new Transitions(model, p.sigCalls), searchOptions({ deadline: options.deadline, maxCacheBytes })).outcome;
   };
-  // Prefixes through successive completions only get harder to linearize, so a binary search
-  // finds the shortest one that is not.
+  /** The ops before position `cutAt`: linearizable exactly when the prefix through the previous cut is. */
+  const before = (cutAt: number) => {
+    const p = prepare(h, model, cutAt);
+    const transitions = new Transitions(model, p.sigCalls);
+    return { p, transitions, r: search(p, transitions, searchOptions({ deadline: options.deadline, maxCacheBytes, collectStates: 8 })) };
+  };
+  // Prefixes through successive completions only get harder to linearize: the answer is the first
+  // cut that is not, in [lo, hi]; the last cut (the whole part) is not.
   let lo = 0;
   let hi = cuts.length - 1;
   let timedOut = false;
-  while (lo < hi) {
+  if (canRefute(model) && refuteRegister(full, model)) {
+    // The refutation settled it: the first cut it refutes is bad, the answer is there or before
+    // (the refutation is cheap, so a binary search with it alone costs little).
+    let a = lo;
+    while (a < hi) {
+      const mid = (a + hi) >> 1;
+      if (refutes(cuts[mid])) hi = mid;
+      else a = mid + 1;
+    }
+  }
+  const guess = hint >= 0 && hint < full.calls.length ? cuts.indexOf(full.calls[hint].completedAt) : -1;
+  if (guess >= 0 && guess < hi && decidedBy(h, model, cuts[guess])) hi = guess;
+  else if (guess >= 0 && guess < hi) {
+    const outcome = isBad(cuts[guess]);
+    if (outcome === 'not-linearizable') hi = guess;
+    else if (outcome === 'linearizable') lo = guess + 1;
+    else timedOut = true;
+  }
+  // Usually the guess (or the whole part) is the answer: the ops before it linearize.
+  let found = lo < hi && !timedOut ? undefined : before(cuts[hi]);
+  if (!found && !timedOut) {
+    const first = before(cuts[hi]);
+    if (first.r.outcome === 'linearizable') found = first;
+    else if (first.r.outcome === 'not-linearizable') hi--;
+    else timedOut = true;
+  }
+  while (!found && !timedOut && lo < hi) {
     const mid = (lo + hi) >> 1;
     const outcome = isBad(cuts[mid]);
     if (outcome === 'not-linearizable') hi = mid;
     else if (outcome === 'linearizable') lo = mid + 1;
-    else {
-      timedOut = true;
-      break;
-    }
+    else timedOut = true;
   }
   const cutAt = cuts[hi];
+  found ??= before(cutAt);
   const completion = h.ops[cutAt];
   const invocation = h.ops[h.pair[cutAt]];
   const failing: Call = { op: invocation, done: completion.type === 'ok' ? completion : undefined, invokedAt: h.pair[cutAt], completedAt: cutAt, readOnly: false };
-  const before = prepare(h, model, cutAt);
-  const transitions = new Transitions(model, before.sigCalls);
-  const prefix = search(before, transitions, { deadline: options.deadline, collectStates: 8 });
-  const linearization = prefix.linearization ? [...prefix.linearization].map((k) => before.calls[k]) : [];
+  const { p: prior, transitions, r: prefix } = found;
+  if (prefix.outcome !== 'linearizable') timedOut = true;
+  const linearization = prefix.linearization ? [...prefix.linearization].map((k) => prior.calls[k]) : [];
   const states = (prefix.finalStates ?? []).map((id) => describeState(model, transitions.states[id]));
   const concurrent = full.calls.filter(
     (c) => c.op !== invocation && c.invokedAt < cutAt && (c.completedAt === -1 || c.completedAt > failing.invokedAt),
@@ -156,7 +207,7 @@ function explainFailure(part: Part, full: PreparedPart, model: Model<unknown>, m
   const explanation =
     completion.type === 'ok'
       ? `${keyText}${describeCall(failing)} (${where(completion, opLine)}) cannot be linearized. ` +
-        `The ${before.calls.length} ops before it linearize${leaving}${alongside}, ` +
+        `The ${prior.calls.length} ops before it linearize${leaving}${alongside}, ` +
         `but no order that respects real time lets the ${modelName} take it.`
       : `${keyText}${describeCall({ ...failing, done: undefined }).replace(' (outcome unknown)', '')} failed (${where(completion, opLine)}), ` +
         `but the ops before it linearize only if it took effect${alongside}: with it certainly not done, no order that respects real time explains them.`;
@@ -175,7 +226,7 @@ function explainFailure(part: Part, full: PreparedPart, model: Model<unknown>, m
       ...(part.keyed ? { key: part.key } : {}),
       op: { ...opRef(failing), completionIndex: completion.index, type: completion.type, line: opLine },
       prefix: {
-        ops: before.calls.length,
+        ops: prior.calls.length,
         linearization: linearization.map((c) => c.op.index),
         states: prefix.linearizationStates ? [...prefix.linearizationStates].map((id) => describeState(model, transitions.states[id])) : [],
         finalStates: states,
@@ -184,6 +235,29 @@ function explainFailure(part: Part, full: PreparedPart, model: Model<unknown>, m
       ...(timedOut ? { note: 'the search for the earliest failing op ran out of time; this op fails, an earlier one may too' } : {}),
     },
   };
+}
+
+/**
+ * Whether the decision search, stopped at the latest by the return at position `cut`, already
+ * proves the history through `cut` unlinearizable. It does when every op that is pending at the
+ * cut (invoked before, completed after) can do there just what it can in the whole history: an
+ * info op, an ok op the model says steps as an unknown one does, or a read-only one (dropped at
+ * the cut). A failed op (dropped from the whole history, possible in the prefix) or an ok cas that
+ * returned false (read-only there, possibly taking effect in the prefix) needs the search.
+ */
+function decidedBy(h: History, model: Model<unknown>, cut: number): boolean {
+  if (!model.sameAsUnknown) return false;
+  for (let i = 0; i < cut; i++) {
+    const op = h.ops[i];
+    const j = h.pair[i];
+    if (op.type !== 'invoke' || op.process === 'nemesis' || j === -1 || j < cut) continue;
+    const done = h.ops[j];
+    if (done.type === 'info') continue;
+    if (done.type !== 'ok') return false;
+    if (model.readOnly?.(op, undefined)) continue;
+    if (!model.sameAsUnknown(op, done)) return false;
+  }
+  return true;
 }
 
 /** Threads for the parts still unfinished after a first round: only built-in models (a worker
@@ -230,6 +304,7 @@ async function checkPartsInWorkers(parts: { id: number; part: Part }[], model: s
       running++;
       w.on('message', (v: WorkerVerdict) => {
         verdicts.push(v);
+        options.progress?.phase(`checking the remaining parts on ${threads} threads`, verdicts.length, parts.length, 'parts');
         if (v.outcome === 'not-linearizable') stopAll();
       });
       w.on('error', (e) => {
@@ -268,11 +343,12 @@ export async function checkLinearizable(
   let explored = 0;
   const unknown: { key: unknown; reason: string }[] = [];
   let threadsUsed = 1;
-  const invalid = ({ part, prepared }: { part: Part; prepared: PreparedPart }): Result => {
+  const invalid = ({ part, prepared }: { part: Part; prepared: PreparedPart }, blockedCall: number): Result => {
+    options.progress?.phase('explaining the failure');
     const evidence =
       options.evidence === false
         ? { explanation: `${part.keyed ? `key ${JSON.stringify(part.key)}: ` : ''}no linearization exists`, ...(part.keyed ? { failure: { key: part.key } } : {}) }
-        : explainFailure(part, prepared, m, m.name, options);
+        : explainFailure(part, prepared, m, m.name, options, blockedCall);
     return { valid: false, model: m.name, parts: parts.length, ...evidence, explored, ...threadsField() };
   };
   /** How many worker threads checked parts, when any did. */
@@ -288,6 +364,7 @@ export async function checkLinearizable(
   });
   let budget = parts.length > 1 ? 20_000 : Infinity;
   let round = 0;
+  let decided = 0;
   while (pending.length) {
     const handOver = typeof options.workers === 'number' ? round === 0 : round === 2;
     round++;
@@ -302,14 +379,17 @@ export async function checkLinearizable(
         }
       }
       const bad = verdicts.find((v) => v.outcome === 'not-linearizable');
-      if (bad) return invalid(pending.find((p) => p.id === bad.id)!);
+      if (bad) return invalid(pending.find((p) => p.id === bad.id)!, bad.blockedCall);
       break;
     }
     const still: typeof pending = [];
+    // With several parts, progress counts parts decided; a single part counts configurations.
+    const partOptions = parts.length > 1 ? { ...options, progress: undefined } : options;
     for (const item of pending) {
-      const v = checkPart(item.prepared, m, options, budget, item.transitions);
+      const v = checkPart(item.prepared, m, partOptions, budget, item.transitions);
       explored += v.explored;
-      if (v.outcome === 'not-linearizable') return invalid(item);
+      if (v.outcome !== 'budget' && parts.length > 1) options.progress?.phase('checking parts', ++decided, parts.length, 'parts');
+      if (v.outcome === 'not-linearizable') return invalid(item, v.blockedCall);
       if (v.outcome === 'budget') still.push(item);
       else if (v.outcome === 'timeout' || v.outcome === 'memory') {
         unknown.push({ key: item.part.key, reason: v.outcome === 'timeout' ? 'time limit' : 'cache memory limit' });

@@ -34,9 +34,36 @@ export class ConfigCache {
     this.arena = new Uint32Array(initialCapacity * this.words);
   }
 
+  /** Forgets every configuration, keeping the arrays (for reuse by the next search of as many calls). */
+  clear(): void {
+    this.slots.fill(-1);
+    this.size = 0;
+  }
+
+  /** Entries it has room for before growing. */
+  get capacity(): number {
+    return this.hashA.length;
+  }
+
   /** Bytes held, for the memory bound. */
   get bytes(): number {
     return this.slots.byteLength + this.hashA.byteLength * 2 + this.state.byteLength + this.arena.byteLength;
+  }
+
+  /** Whether exactly this configuration is there. */
+  has(bits: Uint32Array, ha: number, hb: number, stateId: number): boolean {
+    const words = this.words;
+    const arena = this.arena;
+    for (let slot = mix(ha ^ Math.imul(stateId, 0x9e3779b1)) & this.mask; ; slot = (slot + 1) & this.mask) {
+      const e = this.slots[slot];
+      if (e === -1) return false;
+      if (this.hashA[e] === ha && this.hashB[e] === hb && this.state[e] === stateId) {
+        const base = e * words;
+        let w = 0;
+        while (w < words && arena[base + w] === bits[w]) w++;
+        if (w === words) return true;
+      }
+    }
   }
 
   /** Adds the configuration; false if it was already there. */

@@ -22,6 +22,7 @@ export const linearizable: Checker = {
         init: ctx.init,
         deadline: ctx.deadline,
         keyedTuples: ctx.options?.keyedTuples === true,
+        progress: ctx.progress,
       }),
     );
   },

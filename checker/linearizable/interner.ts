@@ -6,9 +6,10 @@ import type { Model } from './model.js';
 export class StateInterner<S = unknown> {
   readonly states: S[] = [];
   private ids = new Map<number | string, number>();
-  // hash → newest state id with that hash; chain[id] → the next older one (or -1)
-  private byHash = new IntMap(1024);
-  private chain = new Int32Array(1024);
+  // hash → newest state id with that hash; chain[id] → the next older one (or -1); made only for
+  // models that intern by hash (a check makes an interner per part and per evidence search)
+  private byHash: IntMap | undefined;
+  private chain = new Int32Array(0);
 
   constructor(private readonly model: Pick<Model<S>, 'key' | 'hash' | 'equals'>) {}
 
@@ -20,11 +21,12 @@ export class StateInterner<S = unknown> {
     const m = this.model;
     if (m.hash && m.equals) {
       const h = m.hash(s) >>> 0;
+      this.byHash ??= new IntMap(1024);
       const head = this.byHash.get(h, -1);
       for (let j = head; j !== -1; j = this.chain[j]) if (m.equals(this.states[j], s)) return j;
       const id = this.states.length;
       if (id === this.chain.length) {
-        const grown = new Int32Array(id * 2);
+        const grown = new Int32Array(Math.max(1024, id * 2));
         grown.set(this.chain);
         this.chain = grown;
       }

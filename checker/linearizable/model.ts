@@ -31,6 +31,13 @@ export interface Model<S = unknown> {
    * read-only op is dropped, and an ok one is lifted as soon as it can be, without branching.
    */
   readOnly?(op: Op, done: Op | undefined): boolean;
+  /**
+   * Optional: true when the ok op (completed by `done`) constrains and changes every state exactly
+   * as the same op of unknown outcome does when it takes effect (a write, a cas that held). The
+   * evidence search then trusts the decision search's furthest stop instead of searching the
+   * prefix through it again; without it, it searches.
+   */
+  sameAsUnknown?(op: Op, done: Op): boolean;
   /** Splits a history into parts that can be checked independently (P-compositionality). */
   partition?(h: History): History[];
   /** A state in a few words, for evidence ("3", "held", "[1,2]"). */

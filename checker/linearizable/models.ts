@@ -5,6 +5,7 @@ import type { History } from '../../histories/history.js';
 import type { Op } from '../../histories/op.js';
 import { StateInterner } from './interner.js';
 import { INCONSISTENT, type Model, type ModelSpec } from './model.js';
+import { markRegister } from './refute.js';
 import { canonicalJson, sameValue, show, valueKey } from './values.js';
 
 const isRead = (op: Op) => op.f === 'read' || op.f === 'get';
@@ -21,11 +22,12 @@ function readMatches(state: unknown, read: unknown, nullIsUnknown: boolean): boo
 
 function registerModel(name: string, init: unknown, cas: boolean): Model<unknown> {
   const nullIsUnknown = init !== null;
-  return {
+  const model: Model<unknown> = {
     name,
     init: () => init,
     key: valueKey,
     readOnly: (op, done) => op.f === 'read' || (op.f === 'cas' && done?.result === false),
+    sameAsUnknown: (op, done) => op.f === 'write' || (op.f === 'cas' && done.result !== false),
     describe: (s) => show(s),
     step(s, op, done) {
       switch (op.f) {
@@ -45,6 +47,8 @@ function registerModel(name: string, init: unknown, cas: boolean): Model<unknown
       }
     },
   };
+  markRegister(model, { init, cas, nullIsUnknown });
+  return model;
 }
 
 export const register: ModelSpec = {
@@ -246,6 +250,7 @@ export const counter: ModelSpec = {
     init: () => Number(init ?? 0),
     key: (s) => s as number,
     readOnly: isRead,
+    sameAsUnknown: (op) => op.f === 'add' || op.f === 'increment',
     describe: (s) => String(s),
     step(s, op, done) {
       const n = s as number;
@@ -297,6 +302,7 @@ export const kv: ModelSpec = {
       hash: (s) => s.hash,
       equals: (a, b) => a.hash === b.hash && a.text.length === b.text.length && a.text === b.text,
       readOnly: isRead,
+      sameAsUnknown: (op) => op.f === 'put' || op.f === 'append',
       describe: (s) => JSON.stringify(s.text),
       step(s, op, done) {
         if (op.f === 'get') {

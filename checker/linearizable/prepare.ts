@@ -59,22 +59,25 @@ export function prepare(h: History, model: Model<unknown>, cut = Infinity): Prep
   return { history: h, calls, sig, sigCalls };
 }
 
-const UNKNOWN = -2;
+/** In the memo: the step has not been computed yet. */
+export const UNKNOWN_STEP = -2;
 const DENSE_LIMIT = 1 << 18;
 
 /**
  * Model states interned to integers, and each (state, call signature) step memoized in a typed
  * array, so the search steps the model once per distinct (state, op) and otherwise reads an int.
+ * The search reads `memo` itself and calls `miss` for what it does not hold.
  */
 export class Transitions {
   private readonly interner: StateInterner;
   private lookups = 0;
   private hits = 0;
   private memoize = true;
-  private memo: Int32Array;
+  /** Dense memo: the state id after signature g in state s at [s * nSigs + g]; -1 cannot happen; UNKNOWN_STEP not computed. */
+  memo: Int32Array;
   /** Past DENSE_LIMIT entries (models with many states, like kv's strings) a hash map takes over. */
   private bigMemo: IntMap | undefined;
-  private readonly nSigs: number;
+  readonly nSigs: number;
 
   constructor(
     readonly model: Model<unknown>,
@@ -82,7 +85,7 @@ export class Transitions {
   ) {
     this.interner = new StateInterner(model);
     this.nSigs = Math.max(1, sigCalls.length);
-    this.memo = new Int32Array(16 * this.nSigs).fill(UNKNOWN);
+    this.memo = new Int32Array(16 * this.nSigs).fill(UNKNOWN_STEP);
   }
 
   get states(): readonly unknown[] {
@@ -96,7 +99,7 @@ export class Transitions {
     if (this.interner.size !== before && !this.bigMemo && this.interner.size * this.nSigs > this.memo.length) {
       if (this.memo.length * 2 > DENSE_LIMIT) this.bigMemo = new IntMap(1 << 12);
       else {
-        const grown = new Int32Array(this.memo.length * 2).fill(UNKNOWN);
+        const grown = new Int32Array(this.memo.length * 2).fill(UNKNOWN_STEP);
         grown.set(this.memo);
         this.memo = grown;
       }
@@ -107,9 +110,16 @@ export class Transitions {
   /** The state id after signature `sig` in state `stateId`, or -1 if the op cannot happen there. */
   next(stateId: number, sig: number): number {
     const k = stateId * this.nSigs + sig;
-    if (this.memoize) {
-      const hit = k < this.memo.length ? this.memo[k] : this.bigMemo!.get(k, UNKNOWN);
-      if (hit !== UNKNOWN) {
+    const hit = k < this.memo.length ? this.memo[k] : UNKNOWN_STEP;
+    return hit === UNKNOWN_STEP ? this.miss(stateId, sig) : hit;
+  }
+
+  /** `next` for a step the dense memo does not hold: the hash map's, or the model's. */
+  miss(stateId: number, sig: number): number {
+    const k = stateId * this.nSigs + sig;
+    if (k >= this.memo.length && this.memoize) {
+      const hit = this.bigMemo!.get(k, UNKNOWN_STEP);
+      if (hit !== UNKNOWN_STEP) {
         this.hits++;
         return hit;
       }

@@ -5,7 +5,7 @@
 // Porcupine). Unknown-outcome calls have no return entry: they may be linearized any time after
 // their call, or never, so the search succeeds once every ok call is linearized.
 import { ConfigCache } from './config-cache.js';
-import { type PreparedPart, Transitions } from './prepare.js';
+import { type PreparedPart, Transitions, UNKNOWN_STEP } from './prepare.js';
 
 export interface SearchOptions {
   /** Date.now() after which the search gives up. */
@@ -16,11 +16,17 @@ export interface SearchOptions {
   noCache?: boolean;
   /** After success, keep searching for up to this many distinct final states (for evidence). */
   collectStates?: number;
+  /** Configurations the search for more final states may explore after the first (default 1,000). */
+  collectBudget?: number;
   /** Give up (outcome "budget") after exploring this many configurations. */
   maxExplored?: number;
   /** Turn off the pruning rules (for tests that prove them, and benchmarks that measure them). */
   noReadOnlyRule?: boolean;
   noDominanceRule?: boolean;
+  /** Match cached configurations exactly, not by subsumption of unknown-outcome calls. */
+  noSubsumption?: boolean;
+  /** Called every few thousand configurations with the number explored (for a progress line). */
+  onProgress?: (explored: number) => void;
 }
 
 export type SearchOutcome = 'linearizable' | 'not-linearizable' | 'timeout' | 'memory' | 'budget';
@@ -33,6 +39,12 @@ export interface SearchResult {
   linearizationStates?: Int32Array;
   /** Distinct final state ids found (with collectStates). */
   finalStates?: number[];
+  /**
+   * The call whose return stopped the search furthest into the history (an ok call it could not
+   * linearize in time), or -1: where an unlinearizable history most likely first fails, for the
+   * evidence to verify rather than search for.
+   */
+  blockedCall: number;
   /** Configurations explored and cache size, for unknown results and benchmarks. */
   explored: number;
   cached: number;
@@ -41,52 +53,144 @@ export interface SearchResult {
 
 // Fixed pseudo-random 32-bit values for Zobrist hashing of the linearized set. They come from a
 // multiplicative mixer, not a linear generator like xorshift: XORs of a linear generator's outputs
-// fall into few values and the cache's probe chains grow long.
+// fall into few values and the cache's probe chains grow long. Computed once, for the largest part
+// seen so far (the value for call i does not depend on n).
+const zobristTables: Record<number, Uint32Array> = {};
 function zobrist(n: number, seed: number): Uint32Array {
-  const z = new Uint32Array(n);
-  for (let i = 0; i < n; i++) {
-    let h = (Math.imul(i + 1, 0x9e3779b9) ^ seed) >>> 0;
-    h ^= h >>> 16;
-    h = Math.imul(h, 0x85ebca6b);
-    h ^= h >>> 13;
-    h = Math.imul(h, 0xc2b2ae35);
-    z[i] = (h ^ (h >>> 16)) >>> 0;
+  let z = zobristTables[seed];
+  if (!z || z.length < n) {
+    z = zobristTables[seed] = new Uint32Array(Math.max(1024, n * 2));
+    for (let i = 0; i < z.length; i++) {
+      let h = (Math.imul(i + 1, 0x9e3779b9) ^ seed) >>> 0;
+      h ^= h >>> 16;
+      h = Math.imul(h, 0x85ebca6b);
+      h ^= h >>> 13;
+      h = Math.imul(h, 0xc2b2ae35);
+      z[i] = (h ^ (h >>> 16)) >>> 0;
+    }
   }
   return z;
 }
 
+// The search's working arrays, kept between searches (a check runs one per part, and the evidence
+// a few more; allocating a score of typed arrays each time showed as garbage collection). Views of
+// pooled buffers, grown when a bigger part comes; the search is synchronous and never reentered, so
+// one set serves every search of a thread. Every array is initialized before it is read.
+const POOL_LIMIT = 1 << 16; // bigger parts get their own arrays, so a long-lived process keeps little
+const pool = {
+  i32: [] as Int32Array[],
+  f64: [] as Float64Array[],
+  u8: [] as Uint8Array[],
+  u32: [] as Uint32Array[],
+};
+function scratchI32(slot: number, size: number): Int32Array {
+  if (size > POOL_LIMIT) return new Int32Array(size);
+  let b = pool.i32[slot];
+  if (!b || b.length < size) b = pool.i32[slot] = new Int32Array(Math.max(256, size * 2));
+  return b.subarray(0, size);
+}
+function scratchF64(slot: number, size: number): Float64Array {
+  if (size > POOL_LIMIT) return new Float64Array(size);
+  let b = pool.f64[slot];
+  if (!b || b.length < size) b = pool.f64[slot] = new Float64Array(Math.max(256, size * 2));
+  return b.subarray(0, size);
+}
+function scratchU8(slot: number, size: number): Uint8Array {
+  if (size > POOL_LIMIT) return new Uint8Array(size);
+  let b = pool.u8[slot];
+  if (!b || b.length < size) b = pool.u8[slot] = new Uint8Array(Math.max(256, size * 2));
+  return b.subarray(0, size);
+}
+function scratchU32(slot: number, size: number): Uint32Array {
+  if (size > POOL_LIMIT) return new Uint32Array(size);
+  let b = pool.u32[slot];
+  if (!b || b.length < size) b = pool.u32[slot] = new Uint32Array(Math.max(256, size * 2));
+  return b.subarray(0, size);
+}
+
+// One small configuration cache kept between searches of parts of the same size class, like the
+// arrays above; a cache that grew big is dropped rather than cleared and kept.
+let spareCache: ConfigCache | undefined;
+function takeCache(n: number): ConfigCache {
+  const c = spareCache;
+  spareCache = undefined;
+  if (c && c.words === Math.max(1, Math.ceil(n / 32))) {
+    c.clear();
+    return c;
+  }
+  return new ConfigCache(n, 64);
+}
+function returnCache(c: ConfigCache | undefined): void {
+  if (c && c.capacity <= 4096) spareCache = c;
+}
+
+/**
+ * SearchOptions with every field present, in one order: callers that pass objects of one shape
+ * keep the search's reads of them monomorphic (a new shape deoptimizes it).
+ */
+export function searchOptions(o: SearchOptions): SearchOptions {
+  return {
+    deadline: o.deadline,
+    maxCacheBytes: o.maxCacheBytes,
+    noCache: o.noCache,
+    collectStates: o.collectStates,
+    collectBudget: o.collectBudget,
+    maxExplored: o.maxExplored,
+    noReadOnlyRule: o.noReadOnlyRule,
+    noDominanceRule: o.noDominanceRule,
+    noSubsumption: o.noSubsumption,
+    onProgress: o.onProgress,
+  };
+}
+
+/** A result with the search's counters (the linearization and states are added by the caller). */
+function makeResult(outcome: SearchOutcome, explored: number, blockedCall: number, cache: ConfigCache | undefined): SearchResult {
+  return { outcome, blockedCall, explored, cached: cache ? cache.size : 0, cacheBytes: cache ? cache.bytes : 0 };
+}
+
+// The search is one loop over typed arrays and ints, with no closures (a closure would move the
+// loop's variables into a heap context) and the common step inline: the memoized transition is
+// read from the dense table, a model step only on a miss. Everything it touches has type
+// feedback from the first configurations on, so the code V8 optimizes early does not deoptimize
+// later (a fresh `faultline check` process spends most of its search time before that point).
 export function search(part: PreparedPart, transitions: Transitions, options: SearchOptions = {}): SearchResult {
-  const { calls, sig } = part;
+  const calls = part.calls;
+  const sig = part.sig;
   const n = calls.length;
   const initial = transitions.intern(transitions.model.init());
   const want = options.collectStates ?? 0;
+  const collectBudget = options.collectBudget ?? 1000;
   const finalStates: number[] = [];
+  const useDominance = options.noDominanceRule !== true;
 
   // Entries: call entries 0..n-1 (call i), return entries n.. (one per ok call). HEAD/TAIL sentinels.
-  const okCalls: number[] = [];
-  for (let i = 0; i < n; i++) if (calls[i].done) okCalls.push(i);
-  const m = n + okCalls.length;
+  let okCount = 0;
+  for (let i = 0; i < n; i++) if (calls[i].done) okCount++;
+  const m = n + okCount;
   const HEAD = m;
   const TAIL = m + 1;
-  const next = new Int32Array(m + 2);
-  const prev = new Int32Array(m + 2);
-  const callOf = new Int32Array(m);
-  const returnOf = new Int32Array(n).fill(-1);
+  const next = scratchI32(0, m + 2);
+  const prev = scratchI32(1, m + 2);
+  const callOf = scratchI32(2, m);
+  const returnOf = scratchI32(3, n).fill(-1);
   // Order entries by history position: calls at their invocation, returns at their completion.
-  const pos = new Float64Array(m);
-  for (let i = 0; i < n; i++) {
+  const pos = scratchF64(0, m);
+  for (let i = 0, k = n; i < n; i++) {
     callOf[i] = i;
     pos[i] = calls[i].invokedAt;
+    if (calls[i].done) {
+      callOf[k] = i;
+      returnOf[i] = k;
+      pos[k] = calls[i].completedAt;
+      k++;
+    }
   }
-  okCalls.forEach((c, k) => {
-    const e = n + k;
-    callOf[e] = c;
-    returnOf[c] = e;
-    pos[e] = calls[c].completedAt;
-  });
-  const order = Array.from({ length: m }, (_, e) => e).sort((a, b) => pos[a] - pos[b]);
+  const order = scratchI32(4, m);
+  for (let e = 0; e < m; e++) order[e] = e;
+  order.sort((a, b) => pos[a] - pos[b]);
   let last = HEAD;
-  for (const e of order) {
+  for (let k = 0; k < m; k++) {
+    const e = order[k];
     next[last] = e;
     prev[e] = last;
     last = e;
@@ -94,127 +198,146 @@ export function search(part: PreparedPart, transitions: Transitions, options: Se
   next[last] = TAIL;
   prev[TAIL] = last;
 
-  const lift = (c: number) => {
-    next[prev[c]] = next[c];
-    prev[next[c]] = prev[c];
-    const r = returnOf[c];
-    if (r !== -1) {
-      next[prev[r]] = next[r];
-      prev[next[r]] = prev[r];
-    }
-  };
-  const unlift = (c: number) => {
-    const r = returnOf[c];
-    if (r !== -1) {
-      next[prev[r]] = r;
-      prev[next[r]] = r;
-    }
-    next[prev[c]] = c;
-    prev[next[c]] = c;
-  };
-
-  const cache = options.noCache ? undefined : new ConfigCache(n);
   const words = Math.max(1, Math.ceil(n / 32));
-  const bits = new Uint32Array(words);
+  const bits = scratchU32(0, words).fill(0);
   const zA = zobrist(n, 0x2545f491);
   const zB = zobrist(n, 0x9e3779b9);
   let ha = 0;
   let hb = 0;
-  const stackCall = new Int32Array(n);
-  const stackState = new Int32Array(n);
+  const cache = options.noCache ? undefined : takeCache(n);
+  // Calls of unknown outcome, for the cache's subsumption: a configuration that took one of them
+  // and has the state one that did not take it already had, can do nothing that one could not
+  // (an unknown call left unlinearized has no return to constrain anything), so it is pruned too.
+  let nUnknown = 0;
+  if (options.noSubsumption !== true) for (let i = 0; i < n; i++) if (!calls[i].done) nUnknown++;
+  const unknownCalls = scratchI32(5, nUnknown);
+  for (let i = 0, k = 0; k < nUnknown; i++) if (!calls[i].done) unknownCalls[k++] = i;
+  const stackCall = scratchI32(6, n);
+  const stackState = scratchI32(7, n);
   let sp = 0;
   let state = initial;
-  let okLeft = okCalls.length;
+  let okLeft = okCount;
   let explored = 0;
   const maxBytes = options.maxCacheBytes ?? Infinity;
   const deadline = options.deadline ?? Infinity;
   const maxExplored = options.maxExplored ?? Infinity;
+  const onProgress = options.onProgress;
+  // Limits are looked at every 4096 lifts, and at the first, so that code runs early.
+  let checkIn = 1;
 
   // Pruning the anchors lack, both sound by exchange arguments (docs/linearizability.md):
   // 1. A read-only ok call (a read, a cas that did not hold) that can be lifted now is lifted
   //    without branching: moving it earlier never hurts, since it changes no state.
   // 2. Of two unlinearized calls with the same signature, the one invoked earlier that returns no
   //    later dominates: lifting the other first is never needed.
-  const readOnly = new Uint8Array(n);
-  const ret = new Float64Array(n);
+  const readOnly = scratchU8(0, n);
+  const ret = scratchF64(1, n);
   for (let i = 0; i < n; i++) {
     readOnly[i] = calls[i].readOnly && calls[i].done && !options.noReadOnlyRule ? 1 : 0;
     ret[i] = calls[i].done ? calls[i].completedAt : Infinity;
   }
-  const forced = new Uint8Array(n); // per stack depth: that lift was forced (rule 1)
-  const nSigs = part.sigCalls.length;
-  const seenEpoch = new Int32Array(Math.max(1, nSigs));
-  const minRet = new Float64Array(Math.max(1, nSigs));
+  const forced = scratchU8(1, n); // per stack depth: that lift was forced (rule 1)
+  const nSigs = transitions.nSigs;
+  const seenEpoch = scratchI32(8, nSigs).fill(0);
+  const minRet = scratchF64(2, nSigs);
   let epoch = 1;
-  const note = (c: number) => {
-    const g = sig[c];
-    if (seenEpoch[g] !== epoch) {
-      seenEpoch[g] = epoch;
-      minRet[g] = ret[c];
-    } else if (ret[c] < minRet[g]) minRet[g] = ret[c];
-  };
-  /** Rebuilds rule 2's scan state for a scan that has passed every entry up to and including `upTo`. */
-  const rescan = (upTo: number) => {
-    epoch++;
-    for (let e = next[HEAD]; ; e = next[e]) {
-      if (e < n) note(e);
-      if (e === upTo) break;
-    }
-  };
+  let memo = transitions.memo;
 
-  const result = (outcome: SearchOutcome): SearchResult => ({
-    outcome,
-    explored,
-    cached: cache?.size ?? 0,
-    cacheBytes: cache?.bytes ?? 0,
-  });
+  let blockedCall = -1;
+  let blockedPos = -1;
   let found: SearchResult | undefined;
+  let collectUntil = Infinity;
   let entry = next[HEAD];
   let backtrack = false;
+  let outcome: SearchOutcome = 'not-linearizable';
 
-  cache?.add(bits, ha, hb, state);
+  if (cache) cache.add(bits, ha, hb, state);
   for (;;) {
     if (okLeft === 0 && !backtrack) {
       if (!found) {
-        found = result('linearizable');
+        collectUntil = explored + collectBudget;
+        found = makeResult('linearizable', 0, -1, undefined);
         found.linearization = stackCall.slice(0, sp);
         const states = new Int32Array(sp);
         for (let k = 0; k < sp; k++) states[k] = k + 1 < sp ? stackState[k + 1] : state;
         found.linearizationStates = states;
       }
       if (!finalStates.includes(state)) finalStates.push(state);
-      if (finalStates.length >= want) break;
+      if (finalStates.length >= want || explored > collectUntil) break;
       backtrack = true; // keep looking for other final states: treat this leaf as a dead end
     }
-    if (!backtrack && entry !== TAIL && entry < n) {
+    if (!backtrack && entry < n) {
       const c = entry;
       const g = sig[c];
-      if (seenEpoch[g] === epoch && minRet[g] <= ret[c] && !options.noDominanceRule) {
+      // Rule 2's scan state: the earliest return among the calls of each signature passed so far.
+      // (Every access below runs on the first histories, so the optimized loop never meets one
+      // without type feedback and deoptimizes.)
+      const rc = ret[c];
+      const fresh = seenEpoch[g] !== epoch;
+      const mr = fresh ? Infinity : minRet[g];
+      if (!fresh && mr <= rc && useDominance) {
         entry = next[entry]; // dominated (rule 2)
         continue;
       }
-      note(c);
-      const ns = transitions.next(state, g);
+      seenEpoch[g] = epoch;
+      minRet[g] = rc < mr ? rc : mr;
+      const k = state * nSigs + g;
+      let ns = k < memo.length ? memo[k] : UNKNOWN_STEP;
+      if (ns === UNKNOWN_STEP) {
+        ns = transitions.miss(state, g);
+        memo = transitions.memo;
+      }
       if (ns !== -1) {
         const w = c >>> 5;
         const bit = 1 << (c & 31);
         bits[w] ^= bit;
         ha ^= zA[c];
         hb ^= zB[c];
-        if (!cache || cache.add(bits, ha, hb, ns)) {
+        let fresh = true;
+        if (cache) {
+          for (let q = 0; q < nUnknown; q++) {
+            const u = unknownCalls[q];
+            const ub = 1 << (u & 31);
+            if ((bits[u >>> 5] & ub) === 0) continue;
+            bits[u >>> 5] ^= ub;
+            fresh = !cache.has(bits, ha ^ zA[u], hb ^ zB[u], ns);
+            bits[u >>> 5] ^= ub;
+            if (!fresh) break;
+          }
+          if (fresh) fresh = cache.add(bits, ha, hb, ns);
+        }
+        if (fresh) {
           forced[sp] = readOnly[c];
           stackCall[sp] = c;
           stackState[sp] = state;
           sp++;
           state = ns;
-          lift(c);
-          if (returnOf[c] !== -1) okLeft--;
+          // Lift: unlink the call entry and its return entry.
+          next[prev[c]] = next[c];
+          prev[next[c]] = prev[c];
+          const r = returnOf[c];
+          if (r !== -1) {
+            next[prev[r]] = next[r];
+            prev[next[r]] = prev[r];
+            okLeft--;
+          }
           entry = next[HEAD];
           epoch++;
-          if (++explored > maxExplored) return result('budget');
-          if ((explored & 0xfff) === 0) {
-            if (Date.now() > deadline) return result('timeout');
-            if (cache && cache.bytes > maxBytes) return result('memory');
+          if (++explored > maxExplored || explored > collectUntil) {
+            if (!found) outcome = 'budget';
+            break; // with found: more final states were only wanted within a budget
+          }
+          if (--checkIn === 0) {
+            checkIn = 4096;
+            if (onProgress) onProgress(explored);
+            if (Date.now() > deadline) {
+              if (!found) outcome = 'timeout';
+              break;
+            }
+            if (cache && cache.bytes > maxBytes) {
+              if (!found) outcome = 'memory';
+              break;
+            }
           }
           continue;
         }
@@ -229,29 +352,51 @@ export function search(part: PreparedPart, transitions: Transitions, options: Se
       entry = next[entry];
     } else {
       // A return whose call is not linearized, the end, or a dead end: undo the last lift.
+      if (!backtrack && entry !== TAIL && pos[entry] > blockedPos) {
+        blockedPos = pos[entry];
+        blockedCall = callOf[entry];
+      }
       if (sp === 0) break;
       const c = stackCall[--sp];
       state = stackState[sp];
       bits[c >>> 5] ^= 1 << (c & 31);
       ha ^= zA[c];
       hb ^= zB[c];
-      unlift(c);
-      if (returnOf[c] !== -1) okLeft++;
+      // Unlift: relink the return entry and the call entry.
+      const r = returnOf[c];
+      if (r !== -1) {
+        next[prev[r]] = r;
+        prev[next[r]] = r;
+        okLeft++;
+      }
+      next[prev[c]] = c;
+      prev[next[c]] = c;
       if (forced[sp]) {
         backtrack = true; // rule 1: nothing else needs trying here
         continue;
       }
       backtrack = false;
-      rescan(c);
+      // Rebuild rule 2's scan state for a scan that has passed every entry up to c.
+      epoch++;
+      for (let e = next[HEAD]; ; e = next[e]) {
+        if (e < n) {
+          const ge = sig[e];
+          const re = ret[e];
+          const mre = seenEpoch[ge] !== epoch ? Infinity : minRet[ge];
+          seenEpoch[ge] = epoch;
+          minRet[ge] = re < mre ? re : mre;
+        }
+        if (e === c) break;
+      }
       entry = next[c];
     }
   }
-  if (found) {
-    found.explored = explored;
-    found.cached = cache?.size ?? 0;
-    found.cacheBytes = cache?.bytes ?? 0;
-    found.finalStates = finalStates;
-    return found;
-  }
-  return result('not-linearizable');
+  const result = found ?? makeResult(outcome, 0, -1, undefined);
+  result.explored = explored;
+  result.cached = cache ? cache.size : 0;
+  result.cacheBytes = cache ? cache.bytes : 0;
+  returnCache(cache);
+  result.blockedCall = blockedCall;
+  if (found) result.finalStates = finalStates;
+  return result;
 }

@@ -20,6 +20,7 @@ export interface WorkerVerdict {
   id: number;
   outcome: string;
   explored: number;
+  blockedCall: number;
 }
 
 const input = workerData as WorkerInput;
@@ -34,7 +35,7 @@ while (pending.length) {
   for (const item of pending) {
     const v = checkPart(item.prepared, model, { deadline: input.deadline, maxCacheBytes: input.maxCacheBytes }, budget, item.transitions);
     if (v.outcome === 'budget') still.push(item);
-    else parentPort!.postMessage({ id: item.id, outcome: v.outcome, explored: v.explored } satisfies WorkerVerdict);
+    else parentPort!.postMessage({ id: item.id, outcome: v.outcome, explored: v.explored, blockedCall: v.blockedCall } satisfies WorkerVerdict);
   }
   pending = still;
   budget = budget * 8 > 5e6 ? Infinity : budget * 8;

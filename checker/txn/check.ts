@@ -2,7 +2,7 @@
 // consistency models the anomalies found rule out.
 import { InputError } from '../../histories/errors.js';
 import type { History } from '../../histories/history.js';
-import type { Result } from '../types.js';
+import type { CheckProgress, Result } from '../types.js';
 import { Anomalies, type Anomaly } from './anomalies.js';
 import { CYCLE_CLASSES, searchComponent, type SearchOutcome } from './cycles.js';
 import { cycleAnomaly, type EdgeExplainer } from './explain.js';
@@ -29,6 +29,8 @@ export interface TxnCheckOptions {
   maxExamples?: number;
   /** Time the checking apart from the reading (for benchmarks): adds `timing` to the result. */
   measure?: boolean;
+  /** Told how far the check has got (the CLI's progress line). */
+  progress?: CheckProgress;
 }
 
 export const DEFAULT_MODELS = ['strict-serializable'];
@@ -98,11 +100,14 @@ export function startTxnCheck(options: TxnCheckOptions): TxnCheck {
       // 12–13 edges per transaction in a 10-process list-append history (half of them real-time):
       // room for 16, so that growing (a copy of every edge so far) is rare.
       const edges = new EdgeList(Math.max(1024, txns.count * 16));
+      options.progress?.phase('version orders', txns.count, undefined, 'txns');
       const { explain } = analysis.finish(txns, edges, anomalies);
       timer('analyze');
+      options.progress?.phase('process and real-time order', txns.count, undefined, 'txns');
       if (needProcess) addProcessEdges(txns, edges);
       if (needRealtime) addRealtimeEdges(txns, edges);
       timer('order');
+      options.progress?.phase('dependency graph', edges.length, undefined, 'edges');
       const graph = buildGraph(txns.count, edges);
       timer('graph');
       const allowed = classes.reduce((m, c) => m | c.allowed, 0);
@@ -110,6 +115,7 @@ export function startTxnCheck(options: TxnCheckOptions): TxnCheck {
       const deadline = options.deadline ?? Date.now() + DEFAULT_CYCLE_SEARCH_SECONDS * 1000;
       const search: SearchOutcome = { cycles: [], undetermined: [], timedOut: false };
       const localOf = new Int32Array(graph.nodes).fill(-1);
+      options.progress?.phase('cycle search', sccs.length, undefined, 'components');
       const smallestFirst = [...sccs].sort((x, y) => x.length - y.length);
       for (const scc of smallestFirst) searchComponent(graph, scc, classes, localOf, deadline, search);
       timer('scc');
@@ -151,10 +157,16 @@ export async function checkTxnJsonlFile(path: string, options: TxnCheckOptions, 
   const check = startTxnCheck(options);
   const builder = new TxnsBuilder(options.workload, file, check.sink);
   let position = 0;
-  const { warnings } = await streamJsonlFile(path, file, (raw, line) => {
-    builder.add(normalizeOp(raw, position, file, line), position, line);
-    position++;
-  });
+  const progress = options.progress;
+  const { warnings } = await streamJsonlFile(
+    path,
+    file,
+    (raw, line) => {
+      builder.add(normalizeOp(raw, position, file, line), position, line);
+      position++;
+    },
+    { progress: progress && ((read, size) => progress.phase('reading', read, size, 'bytes')) },
+  );
   const txns = builder.build();
   requireTxns(txns, builder.invocations, options.workload);
   return { result: check.finish(txns), ops: position, invocations: builder.invocations, warnings };

@@ -19,6 +19,7 @@ function optionsFrom(workload: Workload, ctx: CheckContext): TxnCheckOptions {
     sequentialKeys: o.sequentialKeys === true,
     linearizableKeys: o.linearizableKeys === true,
     deadline: ctx.deadline,
+    progress: ctx.progress,
   };
 }
 

@@ -204,25 +204,41 @@ function postgresSide(ctx: ClientContext, c: BuiltinClient): ClientSide {
   // libpq and pg find a server's socket as <folder>/.s.PGSQL.<port>.
   const folder = (node: string) => join(ctx.socketDir(), `${node}-pg`);
   const socket = (node: string) => join(folder(node), `.s.PGSQL.${port}`);
+  // Replicated (a Patroni REST API per node): writes go to the primary Patroni names (targets/postgres/patroni.ts).
+  const api = (node: string) => join(ctx.socketDir(), `${node}.patroni.sock`);
   let mod: typeof import('../postgres/client.js') | undefined;
   let sql: typeof import('../postgres/sql.js') | undefined;
+  let single: typeof import('../postgres/single-ops.js') | undefined;
+  let finder: import('../postgres/patroni.js').PrimaryFinder | undefined;
   const workload = ctx.settings.workload;
+  const served = () => sql!.isTxnWorkload(workload) || single!.isSingleWorkload(workload);
   return {
     async open() {
-      [mod, sql] = await Promise.all([import('../postgres/client.js'), import('../postgres/sql.js')]);
-      if (!sql.isTxnWorkload(workload)) throw new InputError(`the postgres client runs list-append and rw-register, not ${JSON.stringify(workload)}`);
+      let patroni: typeof import('../postgres/patroni.js') | undefined;
+      [mod, sql, single, patroni] = await Promise.all([import('../postgres/client.js'), import('../postgres/sql.js'), import('../postgres/single-ops.js'), import('../postgres/patroni.js')]);
+      if (!served()) throw new InputError(`the postgres client runs list-append, rw-register, register and set, not ${JSON.stringify(workload)}`);
+      if (ctx.settings.readFrom === 'replica' && c.patroni === undefined) throw new InputError(`--read-from replica: ${ctx.description.name} has one server per node and no replication (${ctx.description.file}); replicated PostgreSQL is --target postgres --replicas N`);
       const { mkdirSync } = await import('node:fs');
       for (const n of ctx.nodes) mkdirSync(folder(n.node), { recursive: true, mode: 0o700 });
       await openSockets(ctx, port, socket);
+      if (c.patroni !== undefined) {
+        await openSockets(ctx, ctx.port(c.patroni), api);
+        finder = new patroni.PrimaryFinder(
+          ctx.nodes.map((n) => n.node),
+          api,
+        );
+      }
     },
     async ready() {
-      // The tables, once, through the first node (the others replicate them, or share them).
+      // The tables, once, through the first node (the others replicate them, or share them) — or,
+      // replicated, through the primary.
       const pg = (await import('pg')).default;
-      const first = ctx.nodes[0].node;
+      const first = (await finder?.primary()) ?? ctx.nodes[0].node;
       const conn = new pg.Client({ host: folder(first), port, user: c.user, database: c.database, connectionTimeoutMillis: 10_000 });
       try {
         await conn.connect();
         await conn.query(sql!.createTablesSql());
+        await conn.query(single!.createSingleTablesSql());
       } catch (e) {
         throw new Error(`creating the tables on ${first}: ${(e as Error).message}`);
       } finally {
@@ -232,6 +248,7 @@ function postgresSide(ctx: ClientContext, c: BuiltinClient): ClientSide {
     async close() {},
     client(node, down) {
       nodeOf(ctx, node);
+      const f = finder;
       const inner = new mod!.PostgresClient(node, {
         socketDir: folder(node),
         port,
@@ -240,9 +257,18 @@ function postgresSide(ctx: ClientContext, c: BuiltinClient): ClientSide {
         workload: workload as 'list-append',
         isolation: ctx.settings.isolation ?? 'serializable',
         timeoutMs: ctx.settings.timeoutMs,
+        ...(f === undefined ? {} : { route: { socketDir: folder, primary: () => f.primary(), forget: (n: string) => f.forget(n), readFrom: ctx.settings.readFrom ?? 'primary' } }),
       });
       return new UnlessKilled(inner, down);
     },
     address: socket,
+    ...(c.patroni === undefined
+      ? {}
+      : {
+          async primaries() {
+            const p = await finder!.primary();
+            return p === undefined ? [] : [p];
+          },
+        }),
   };
 }

@@ -20,7 +20,7 @@ export type BuiltinClientName = (typeof BUILTIN_CLIENTS)[number];
 export const BUILTIN_CLIENT_WORKLOADS: Record<BuiltinClientName, readonly string[] | undefined> = {
   etcd: undefined, // every workload of the etcd target
   redis: ['register', 'set', 'counter'],
-  postgres: ['list-append', 'rw-register'],
+  postgres: ['list-append', 'rw-register', 'register', 'set'],
 };
 
 export interface ValueList {
@@ -55,6 +55,8 @@ export interface BuiltinClient {
   /** postgres: the account and database. */
   user: string;
   database: string;
+  /** postgres, replicated: the port of each node's Patroni REST API (the client finds the primary through it). */
+  patroni?: string;
   workloads?: readonly string[];
 }
 
@@ -220,6 +222,7 @@ export const systemDescriptionSchema = {
         },
         user: { type: 'string', minLength: 1, description: 'postgres: the account (default postgres).' },
         database: { type: 'string', minLength: 1, description: 'postgres: the database (default postgres).' },
+        patroni: portName("postgres: the port of each node's Patroni REST API; the client then sends writes to the node Patroni calls primary, and reads there or (--read-from replica) to its own node."),
         workloads: { type: 'array', items: { type: 'string', minLength: 1 }, minItems: 1, uniqueItems: true, description: 'The workloads the client serves.' },
         packages: strings('adapter: Debian packages it needs on this machine.'),
         requires: strings('adapter: programs it needs on this machine.'),
@@ -258,7 +261,7 @@ function patternMeaning(pointer: string): string {
 }
 
 /** Built-in descriptions (systems/NAME.json in the package), named in cluster files and --system. */
-export const BUILTIN_SYSTEMS = ['etcd', 'redis', 'postgres'] as const;
+export const BUILTIN_SYSTEMS = ['etcd', 'redis', 'postgres', 'postgres-patroni'] as const;
 
 /** The package's root folder (holds systems/ and schemas/), from the build or the source tree. */
 export function packageRoot(): string {
@@ -299,7 +302,7 @@ export function parseSystemDescription(text: string, file: string): SystemDescri
 type RawDescription = Omit<SystemDescription, 'file' | 'dir' | 'client' | 'files' | 'options'> & {
   files: Record<string, string | string[]>;
   options: Record<string, string | number | boolean>;
-  client: { adapter?: string[]; builtin?: BuiltinClientName; port?: string; ports?: { server: string; sentinel: string }; user?: string; database?: string; workloads?: string[]; packages: string[]; requires: string[]; init?: string[] };
+  client: { adapter?: string[]; builtin?: BuiltinClientName; port?: string; ports?: { server: string; sentinel: string }; user?: string; database?: string; patroni?: string; workloads?: string[]; packages: string[]; requires: string[]; init?: string[] };
 };
 
 /** The checks a schema cannot express; throws the first Mistake. */
@@ -409,7 +412,7 @@ function checkClient(d: RawDescription, ports: Set<string>, argvUses: (a: Argv |
   };
   if ((c.adapter === undefined) === (c.builtin === undefined)) throw new Mistake('/client', '"client" needs either "adapter" (a program of yours, docs/stdio.md) or "builtin" (etcd, redis or postgres)');
   if (c.adapter !== undefined) {
-    only(['ports', 'user', 'database'], 'an adapter');
+    only(['ports', 'user', 'database', 'patroni'], 'an adapter');
     const port = c.port ?? 'client';
     portRef(port, c.port === undefined ? '/client' : '/client/port');
     const clientNames = new Set([...Object.keys(CLIENT_PLACEHOLDERS), ...Object.keys(d.options)]);
@@ -429,7 +432,8 @@ function checkClient(d: RawDescription, ports: Set<string>, argvUses: (a: Argv |
     if (c.ports !== undefined) throw new Mistake('/client/ports', `"client.ports" is for redis; ${builtin} uses "client.port"`);
     portRef(c.port ?? 'client', c.port === undefined ? '/client' : '/client/port');
   }
-  if (builtin !== 'postgres') for (const f of ['user', 'database'] as const) if (c[f] !== undefined) throw new Mistake(`/client/${f}`, `"client.${f}" is for postgres`);
+  if (builtin !== 'postgres') for (const f of ['user', 'database', 'patroni'] as const) if (c[f] !== undefined) throw new Mistake(`/client/${f}`, `"client.${f}" is for postgres`);
+  if (c.patroni !== undefined) portRef(c.patroni, '/client/patroni');
   const served = BUILTIN_CLIENT_WORKLOADS[builtin];
   c.workloads?.forEach((w, i) => {
     if (served && !served.includes(w)) throw new Mistake(`/client/workloads/${i}`, `"client.workloads.${i}": the ${builtin} client serves ${served.join(', ')}, not ${JSON.stringify(w)}`);
@@ -441,6 +445,7 @@ function checkClient(d: RawDescription, ports: Set<string>, argvUses: (a: Argv |
     ports: c.ports ?? { server: 'server', sentinel: 'sentinel' },
     user: c.user ?? 'postgres',
     database: c.database ?? 'postgres',
+    ...(c.patroni !== undefined ? { patroni: c.patroni } : {}),
     ...(c.workloads ? { workloads: c.workloads } : served ? { workloads: served } : {}),
   };
 }

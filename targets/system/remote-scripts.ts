@@ -10,7 +10,10 @@
  * PID and every descendant of it, found by parent pid in /proc, and every process of the session PID
  * leads (start runs each daemon with setsid, so a descendant orphaned by the daemon's exit keeps
  * it); `rest PID` prints the live processes of that session but PID itself: what a daemon that
- * ended left running; `none_left PID` holds when there are none.
+ * ended left running; `none_left PID` holds when there are none. `settle PID` waits (~3 s at most)
+ * until a dead daemon is reaped, not just a zombie: a daemon orphaned by start's shell is reaped
+ * by init, late on some machines (1-2 s here), and a program that checks its old pid file with
+ * kill(pid, 0) — PostgreSQL's postmaster.pid — refuses to start while the zombie is there.
  */
 export const PRELUDE = `
 state() { { read -r s <"/proc/$1/stat"; } 2>/dev/null || return 1; s=\${s##*) }; echo "\${s%% *}"; }
@@ -37,6 +40,8 @@ rest() {
   done | awk -v root="$1" '$5 == root && $1 != root && $2 != "Z" { print $1 }'
 }
 none_left() { [ -z "$(rest "$1")" ]; }
+reaped() { [ ! -d "/proc/$1" ]; }
+settle() { waitfor reaped "$1" 30 || true; }
 reap_rest() { left=$(rest "$1"); [ -z "$left" ] || { kill -KILL $left 2>/dev/null; waitfor none_left "$1"; }; }
 `;
 
@@ -77,13 +82,14 @@ pidof_file "$1" && alive "$pid"
 const SIGNAL = `
 pidfile=$1 sig=$2
 if ! { pidof_file "$pidfile" && alive "$pid"; }; then
-  case $sig in KILL|TERM) [ -z "$pid" ] || reap_rest "$pid"; rm -f "$pidfile"; exit 0;; esac
+  case $sig in KILL|TERM) [ -z "$pid" ] || { reap_rest "$pid"; settle "$pid"; }; rm -f "$pidfile"; exit 0;; esac
   echo "not running (no live pid in $pidfile)" >&2; exit 1
 fi
 case $sig in
   KILL) kill -KILL $(tree "$pid") 2>/dev/null
         waitfor gone "$pid" || { echo "pid $pid still runs 5 s after SIGKILL" >&2; exit 1; }
         reap_rest "$pid"
+        settle "$pid"
         rm -f "$pidfile";;
   STOP) kill -STOP $(tree "$pid") 2>/dev/null
         waitfor stopped "$pid" || { echo "pid $pid is not stopped 5 s after SIGSTOP" >&2; exit 1; };;
@@ -102,6 +108,7 @@ const WAIT_GONE = `
 pidof_file "$1" || exit 0
 waitfor gone "$pid" "$2" || exit 1
 reap_rest "$pid"
+settle "$pid"
 rm -f "$1"
 `;
 
@@ -121,6 +128,7 @@ for f in "$dir"/*.pid; do
   pidof_file "$f" || continue
   waitfor gone "$pid" "$grace" || { kill -KILL $(tree "$pid") 2>/dev/null; waitfor gone "$pid"; }
   reap_rest "$pid"
+  settle "$pid"
   rm -f "$f"
 done
 exit 0
