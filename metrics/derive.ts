@@ -312,7 +312,9 @@ export function deriveMetrics({ samples, capabilities, config }: DeriveInput): R
             for (const iv of ivs) for (const [n, v] of iv.byShard) totals.set(n, (totals.get(n) ?? 0) + v);
             return imbalance(totals);
           };
-          const before = sum(intervals.filter((iv) => iv.t <= spreadAt));
+          // An interval counts as before when most of it was: the spread lands a window after the
+          // shard turned hot, often just before a sample, and the interval it ends is the hot one.
+          const before = sum(intervals.filter((iv) => (iv.t0 + iv.t) / 2 <= spreadAt));
           const after = sum(intervals.filter((iv) => iv.t0 >= spreadAt));
           if (before.total >= MIN_SHARD_REQUESTS && after.total >= MIN_SHARD_REQUESTS) {
             balance = { spreadAt: r3(spreadAt), before: r3(before.ratio), after: r3(after.ratio) };

@@ -80,6 +80,22 @@ describe('deriveMetrics', () => {
     expect(m.metrics.shardBalance.note).toMatch(/2\.40× the mean before, 1\.05× after/);
   });
 
+  it('a spread just before a sample: the interval it ends counts as before (most of it was)', () => {
+    const rows: Record<string, NodeMetrics>[] = [];
+    const c = { n1: 0, n2: 0, n3: 0 };
+    for (let s = 0; s < 6; s++) {
+      const [a, b, d] = s < 2 ? [80, 10, 10] : [35, 35, 30];
+      c.n1 += a;
+      c.n2 += b;
+      c.n3 += d;
+      // The spread at 1.99 s, 10 ms before the sample at 2 s that ends the one hot interval.
+      const events = s === 1 ? { events: [{ atMs: 1_000_000 + 1990, kind: 'hot-key', text: 'hot key 0 spread' }] } : {};
+      rows.push({ n1: { counters: { shardRequests: c.n1 }, ...events }, n2: { counters: { shardRequests: c.n2 } }, n3: { counters: { shardRequests: c.n3 } } });
+    }
+    const m = deriveMetrics({ samples: samples(rows), capabilities: all, config: config() });
+    expect(m.balance).toEqual({ spreadAt: 1.99, before: 2.4, after: 1.05 });
+  });
+
   it('a shard that did not answer leaves its interval out of the balance (no false zero)', () => {
     const m = deriveMetrics({
       samples: samples([
