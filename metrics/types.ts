@@ -161,4 +161,6 @@ export interface ReplicationFigures {
   waitMs: Quantiles;
   /** Entries applied per second of apply work (the replica's throughput while busy). */
   throughputPerSecond: number;
+  /** Per entry, the lag formula over its own terms: transit + queue depth ÷ throughput + apply. */
+  formulaMs?: Quantiles;
 }

@@ -151,6 +151,13 @@ describe('deriveMetrics', () => {
     });
     expect(quantiles([1, 2, 3, 4, 100])).toEqual({ count: 5, mean: 22, p50: 3, p99: 100, max: 100 });
   });
+
+  it("with each entry's transit too, the lag formula per entry: transit + depth ÷ throughput + apply", () => {
+    const entries = { lagSamplesMs: [12, 20, 30], transitSamplesMs: [10, 10, 10], waitSamplesMs: [0, 8, 18], queueSamples: [0, 2, 4], applySamplesMs: [2, 2, 2] };
+    const m = deriveMetrics({ samples: samples([{ n2: entries }]), capabilities: all, config: config() });
+    // 500 entries/s: a depth of 2 waits 4 ms, of 4 waits 8 ms.
+    expect(m.replication!.formulaMs).toEqual(quantiles([12, 16, 20]));
+  });
 });
 
 describe('alerts', () => {
