@@ -9,6 +9,7 @@ import { join, resolve } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, expect, it } from 'vitest';
 import { listNamespaces } from '../../control/namespaces.js';
+import type { RunMetrics } from '../../metrics/types.js';
 import type { SplitBrainFigures } from '../../scenarios/split-brain-measure.js';
 
 const bin = resolve('bin/faultline.js');
@@ -63,6 +64,11 @@ it('redis loses acknowledged writes; multi-leader-vv keeps both sides as sibling
   expect(out.exitCode).toBe(1);
   expect(out.verdict).toMatch(/acknowledged writes lost on redis/);
   expect(readFileSync(join(out.dir, 'report.html'), 'utf8')).toContain('Split brain, replayed');
+
+  // Each run's operator metrics: Redis's replicas' lag (INFO replication), vv's conflicts at the merge.
+  const metricsOf = (s: SystemRun) => (JSON.parse(readFileSync(join(s.dir, 'results.json'), 'utf8')) as { metrics: RunMetrics }).metrics.metrics;
+  expect(metricsOf(redis!).replicationLag.series?.length, all).toBeGreaterThan(0);
+  expect(metricsOf(vv!).conflictRate.series!.some((x) => x.v.some((v) => v > 0))).toBe(true);
 
   // Healed and torn down: no namespace, iptables rule or process of either run is left.
   const rules = (await Promise.all(['filter', 'nat', 'mangle'].map((t) => execa('iptables', ['-w', '-t', t, '-S'])))).map((r) => r.stdout).join('\n');
