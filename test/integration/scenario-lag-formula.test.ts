@@ -2,7 +2,7 @@
 // link latency, write rate and apply time on leader-follower-async, each a 4 s run; the formula's
 // p50 and p99 must come within the stated tolerance (LAG_TOLERANCE: p50 25 % or 5 ms, p99 40 % or
 // 10 ms) of the measured lag in every setting, and the summary line, scenario.json and report.html must say so.
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { execa } from 'execa';
@@ -12,6 +12,20 @@ import { LAG_SETTINGS } from '../../scenarios/lag-formula.js';
 const bin = resolve('bin/faultline.js');
 const store = mkdtempSync(join(tmpdir(), 'faultline-lag-'));
 afterAll(() => rmSync(store, { recursive: true, force: true }));
+
+/** Processes whose command line names `text` (the built-in nodes carry their data dir under the store). */
+function processesMentioning(text: string): number[] {
+  const out: number[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name) || Number(name) === process.pid) continue;
+    try {
+      if (readFileSync(`/proc/${name}/cmdline`, 'utf8').includes(text)) out.push(Number(name));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return out;
+}
 
 interface Row {
   setting: { linkLatencyMs: number };
@@ -40,4 +54,6 @@ it('the lag formula predicts the measured p50 and p99 within tolerance at every 
   const text = await execa(process.execPath, [bin, 'test', '--scenario', 'lag-formula', '--mode', 'cache', '--store', store], { reject: false });
   expect(text.exitCode).toBe(3);
   expect(text.stderr).toMatch(/--scenario lag-formula sets the target, workload and faults itself: --mode does not apply/);
+  // Every run's nodes were stopped.
+  expect(processesMentioning(store)).toEqual([]);
 });
