@@ -62,8 +62,10 @@ describe.concurrent('cache mode, by invalidation', () => {
     it(`${invalidation}: set-full finds elements a read missed after their add was acknowledged`, async () => {
       const o = await faultline([...SET, '--option', `invalidation=${invalidation}`]);
       expect(o.exitCode, o.out).toBe(1);
-      expect(o.results['set-full']).toMatchObject({ valid: false, lostCount: 0 });
+      expect(o.results['set-full']).toMatchObject({ valid: false });
       expect(o.results['set-full'].staleCount as number).toBeGreaterThan(0);
+      // (No claim on lostCount: a write-through fill overtaken by the last write to its set stays
+      // stale for good, and set-full calls what the final reads miss lost. A loaded run saw 1.)
     });
   }
 
