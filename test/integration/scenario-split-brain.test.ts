@@ -2,7 +2,8 @@
 // 8 s with clients on both sides writing per-user sets, then heal and merge. Redis with Sentinel
 // elects a second primary in site B, and when n1 rejoins as a replica what it acknowledged is gone;
 // multi-leader-vv takes writes on both sides and keeps each conflicting key's two sides as
-// siblings on every node, losing nothing.
+// siblings on every node, losing nothing. Both runs' metrics are checked (Redis's replica lag, vv's
+// conflicts at the merge), and that the heal and teardown left no namespace, rule or process.
 import { mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
