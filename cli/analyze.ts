@@ -6,6 +6,7 @@ import type { Result } from '../checker/types.js';
 import { renderRunReport } from '../report/run-report.js';
 import { checkRun, loadRun, writeRunOutputs } from '../runner/analyze.js';
 import { exitCodeOfValidity } from '../runner/run.js';
+import { withMetrics } from '../metrics/run.js';
 import { findRunDir, readJsonFile, RUN_FILES } from '../runner/store.js';
 import type { Io } from './check.js';
 import { summaryLines } from './test.js';
@@ -13,7 +14,7 @@ import { summaryLines } from './test.js';
 export async function runAnalyze(args: { dir: string; json?: boolean }, io: Io): Promise<number> {
   const stored = await loadRun(findRunDir(args.dir));
   for (const w of stored.warnings) io.stderr(`warning: ${w}`);
-  const result = await checkRun(stored.workload, stored.options, stored.history, stored.config.checkTimeout);
+  const result = withMetrics(await checkRun(stored.workload, stored.options, stored.history, stored.config.checkTimeout), stored.dir, stored.config.metrics);
   const exitCode = exitCodeOfValidity(result.valid);
   const results = { ...result, test: stored.config.name, seed: stored.config.seed, invocations: stored.history.invocationCount, records: stored.history.length, exitCode, analyzed: true };
   await writeRunOutputs(stored.dir, stored.config as unknown as Record<string, unknown>, stored.history, results);

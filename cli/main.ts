@@ -20,7 +20,7 @@ export const CHECKER_NAMES = [
 ];
 
 /** The built-in store's modes and the workloads, for --help (tests keep them equal to the code). */
-export const MODES = ['leader-follower-sync', 'leader-follower-async', 'multi-leader-lww', 'multi-leader-vv', 'sharded', 'crdt'];
+export const MODES = ['leader-follower-sync', 'leader-follower-async', 'multi-leader-lww', 'multi-leader-vv', 'sharded', 'crdt', 'cache'];
 export const WORKLOAD_NAMES = [
   'register', 'set', 'counter', 'bank', 'list-append', 'rw-register', 'queue', 'unique-ids', 'g-counter', 'pn-counter', 'or-set',
 ];
@@ -153,6 +153,9 @@ export async function main(argv: string[], io: Io = defaultIo, handlers: Handler
           .option('json', { type: 'boolean', default: false, describe: 'one JSON result per run on stdout' })
           .option('junit', { type: 'string', describe: 'write JUnit XML (a testcase per run) to FILE' })
           .option('progress', { type: 'boolean', describe: 'show progress on stderr (default on; --no-progress)' })
+          .option('alert', { type: 'string', describe: 'an alert threshold NAME=VALUE (or NAME=off): lagSeconds (10), conflictSpike (5), shardImbalance (2), cacheHitRate (0.8), lockWait (off); repeatable (docs/metrics.md)' })
+          .option('alert-fails', { type: 'boolean', describe: 'an alert crossing fails the run (exit 1), saying which alert, when and where' })
+          .option('scenario', { type: 'string', describe: 'a scripted series of runs instead of one test: lag-formula, split-brain (docs/scenarios.md)' })
           .example('faultline test', 'a 30-second register test against a 3-node leader-follower-sync cluster')
           .example('faultline test --mode leader-follower-async --time-limit 10', 'see stale follower reads found')
           .example('faultline test --workload set --mode multi-leader-lww --nemesis pause', 'lost updates under pauses')
@@ -163,6 +166,7 @@ export async function main(argv: string[], io: Io = defaultIo, handlers: Handler
       async (a) => {
         const { runTest } = await import('./test.js');
         const option = a.option === undefined ? undefined : ([] as string[]).concat(a.option as string | string[]);
+        const alert = a.alert === undefined ? undefined : ([] as string[]).concat(a.alert as string | string[]);
         const controller = new AbortController();
         // SIGHUP too: a closed terminal or a dropped ssh session ends the run as Ctrl-C does.
         const signalsHandled = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
@@ -197,7 +201,7 @@ export async function main(argv: string[], io: Io = defaultIo, handlers: Handler
         process.on('unhandledRejection', onCrash);
         setTestRunning(true);
         try {
-          code = await runTest({ ...a, option, timeLimit: a.timeLimit, testCount: a.testCount, nemesisInterval: a.nemesisInterval, nemesisHold: a.nemesisHold, nemesisJitter: a.nemesisJitter, opTimeout: a.opTimeout, readFrom: a.readFrom, waitReplicas: a.waitReplicas, replicas: a.replicas, syncStandbys: a.syncStandbys } as TestArgs, io, controller.signal);
+          code = await runTest({ ...a, option, alert, alertFails: a.alertFails as boolean | undefined, timeLimit: a.timeLimit, testCount: a.testCount, nemesisInterval: a.nemesisInterval, nemesisHold: a.nemesisHold, nemesisJitter: a.nemesisJitter, opTimeout: a.opTimeout, readFrom: a.readFrom, waitReplicas: a.waitReplicas, replicas: a.replicas, syncStandbys: a.syncStandbys } as TestArgs, io, controller.signal);
         } finally {
           setTestRunning(false);
           for (const sig of signalsHandled) process.off(sig, onSignal);

@@ -9,6 +9,7 @@ import { readRawConfig, resolveConfig, type TestConfig } from '../runner/config.
 import { run, type RunOutcome } from '../runner/run.js';
 import { RUN_FILES } from '../runner/store.js';
 import { parseCheckerOptions, type Io } from './check.js';
+import { parseAlertFlags } from '../metrics/config.js';
 import { version } from './version.js';
 import { verdictText } from './verdict.js';
 import { write } from './output.js';
@@ -42,6 +43,11 @@ export interface TestArgs {
   opTimeout?: number;
   quiesce?: number;
   option?: string[];
+  /** --alert NAME=VALUE: alert thresholds (docs/metrics.md). */
+  alert?: string[];
+  alertFails?: boolean;
+  /** --scenario NAME: a scripted series of runs (docs/scenarios.md). */
+  scenario?: string;
   json?: boolean;
   junit?: string;
   /** Show progress; default: on, updating in place when stderr is a terminal. */
@@ -97,6 +103,8 @@ export function configFromArgs(args: TestArgs): TestConfig {
   set(raw, 'store', args.store);
   set(raw, 'opTimeout', args.opTimeout);
   set(raw, 'quiesce', args.quiesce);
+  if (args.alert !== undefined && args.alert.length > 0) parseAlertFlags(args.alert, sub(sub(raw, 'metrics'), 'alerts'));
+  if (args.alertFails !== undefined) sub(raw, 'metrics').alertFails = args.alertFails;
   const source = file ? args.config! : 'flags';
   return resolveConfig(raw, source, file?.text);
 }
@@ -176,6 +184,7 @@ export function summaryLines(o: Pick<RunOutcome, 'dir' | 'results'>, absolute = 
   // (a run with no ok op at all is unknown, and its explanation above says so)
   const never = r.valid === false || !isNothingTested(r) ? neverOkLine(r.stats) : undefined;
   if (never !== undefined) lines.push(never);
+  lines.push(...alertLines(r));
   const st = r.staleness as { stale?: number; reads?: number; versionsBehind?: { max: number }; supersededMs?: { count: number; p50: number; max: number } } | undefined;
   if (st && typeof st.stale === 'number' && st.stale > 0 && st.versionsBehind) {
     // supersededMs (how long the value read had been out of date) is the replication lag; lagMs only
@@ -186,7 +195,16 @@ export function summaryLines(o: Pick<RunOutcome, 'dir' | 'results'>, absolute = 
   return lines;
 }
 
+/** Alerts that crossed while they do not fail the run (with --alert-fails the alerts verdict above says it). */
+function alertLines(r: Record<string, unknown>): string[] {
+  const m = r.metrics as { crossings?: { text: string }[] } | undefined;
+  const n = m?.crossings?.length ?? 0;
+  if (n === 0 || r.alerts !== undefined) return [];
+  return [`  alerts: ${n} crossed (not failing the run; --alert-fails would): ${m!.crossings![0].text}${n > 1 ? `; and ${n - 1} more in the report` : ''}`];
+}
+
 export async function runTest(args: TestArgs, io: Io, signal?: AbortSignal): Promise<number> {
+  if (args.scenario !== undefined) return (await import('../scenarios/index.js')).runScenario(args, io, signal);
   const { configWithDefaultNemesis } = await import('./default-nemesis.js');
   const { config, line } = await configWithDefaultNemesis(args, configFromArgs);
   if (line !== undefined) io.stderr(line);

@@ -17,6 +17,8 @@ import { faultColors, formatSeconds, OUTCOME_COLORS, QUANTILE_COLORS, renderRunP
 import { OUTCOMES, type TimeAxis, timeAxis } from './run-series.js';
 import { opText, renderRunTimeline, showValue, VALID_WINDOW } from './run-timeline.js';
 import { opLinks, renderVerdicts, VERDICT_CSS } from './run-verdicts.js';
+import { renderMetricsSection } from './run-metrics.js';
+import type { RunMetrics } from '../metrics/types.js';
 
 export interface RunReportInput {
   /** The resolved config: name, workload, target, nemesis, seed, concurrency, timeLimit… */
@@ -89,12 +91,13 @@ export async function renderRunReport(input: RunReportInput): Promise<string> {
     ...(timeline.fromSeconds !== undefined && timeline.toSeconds !== undefined ? { window: { from: timeline.fromSeconds, to: timeline.toSeconds } } : {}),
   });
   const nodes = await renderNodeView(h, axis, faults);
+  const metrics = await renderMetricsSection(results.metrics as RunMetrics | undefined, faults, axis);
 
   const body: string[] = [];
   body.push(header(title, test, h, results, axis, faults));
   const sections = [
     'verdicts:Verdicts', 'timeline:Timeline', ...(linearized ? ['linearized:Linearized prefix'] : []), ...(lost ? ['lost:Lost elements'] : []), 'run:Whole run',
-    'latency:Latency', 'quantiles:Latency quantiles', 'throughput:Throughput', 'nodes:Nodes', 'faults:Faults', 'config:Config',
+    'latency:Latency', 'quantiles:Latency quantiles', 'throughput:Throughput', 'metrics:Metrics', 'nodes:Nodes', 'faults:Faults', 'config:Config',
   ];
   body.push(
     '<nav class="toc" aria-label="sections">' +
@@ -111,6 +114,7 @@ export async function renderRunReport(input: RunReportInput): Promise<string> {
   if (lost) body.push('<h2 id="lost">Lost elements: when and on which node they were added</h2>', lost);
   body.push('<h2 id="run">The whole run</h2>', overview);
   body.push(plotSections(h, plots, faults));
+  body.push(metrics);
   body.push('<h2 id="nodes">Nodes</h2>', nodes);
   body.push(faultSection(faults, axis));
   body.push(configSection(test));

@@ -10,6 +10,8 @@ import { getWorkload } from '../workloads/index.js';
 import { jsonValueLines, lineOfPointer } from './json-lines.js';
 import { readClusterFile } from '../targets/remote/cluster-file.js';
 import { BUILTIN_SYSTEMS, readSystemDescription, systemPath, type SystemDescription } from '../targets/system/description.js';
+import { modeOptionSchemas, moveModeOptions } from './mode-options.js';
+import { metricsConfigSchema, type MetricsConfig } from '../metrics/config.js';
 
 export const FAULT_NAMES = ['kill', 'pause', 'partition', 'delay', 'loss', 'bandwidth', 'duplicate', 'reorder', 'corrupt', 'clock', 'disk'] as const;
 export type FaultName = (typeof FAULT_NAMES)[number];
@@ -61,6 +63,8 @@ export interface TestConfig {
   store: string;
   /** Seconds the checkers may take before they give up (unknown). */
   checkTimeout: number;
+  /** The operator's metrics and their alerts (docs/metrics.md). */
+  metrics: MetricsConfig;
 }
 
 export const testConfigSchema = {
@@ -108,6 +112,7 @@ export const testConfigSchema = {
             antiEntropyMs: { type: 'number', exclusiveMinimum: 0, description: 'crdt: ms between anti-entropy rounds.' },
             vnodes: { type: 'integer', minimum: 1, description: 'sharded: virtual nodes per node.' },
             crdt: { enum: ['g-counter', 'pn-counter', 'or-set'], description: 'crdt: the CRDT type (the workload sets it).' },
+            ...modeOptionSchemas(),
             isolation: { enum: ['read-committed', 'repeatable-read', 'serializable'], description: 'postgres: the isolation level of every transaction (default serializable).' },
             readFrom: { enum: ['primary', 'replica'], description: 'redis, postgres with replicas: where a client reads — the primary (default) or its own node\'s server (a replica: stale reads).' },
             replicas: { type: 'integer', minimum: 1, maximum: 31, description: 'postgres: a primary and this many streaming standbys with failover by Patroni (runs systems/postgres-patroni.json, a node per server).' },
@@ -173,6 +178,7 @@ export const testConfigSchema = {
     },
     store: { type: 'string', minLength: 1, default: 'store' },
     checkTimeout: { type: 'number', exclusiveMinimum: 0, default: 120, description: 'Seconds the checkers may take.' },
+    metrics: metricsConfigSchema,
   },
 } as const;
 
@@ -226,6 +232,7 @@ export function resolveConfig(raw: unknown, source = 'config', text?: string): T
   }
   if (runsBuiltinStore(c.target)) c.target.mode ??= getWorkload(c.workload.name).modes[0] as ModeName;
   else if (c.target.mode !== undefined) throw new InputError(`${source}: "target.mode" is for the built-in store; ${c.target.type}${c.target.type === 'stdio' ? ' with "system": "none"' : ''} has no modes`);
+  moveModeOptions(c.target, c.workload, runsBuiltinStore(c.target), source);
   c.target.nodes ??= c.target.type === 'postgres' ? 1 : (system?.nodes ?? 3);
   // Until Sentinel reconfigures a returning old primary, it still serves its own data: final reads
   // taken earlier would disagree for that reason alone.

@@ -39,6 +39,9 @@ import { readClusterFile } from '../targets/remote/cluster-file.js';
 import type { RemoteCluster } from '../targets/remote/cluster.js';
 import type { Control } from '../control/types.js';
 import { checkRun, writeRunOutputs } from './analyze.js';
+import { startMetrics, withMetrics } from '../metrics/run.js';
+import type { MetricsSampler } from '../metrics/sampler.js';
+import type { Grudge } from '../nemesis/grudge.js';
 
 export type ExitCode = 0 | 1 | 2 | 3;
 
@@ -53,6 +56,15 @@ export interface RunOptions {
   version?: string;
   /** Replaces the target the config names (tests and the harness benchmark). */
   target?: Target;
+  /** Replaces the nemesis schedule of the main phase (scenarios: one long partition at a set time). */
+  nemesis?: GenLike;
+  /** Called with the target once it is made, before setup (scenarios adjust it). */
+  onTarget?: (target: Target) => void;
+}
+
+/** A target whose clients live on their node's side of a partition (scenarios/split-brain.ts). */
+interface ClientSides {
+  clientsPartitioned?(grudge: Grudge | null): void;
 }
 
 export interface RunOutcome {
@@ -327,6 +339,7 @@ export async function run(config: TestConfig, options: RunOptions = {}): Promise
       peerDelay = made.peerDelay;
     }
     live.target = target;
+    options.onTarget?.(target);
     faults = faultsFor(config, target, network, peerDelay, remote && { runId: remoteRunId!, hosts: remote.hosts, disposable: remote.disposable });
     shapes = partitionShapes(config, target, log);
     await checkFaults(faults);
@@ -358,7 +371,11 @@ export async function run(config: TestConfig, options: RunOptions = {}): Promise
     recorder,
     nodeOf: (t) => target.nodes[t % target.nodes.length],
     client: (node) => target.client(node),
-    nemesis: (op) => nemesis.perform(op.f, op.value),
+    nemesis: async (op) => {
+      const done = await nemesis.perform(op.f, op.value);
+      if (op.f === 'start-partition' || op.f === 'stop-partition') (target as Target & ClientSides).clientsPartitioned?.(op.f === 'start-partition' ? (done as Grudge) : null);
+      return done;
+    },
     opTimeoutNs: config.opTimeout * 1e9,
   });
   const progress = options.progress
@@ -374,6 +391,7 @@ export async function run(config: TestConfig, options: RunOptions = {}): Promise
     : undefined;
 
   let failure: string | undefined;
+  let sampler: MetricsSampler | undefined;
   const onAbort = () => {
     failure ??= 'interrupted';
     driver.stop();
@@ -387,6 +405,7 @@ export async function run(config: TestConfig, options: RunOptions = {}): Promise
     await target.setup();
     if (driver.isStopped) throw new Error('interrupted');
     await driver.openClients();
+    sampler = await startMetrics(target, kind ?? config.target.type, dir, () => driver.now(), config.metrics);
     progress?.start();
     for (const op of workload.setup?.(wopts) ?? []) await driver.runPhase(clients(op));
 
@@ -395,7 +414,7 @@ export async function run(config: TestConfig, options: RunOptions = {}): Promise
     const limitNs = config.timeLimit * 1e9;
     const clientGen: GenLike = config.rate > 0 ? stagger(1e9 / config.rate, workload.generator(wopts)) : workload.generator(wopts);
     await driver.runPhase(
-      clients(timeLimit(limitNs, clientGen), timeLimit(limitNs, faultSchedule(config.nemesis.faults, config.nemesis.interval * 1e9, target.nodes, {
+      clients(timeLimit(limitNs, clientGen), timeLimit(limitNs, options.nemesis ?? faultSchedule(config.nemesis.faults, config.nemesis.interval * 1e9, target.nodes, {
             partitions: shapes,
             holdNs: config.nemesis.hold === undefined ? undefined : config.nemesis.hold * 1e9,
             jitterNs: config.nemesis.jitter * 1e9,
@@ -417,6 +436,8 @@ export async function run(config: TestConfig, options: RunOptions = {}): Promise
     // A target that failed beyond one op (TargetFailed) stopped the driver: that is why the run ended.
     if (driver.failure !== undefined) failure = driver.failure;
     progress?.stop();
+    // The last sample shows what the run ended with, before anything is torn down.
+    await sampler?.stop().catch((e: Error) => log(`metrics: the last sample failed: ${e.message}`));
     options.signal?.removeEventListener('abort', onAbort);
     log(`tearing down: healing faults, stopping the nodes${runId !== undefined ? `, removing network ${runId}` : ''}`);
     const unhealed = await nemesis.healAll();
@@ -441,7 +462,7 @@ export async function run(config: TestConfig, options: RunOptions = {}): Promise
   phase = 'checking';
   const history = new History(recorder.ops, { file: join(dir, RUN_FILES.history) });
   log(`checking ${history.invocationCount} ops`);
-  const result = await checkRun(workload, wopts, history, config.checkTimeout);
+  const result = withMetrics(await checkRun(workload, wopts, history, config.checkTimeout), dir, config.metrics);
   const exitCode: ExitCode = failure === undefined ? exitCodeOfValidity(result.valid) : result.valid === false ? 1 : 3;
   const results: RunResults = {
     ...result,

@@ -48,8 +48,8 @@ describe('registry', () => {
 describe('options', () => {
   const register = getWorkload('register');
   it('fills in the defaults', () => {
-    expect(workloadOptions(register, undefined)).toEqual({ keys: 0, reads: 1, writes: 1, cas: 1 });
-    expect(workloadOptions(register, { keys: 3 })).toEqual({ keys: 3, reads: 1, writes: 1, cas: 1 });
+    expect(workloadOptions(register, undefined)).toEqual({ keys: 0, reads: 1, writes: 1, cas: 1, ranges: 0, keyDistribution: 'uniform' });
+    expect(workloadOptions(register, { keys: 3 })).toEqual({ keys: 3, reads: 1, writes: 1, cas: 1, ranges: 0, keyDistribution: 'uniform' });
     expect(workloadOptions(getWorkload('unique-ids'), {})).toEqual({});
   });
   it('leaves the given object as it was', () => {
@@ -59,14 +59,14 @@ describe('options', () => {
   });
   it('refuses an unknown option, naming it and the known ones', () => {
     expect(() => workloadOptions(register, { key: 3 })).toThrow(InputError);
-    expect(() => workloadOptions(register, { key: 3 })).toThrow('workload register: unknown option "key"; known options: keys, reads, writes, cas');
+    expect(() => workloadOptions(register, { key: 3 })).toThrow('workload register: unknown option "key"; known options: keys, reads, writes, cas, ranges, keyDistribution');
     expect(() => workloadOptions(getWorkload('unique-ids'), { n: 1 })).toThrow('workload unique-ids: unknown option "n"; it takes no options');
   });
   it('names the option and the file for a wrong value', () => {
     expect(() => workloadOptions(register, { keys: -1 }, 'test.json')).toThrow('test.json: workload register: option keys must be >= 0, got -1');
     expect(() => workloadOptions(register, { keys: 'many' })).toThrow('workload register: option keys must be integer, got "many"');
     expect(() => workloadOptions(getWorkload('list-append'), { keyDistribution: 'zipf' })).toThrow(
-      'workload list-append: option keyDistribution must be one of "exponential", "uniform", got "zipf"',
+      'workload list-append: option keyDistribution is not a key distribution: "zipf" (uniform, exponential, zipf:S with S > 0, or hot:KEY:P with KEY a key number and P in [0, 1])',
     );
     expect(() => workloadOptions(register, [1])).toThrow('workload register: options must be an object of option: value, got [1]');
   });
@@ -87,7 +87,7 @@ describe('options', () => {
   });
   it('refuses weights that leave nothing to do, and transactions whose bounds cross', () => {
     expect(() => register.generator(simOptions({ options: { reads: 0, writes: 0, cas: 0 } }))).toThrow(
-      'workload register: options reads, writes, cas are all 0, so it has no op to send',
+      'workload register: options reads, writes, cas, ranges are all 0, so it has no op to send',
     );
     expect(() => getWorkload('list-append').generator(simOptions({ options: { minTxnLength: 5, maxTxnLength: 2 } }))).toThrow(
       'workload list-append: minTxnLength (5) is above maxTxnLength (2)',

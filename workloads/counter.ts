@@ -16,7 +16,7 @@ export const counter: Workload = {
   name: 'counter',
   description: 'adds of small increments to one counter and reads of it, a read on every node at the end; reads out of bounds (counter)',
   optionsSchema,
-  modes: ['multi-leader-lww', 'multi-leader-vv', 'leader-follower-sync', 'leader-follower-async'],
+  modes: ['multi-leader-lww', 'multi-leader-vv', 'leader-follower-sync', 'leader-follower-async', 'sharded', 'cache'],
   targetOptions: () => builtinWorkload('counter'),
 
   generator(o) {

@@ -4,6 +4,7 @@ import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { InputError, show } from '../histories/errors.js';
 import { canonicalModel, knownModels } from '../checker/txn/models.js';
 import type { Workload } from './types.js';
+import { parseKeyDistribution } from './common/key-choice.js';
 
 // coerceTypes: options may come from command-line flags as strings ("3", "true"), and a single
 // value where a list is expected is taken as a list of one.
@@ -14,6 +15,10 @@ const formats: Record<string, { valid: (s: string) => boolean; wrong: (s: unknow
   'consistency-model': {
     valid: (s) => canonicalModel(s) !== undefined,
     wrong: (s) => `is not a consistency model: ${show(s)}; known models: ${knownModels().join(', ')}`,
+  },
+  'key-distribution': {
+    valid: (s) => typeof parseKeyDistribution(s) !== 'string',
+    wrong: (s) => (typeof s === 'string' ? String(parseKeyDistribution(s)) : `is not a key distribution: ${show(s)}`),
   },
 };
 for (const [name, f] of Object.entries(formats)) ajv.addFormat(name, f.valid);

@@ -11,6 +11,9 @@ import { stateful } from './common/stateful.js';
 import { weightOption, weights } from './common/weights.js';
 import { builtinWorkload } from './common/target.js';
 import { settings } from './options.js';
+import { InputError } from '../histories/errors.js';
+import { keyDistributionOption, keyPicker } from './common/key-choice.js';
+import { rangeChecker, withoutRanges } from '../checker/range.js';
 import type { Workload, WorkloadOptions } from './types.js';
 
 const optionsSchema = {
@@ -26,6 +29,8 @@ const optionsSchema = {
     reads: weightOption('reads', 1),
     writes: weightOption('writes', 1),
     cas: weightOption('compare-and-sets', 1, ', and the plain register model is checked'),
+    ranges: weightOption('range reads (keys in [start, end), a random span of the keys; keys > 0 only)', 0),
+    keyDistribution: keyDistributionOption('uniform'),
   },
 };
 
@@ -34,6 +39,8 @@ interface Settings {
   reads: number;
   writes: number;
   cas: number;
+  ranges: number;
+  keyDistribution: string;
 }
 
 interface State {
@@ -55,20 +62,27 @@ export const register: Workload = {
   name: 'register',
   description: 'reads, writes and compare-and-sets of unique values on one register or N keyed ones; linearizability and staleness',
   optionsSchema,
-  modes: ['leader-follower-sync', 'leader-follower-async', 'sharded', 'multi-leader-lww', 'multi-leader-vv'],
+  modes: ['leader-follower-sync', 'leader-follower-async', 'sharded', 'multi-leader-lww', 'multi-leader-vv', 'cache'],
   targetOptions: () => builtinWorkload('register'),
 
   generator(o: WorkloadOptions) {
     const s = settings<Settings>(optionsSchema, o);
-    const w = weights('register', { reads: s.reads, writes: s.writes, cas: s.cas });
+    if (s.ranges > 0 && s.keys === 0) throw new InputError('workload register: option ranges needs keys > 0 (a range is a span of keys)');
+    const w = weights('register', { reads: s.reads, writes: s.writes, cas: s.cas, ranges: s.ranges });
     const slots = Math.max(1, s.keys);
+    const pick = s.keys > 0 ? keyPicker('register', s.keyDistribution, s.keys) : () => 0;
     return stateful<State>(
       { nextValue: 1, seen: new Array<unknown>(slots).fill(null) },
       {
         next(st, ctx) {
-          const k = s.keys > 0 ? ctx.random.int(s.keys) : 0;
+          const k = pick(ctx.random);
           const key = s.keys > 0 ? { key: k } : {};
           switch (ctx.random.weighted(w)) {
+            case 3: {
+              // A span of at least one key, anywhere among them.
+              const start = ctx.random.int(s.keys);
+              return { op: { f: 'range', value: [start, start + 1 + ctx.random.int(s.keys - start)] }, next: st };
+            }
             case 0:
               return { op: { f: 'read', ...key, value: null }, next: st };
             case 1:
@@ -100,9 +114,9 @@ export const register: Workload = {
 
   checker(o) {
     const s = settings<Settings>(optionsSchema, o);
-    return withStatsAndPerf('register', {
-      linearizable: configured(linearizable, { model: s.cas > 0 ? 'cas-register' : 'register' }),
-      staleness,
-    });
+    const lin = configured(linearizable, { model: s.cas > 0 ? 'cas-register' : 'register' });
+    if (s.ranges === 0) return withStatsAndPerf('register', { linearizable: lin, staleness });
+    // Range reads have no key: the per-key checkers take the rest; the range checker every register op and the ranges.
+    return withStatsAndPerf('register', { linearizable: withoutRanges(lin), staleness: withoutRanges(staleness), range: rangeChecker });
   },
 };

@@ -1,5 +1,6 @@
 // The seam between the built-in store's node server (transport, process, admin) and its
 // replication modes. A mode sees client requests and peer messages; the server does the rest.
+import type { NodeMetrics } from '../../metrics/types.js';
 
 /** A client operation as it reaches a node: the op's f, key and value (docs/workloads.md lists them). */
 export interface OpRequest {
@@ -21,7 +22,8 @@ export type ModeName =
   | 'multi-leader-lww'
   | 'multi-leader-vv'
   | 'sharded'
-  | 'crdt';
+  | 'crdt'
+  | 'cache';
 
 export const MODE_NAMES: readonly ModeName[] = [
   'leader-follower-sync',
@@ -30,6 +32,7 @@ export const MODE_NAMES: readonly ModeName[] = [
   'multi-leader-vv',
   'sharded',
   'crdt',
+  'cache',
 ];
 
 /** Settings every node of a cluster gets (the target's `options`, JSON). */
@@ -69,6 +72,8 @@ export interface Mode {
   peer(from: string, message: unknown): Promise<unknown>;
   /** Node status for `GET /status` (e.g. role, log length); JSON. */
   status?(): Record<string, unknown>;
+  /** The operator's metrics for `GET /metrics` (docs/metrics.md): counters, lag, queue depth; samples are drained. */
+  metrics?(): NodeMetrics;
 }
 
 export type ModeFactory = (ctx: NodeContext) => Mode;

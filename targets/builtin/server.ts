@@ -121,12 +121,18 @@ export async function startNode(config: NodeConfig, createMode: ModeFactory, log
 
   const mode = createMode(ctx);
   const startedAt = Date.now();
+  /** Client requests answered (GET /metrics reports it with the mode's own counters). */
+  let requests = 0;
 
   const handle = (kind: 'client' | 'peer') => async (req: http.IncomingMessage, res: http.ServerResponse) => {
     const url = req.url ?? '/';
     try {
       if (req.method === 'GET' && url === '/status') {
         return reply(res, 200, { node: config.self, mode: config.mode, pid: process.pid, uptimeMs: Date.now() - startedAt, clockOffsetMs, ...(mode.status?.() ?? {}) });
+      }
+      if (req.method === 'GET' && url === '/metrics' && kind === 'client') {
+        const m = mode.metrics?.() ?? {};
+        return reply(res, 200, { ...m, counters: { ...m.counters, requests } });
       }
       if (req.method === 'POST' && url === '/admin/clock' && kind === 'client') {
         let body: unknown;
@@ -151,6 +157,7 @@ export async function startNode(config: NodeConfig, createMode: ModeFactory, log
         const op = asOpRequest(body);
         if (typeof op === 'string') return reply(res, 400, { type: 'fail', error: op });
         let out: OpReply;
+        requests++;
         try {
           out = await mode.handle(op);
         } catch (e) {

@@ -125,6 +125,7 @@ export function storeKeys(req: OpRequest): string[] {
     case 'generate':
       return [storeKey('ids', req.key)];
     case 'scan':
+    case 'range':
       return [wildcardKey('register')];
     case 'init':
       return uniqueStrings(bankIds(req.value, 'accounts').map((id) => storeKey('account', id)));
@@ -157,7 +158,7 @@ function uniqueStrings(xs: string[]): string[] {
 
 /** True when the op only reads (follower reads serve these locally). */
 export function isReadOnly(req: OpRequest): boolean {
-  if (req.f === 'read' || req.f === 'scan') return true;
+  if (req.f === 'read' || req.f === 'scan' || req.f === 'range') return true;
   if (req.f !== 'txn') return false;
   const micro = txnMicroOps(req.value);
   return typeof micro !== 'string' && micro.every((m) => m[0] === 'r');
@@ -253,6 +254,8 @@ export function applyOp(kv: KvView, req: OpRequest): OpReply {
       return generate(kv, req);
     case 'scan':
       return scan(kv);
+    case 'range':
+      return range(kv, req);
     case 'init':
       return bankInit(kv, req);
     case 'transfer':
@@ -329,6 +332,35 @@ function scan(kv: KvView): OpReply {
   const out: Record<string, unknown> = {};
   for (const k of keys) out[propertyName(userKey(k))] = kv.get(k);
   return ok(out);
+}
+
+/**
+ * The registers whose keys lie in [start, end), as one atomic part: `[[[key, value], …]]`, keys
+ * ascending (numbers, then strings: compareElements). A list of parts, so that a store that
+ * gathers a range from several places (sharded mode) can say which keys it read together.
+ */
+function range(kv: KvView, req: OpRequest): OpReply {
+  const bounds = rangeBounds(req.value);
+  if (typeof bounds === 'string') return fail(`invalid-value: ${bounds}`);
+  const keys = keysOf(kv, 'register', 'range');
+  if (!Array.isArray(keys)) return keys;
+  const part: [unknown, unknown][] = [];
+  for (const k of keys) {
+    const key = userKey(k);
+    if (inRange(key, bounds)) part.push([key, kv.get(k)]);
+  }
+  part.sort((a, b) => compareElements(a[0], b[0]));
+  return ok(part.length === 0 ? [] : [part]);
+}
+
+/** [start, end) of a range op's value, or why it is not one. */
+export function rangeBounds(value: unknown): [unknown, unknown] | string {
+  if (!Array.isArray(value) || value.length !== 2) return `range takes [start, end], got ${show(value)}`;
+  return [value[0], value[1]];
+}
+
+export function inRange(key: unknown, [start, end]: [unknown, unknown]): boolean {
+  return compareElements(key, start) >= 0 && compareElements(key, end) < 0;
 }
 
 function bankRead(kv: KvView): OpReply {

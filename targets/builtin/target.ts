@@ -247,7 +247,7 @@ export class BuiltinTarget implements Target {
   }
 
   async primaries(): Promise<string[]> {
-    if (this.mode === 'leader-follower-sync' || this.mode === 'leader-follower-async') return [this.nodes[0]];
+    if (this.mode === 'leader-follower-sync' || this.mode === 'leader-follower-async' || this.mode === 'cache') return [this.nodes[0]];
     return [...this.nodes];
   }
 

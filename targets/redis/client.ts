@@ -23,8 +23,13 @@ import { RedisReplyError } from './resp.js';
 /** What a client needs from the target: where each node's server listens, and who is primary. */
 export interface RedisCluster {
   socketPath(node: string): string;
-  /** The primary the Sentinels agree on (highest config epoch), or undefined when none answers. */
-  discoverPrimary(o?: CallOptions): Promise<string | undefined>;
+  /**
+   * The primary the Sentinels agree on (highest config epoch), or undefined when none answers;
+   * `from`: only the Sentinels a client on that node can reach.
+   */
+  discoverPrimary(o?: CallOptions & { from?: string }): Promise<string | undefined>;
+  /** Whether a client on `from` reaches `to` now (a target whose clients live in the nodes' sites); absent: always. */
+  reachable?(from: string, to: string): boolean;
 }
 
 export interface RedisClientOptions {
@@ -87,9 +92,12 @@ export class RedisClient implements Client {
     try {
       if (plan.readOnly && this.readFrom === 'replica') server = this.node;
       else {
-        if (this.primary === undefined || op.final === true) this.primary = await this.cluster.discoverPrimary(o);
+        if (this.primary === undefined || op.final === true) this.primary = await this.cluster.discoverPrimary({ ...o, from: this.node });
         if (this.primary === undefined) return completion(op, 'fail', op.value, `${this.node}: no Sentinel named a primary`);
         server = this.primary;
+      }
+      if (this.cluster.reachable && !this.cluster.reachable(this.node, server)) {
+        throw new ConnectionError(`cannot reach ${server} from ${this.node}'s site (partitioned)`, false, 'EPARTITIONED');
       }
       const reply = await this.conn(server).call(plan.command, o);
       const r = plan.outcome(reply);

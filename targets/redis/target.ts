@@ -136,6 +136,8 @@ export class RedisTarget implements Target, RedisCluster {
   private readonly sentinels = new Map<string, Running>();
   private sockets: string | undefined;
   private state: 'new' | 'up' | 'down' = 'new';
+  /** With clients in sites: the partition in force (node → nodes it cannot reach), which clients obey too. */
+  private clientSites: { cut: Record<string, string[]> | null } | undefined;
 
   constructor(private readonly o: RedisTargetOptions) {
     if (typeof o.dir !== 'string' || o.dir === '') throw new Error("redis target: dir (the run's folder) is required");
@@ -302,11 +304,33 @@ export class RedisTarget implements Target, RedisCluster {
     return [...new Set([...(chosen !== undefined ? [chosen] : []), ...masters])];
   }
 
-  /** The primary the Sentinels agree on (sentinels.ts); undefined when no Sentinel answers with an address of ours. */
-  async discoverPrimary(o: CallOptions = {}): Promise<string | undefined> {
+  /**
+   * The primary the Sentinels agree on (sentinels.ts); undefined when no Sentinel answers with an
+   * address of ours. With `from` and clients in sites, only the Sentinels that node reaches.
+   */
+  async discoverPrimary(o: CallOptions & { from?: string } = {}): Promise<string | undefined> {
     if (this.sockets === undefined) return undefined;
     const timeoutMs = Math.min(PROBE_TIMEOUT_MS, o.timeoutMs ?? PROBE_TIMEOUT_MS);
-    return agreedPrimary(this.nodes.map((n) => this.sentinelSocketPath(n)), (ip, port) => this.nodeAt(ip, port), { signal: o.signal, timeoutMs });
+    const asked = o.from === undefined ? this.nodes : this.nodes.filter((n) => this.reachable(o.from!, n));
+    return agreedPrimary(asked.map((n) => this.sentinelSocketPath(n)), (ip, port) => this.nodeAt(ip, port), { signal: o.signal, timeoutMs });
+  }
+
+  /**
+   * Puts each client in its node's site (scenarios/split-brain.ts): from then on a partition cuts
+   * clients off as it cuts their node, as an application server in one data centre loses the other.
+   */
+  placeClientsInSites(): void {
+    this.clientSites ??= { cut: null };
+  }
+
+  /** The run tells the target of each partition (runner/run.ts); clients in sites follow it. */
+  clientsPartitioned(grudge: Record<string, string[]> | null): void {
+    if (this.clientSites) this.clientSites.cut = grudge;
+  }
+
+  /** Whether a client on `from` reaches `to`'s servers now. */
+  reachable(from: string, to: string): boolean {
+    return !(this.clientSites?.cut?.[from]?.includes(to) ?? false);
   }
 
   /** One Sentinel's primary and its config epoch. */

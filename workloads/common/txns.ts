@@ -9,6 +9,7 @@ import type { Checker } from '../../checker/types.js';
 import type { Generator } from '../generator/index.js';
 import { configured, withStatsAndPerf } from './checkers.js';
 import { stateful } from './stateful.js';
+import { keyDistributionOption, keyPicker } from './key-choice.js';
 
 export const txnOptionsSchema = {
   type: 'object',
@@ -18,11 +19,7 @@ export const txnOptionsSchema = {
     minTxnLength: { type: 'integer', minimum: 1, default: 1, description: 'fewest micro-ops in a transaction' },
     maxTxnLength: { type: 'integer', minimum: 1, default: 4, description: 'most micro-ops in a transaction' },
     maxWritesPerKey: { type: 'integer', minimum: 1, default: 32, description: 'writes a key takes before a fresh key replaces it' },
-    keyDistribution: {
-      enum: ['exponential', 'uniform'],
-      default: 'exponential',
-      description: 'how micro-ops pick among the active keys: exponential (each key half as likely as the one before, so some are hot) or uniform',
-    },
+    keyDistribution: { ...keyDistributionOption('exponential'), description: 'how micro-ops pick among the active keys (slots: a retired key\'s successor takes its slot): exponential (each key half as likely as the one before, so some are hot), uniform, zipf:S or hot:SLOT:P' },
     consistencyModels: {
       type: 'array',
       items: { type: 'string', format: 'consistency-model' },
@@ -38,7 +35,7 @@ export interface TxnSettings {
   minTxnLength: number;
   maxTxnLength: number;
   maxWritesPerKey: number;
-  keyDistribution: 'exponential' | 'uniform';
+  keyDistribution: string;
   consistencyModels: string[];
 }
 
@@ -55,7 +52,7 @@ export function txnGenerator(workload: string, write: 'append' | 'w', s: TxnSett
   if (s.minTxnLength > s.maxTxnLength) {
     throw new InputError(`workload ${workload}: minTxnLength (${s.minTxnLength}) is above maxTxnLength (${s.maxTxnLength})`);
   }
-  const slotWeights = Array.from({ length: s.keys }, (_, i) => (s.keyDistribution === 'uniform' ? 1 : 2 ** -i));
+  const pickSlot = keyPicker(workload, s.keyDistribution, s.keys);
   const keys = Array.from({ length: s.keys }, (_, i) => i);
   return stateful<State>(
     { active: keys, written: keys.map(() => 0), nextKey: s.keys },
@@ -67,7 +64,7 @@ export function txnGenerator(workload: string, write: 'append' | 'w', s: TxnSett
         const length = s.minTxnLength + ctx.random.int(s.maxTxnLength - s.minTxnLength + 1);
         const mops: unknown[][] = [];
         for (let i = 0; i < length; i++) {
-          const slot = ctx.random.weighted(slotWeights);
+          const slot = pickSlot(ctx.random);
           const key = active[slot];
           if (ctx.random.chance(0.5)) {
             mops.push(['r', key, null]);

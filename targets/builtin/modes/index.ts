@@ -1,5 +1,6 @@
 // Every replication mode of the built-in store, by name.
 import type { ModeFactory, ModeName } from '../mode.js';
+import { create as cache } from './cache.js';
 import { create as crdt } from './crdt.js';
 import { create as leaderFollowerAsync } from './leader-follower-async.js';
 import { create as leaderFollowerSync } from './leader-follower-sync.js';
@@ -14,6 +15,7 @@ export const MODES: Readonly<Record<ModeName, ModeFactory>> = {
   'multi-leader-vv': multiLeaderVv,
   sharded,
   crdt,
+  cache,
 };
 
 export function modeFactory(name: ModeName): ModeFactory {

@@ -8,6 +8,7 @@
 // each), one message in flight, retried until the peer takes it, so a peer that was down or cut
 // off catches up. A node that starts ships everything it holds once (what it had not shipped
 // before a crash is not lost).
+import { preciseNow } from '../apply-queue.js';
 import { compareStamps, HybridClock, isStamp, type Stamp } from '../hlc.js';
 import type { Mode, NodeContext, OpRequest } from '../mode.js';
 import { isReadOnly } from '../state-machine.js';
@@ -22,7 +23,8 @@ interface LwwMessage {
 
 interface Peer {
   name: string;
-  pending: Set<string>;
+  /** Keys changed and not yet delivered, each with when it first waited (what its replication lag is measured from). */
+  pending: Map<string, number>;
   inFlight: boolean;
   unreachable?: string;
 }
@@ -36,7 +38,7 @@ export function multiLeaderLww(ctx: NodeContext): Mode {
   for (const [, , ver] of store.entries()) if (isStamp(ver)) clock.observe(ver);
   const delayMs = numberOption(ctx, 'replicationDelayMs', DEFAULT_REPLICATION_DELAY_MS);
   const timeoutMs = Math.max(250, numberOption(ctx, 'replicationTimeoutMs', DEFAULT_REPLICATION_TIMEOUT_MS));
-  const peers: Peer[] = ctx.nodes.filter((n) => n !== ctx.self).map((name) => ({ name, pending: new Set(), inFlight: false }));
+  const peers: Peer[] = ctx.nodes.filter((n) => n !== ctx.self).map((name) => ({ name, pending: new Map(), inFlight: false }));
   let received = 0;
   /** Incoming values older than the one held: changes that other nodes made and this one drops. */
   let discarded = 0;
@@ -44,8 +46,10 @@ export function multiLeaderLww(ctx: NodeContext): Mode {
   const pump = async (p: Peer): Promise<void> => {
     while (!p.inFlight && p.pending.size > 0) {
       const keys: string[] = [];
-      for (const k of p.pending) {
+      const since: number[] = [];
+      for (const [k, t] of p.pending) {
         keys.push(k);
+        since.push(t);
         if (keys.length === MAX_BATCH) break;
       }
       for (const k of keys) p.pending.delete(k);
@@ -56,7 +60,8 @@ export function multiLeaderLww(ctx: NodeContext): Mode {
         if (p.unreachable !== undefined) ctx.log(`${p.name} reachable again`);
         p.unreachable = undefined;
       } catch (e) {
-        for (const k of keys) p.pending.add(k);
+        // Back in the queue with the time each first waited (a newer change of the key waits since then too).
+        keys.forEach((k, j) => p.pending.set(k, Math.min(since[j], p.pending.get(k) ?? Infinity)));
         const why = e instanceof Error ? e.message : String(e);
         if (p.unreachable === undefined) ctx.log(`shipping to ${p.name} failing: ${why}`);
         p.unreachable = why;
@@ -67,10 +72,10 @@ export function multiLeaderLww(ctx: NodeContext): Mode {
     }
   };
 
-  const ship = (keys: Iterable<string>) => {
+  const ship = (keys: Iterable<string>, since: number) => {
     const list = [...keys];
     for (const p of peers) {
-      for (const k of list) p.pending.add(k);
+      for (const k of list) if (!p.pending.has(k)) p.pending.set(k, since);
       void pump(p);
     }
   };
@@ -98,7 +103,10 @@ export function multiLeaderLww(ctx: NodeContext): Mode {
     ctx.every(RETRY_MS, () => {
       for (const p of peers) void pump(p);
     });
-    if (store.size > 0) ctx.after(delayMs, () => ship(store.keys()));
+    if (store.size > 0) {
+      const since = preciseNow();
+      ctx.after(delayMs, () => ship(store.keys(), since));
+    }
   }
 
   return {
@@ -108,7 +116,8 @@ export function multiLeaderLww(ctx: NodeContext): Mode {
       const { reply, writes } = store.apply(req, { node: ctx.self, version: stamp });
       if (writes.length > 0 && peers.length > 0) {
         const keys = writes.map(([k]) => k);
-        ctx.after(delayMs, () => ship(keys));
+        const since = preciseNow();
+        ctx.after(delayMs, () => ship(keys, since));
       }
       return reply;
     },
@@ -116,6 +125,19 @@ export function multiLeaderLww(ctx: NodeContext): Mode {
       const m = message as LwwMessage;
       if (m?.type !== 'lww' || !Array.isArray(m.entries)) throw new Error(`unknown peer message from ${from}`);
       return receive(m);
+    },
+    metrics() {
+      const now = preciseNow();
+      const lagMs: Record<string, number> = {};
+      const queueDepth: Record<string, number> = {};
+      for (const p of peers) {
+        let oldest = Infinity;
+        for (const t of p.pending.values()) if (t < oldest) oldest = t;
+        lagMs[p.name] = oldest === Infinity ? 0 : Math.round((now - oldest) * 1000) / 1000;
+        queueDepth[p.name] = p.pending.size;
+      }
+      // A value discarded because a newer stamp was held: two nodes changed the key concurrently.
+      return { counters: { conflicts: discarded }, lagMs, queueDepth };
     },
     status() {
       return {

@@ -20,6 +20,7 @@
 // options.readFromPeers: false makes reads purely local (stale until replication catches up).
 // With a data dir every acknowledged op and every sibling set learnt from a peer is logged first
 // (join-log.ts), so a killed node comes back with its state and its actor name.
+import type { NodeMetrics } from '../../../metrics/types.js';
 import { AntiEntropy, type JoinableReplica } from '../anti-entropy.js';
 import { JoinLog, type LogContents } from '../join-log.js';
 import { JoinableStore } from '../joinable-store.js';
@@ -35,6 +36,8 @@ import { emptySet, fromJson, merge, toJson, write, type SiblingSet } from '../ve
 const DEFAULT_REPLICATION_DELAY_MS = 100;
 const DEFAULT_ANTI_ENTROPY_MS = 500;
 const DEFAULT_PEER_READ_TIMEOUT_MS = 500;
+/** Keys with siblings listed by GET /metrics (the count is always whole). */
+const MAX_SIBLING_KEYS = 10_000;
 
 interface ReadMessage {
   type: 'vv-read';
@@ -60,6 +63,8 @@ class MultiLeaderVv implements Mode {
   private outgoing = new Set<string>();
   private readonly pushStats = { pushes: 0, failed: 0 };
   private readonly readStats = { asked: 0, unanswered: 0 };
+  /** Joins that left a key with more concurrent siblings than it had: conflicts kept, not resolved. */
+  private conflicts = 0;
 
   constructor(private readonly ctx: NodeContext) {
     this.delayMs = optionMs(ctx, 'replicationDelayMs', DEFAULT_REPLICATION_DELAY_MS);
@@ -116,7 +121,10 @@ class MultiLeaderVv implements Mode {
 
   /** Joins a peer's sibling set of `key` into ours (logged when it changed ours). */
   private join(key: string, state: unknown, record = true): void {
+    const before = this.store.get(key)?.siblings.length ?? 0;
     if (!this.store.joinEncoded(key, state)) return;
+    const after = this.store.get(key)?.siblings.length ?? 0;
+    if (record && after > 1 && after > before) this.conflicts++;
     this.resolved.delete(key);
     if (record) this.log.joined(key, state);
   }
@@ -241,6 +249,17 @@ class MultiLeaderVv implements Mode {
     const reply = this.antiEntropy.handle(from, message);
     if (reply === undefined) throw new Error(`multi-leader-vv: unknown message from ${from}`);
     return reply;
+  }
+
+  metrics(): NodeMetrics {
+    const siblingKeys: string[] = [];
+    let withSiblings = 0;
+    for (const k of this.store.keys()) {
+      if (this.store.get(k)!.siblings.length < 2) continue;
+      withSiblings++;
+      if (siblingKeys.length < MAX_SIBLING_KEYS) siblingKeys.push(k);
+    }
+    return { counters: { conflicts: this.conflicts }, keysWithSiblings: withSiblings, siblingKeys };
   }
 
   status(): Record<string, unknown> {
