@@ -17,7 +17,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { execa } from 'execa';
 import pg from 'pg';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, onTestFailed } from 'vitest';
 import { run as exec } from '../../control/local.js';
 import { listNamespaces } from '../../control/namespaces.js';
 import { createNetwork, newRunId } from '../../control/network.js';
@@ -31,7 +31,9 @@ const bin = resolve('bin/faultline.js');
 const cwd = mkdtempSync(join(tmpdir(), 'faultline-pgrep-'));
 // PostgreSQL runs as the postgres account, which must be able to enter the store (mkdtemp makes it 0700).
 chmodSync(cwd, 0o711);
-afterAll(() => rmSync(cwd, { recursive: true, force: true }));
+// A failed test keeps the stores (histories, each node's Patroni, PostgreSQL and observer logs) and says where.
+let keep = false;
+afterAll(() => (keep ? console.log(`postgres-replicated: a test failed; its runs are kept in ${cwd}`) : rmSync(cwd, { recursive: true, force: true })));
 
 function faultline(args: string[], timeout = 300_000) {
   return execa(process.execPath, [bin, ...args], { cwd, reject: false, all: true, timeout });
@@ -158,6 +160,7 @@ const CUT = ['--nemesis', 'partition', '--partitions', 'primaries', '--nemesis-i
 // quiesce), so they overlap well on 2 cores (vitest runs five at a time).
 describe.concurrent('--target postgres --replicas 2: failover', () => {
   it('asynchronous, the primary cut off: Patroni fails over, and adds the old primary acknowledged before it demoted itself are lost', async ({ expect }) => {
+    onTestFailed(() => void (keep = true));
     const r = await oneFailoverRun('async-cut', ['--workload', 'set', ...CUT]);
     expect(r.dir, r.all).toBeDefined();
     const dir = r.dir!;
@@ -190,8 +193,9 @@ describe.concurrent('--target postgres --replicas 2: failover', () => {
     expect(lostOk.length).toBeGreaterThan(0);
     // Every acknowledged add lost was acknowledged by the old primary, and (but for what was still
     // replicating when the cut came) after the cut.
+    const finals = ops.filter((o) => o.final && o.f === 'read' && o.type !== 'invoke').map((o) => `${o.type} on ${o.server}: ${Array.isArray(o.value) ? o.value.length : o.value} elements`);
     for (const o of lostOk) {
-      expect(o.server).toBe(old.node);
+      expect(o.server, `lost add of ${String(o.value)}, acknowledged at ${new Date(o.answeredAt as number).toISOString()} (cut at ${new Date(cut.at).toISOString()}, healed ${new Date(cut.healed).toISOString()}); final reads: ${finals.join('; ')}`).toBe(old.node);
       expect(o.answeredAt as number).toBeGreaterThan(cut.at - 1000);
     }
     // A partitioned old primary does not keep accepting writes once Patroni demotes it (1 s: its
@@ -201,6 +205,7 @@ describe.concurrent('--target postgres --replicas 2: failover', () => {
   }, 2 * RUN_MS);
 
   it('one synchronous standby, the same cut: a failover, and no acknowledged add lost', async ({ expect }) => {
+    onTestFailed(() => void (keep = true));
     const r = await oneFailoverRun('sync-cut', ['--workload', 'set', '--sync-standbys', '1', ...CUT]);
     expect(r.dir, r.all).toBeDefined();
     const dir = r.dir!;
