@@ -36,7 +36,7 @@ export interface SequentialOptions {
   deadline?: number;
   /** Give up with unknown after exploring this many configurations (default 10 million). */
   maxExplored?: number;
-  /** Bytes the set of explored configurations may take (default 1 GiB). */
+  /** Bytes the search may take: explored configurations and the heap's growth (default 1 GiB). */
   maxMemoryBytes?: number;
 }
 
