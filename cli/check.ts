@@ -5,7 +5,7 @@ import { basename, dirname, join } from 'node:path';
 import { checkFile, combineExitCodes, exitCodeOf, type FileOutcome } from '../checker/check-file.js';
 import { loadChecker } from '../checker/load.js';
 import type { Checker } from '../checker/types.js';
-import { InputError } from '../histories/errors.js';
+import { InputError, oneLine } from '../histories/errors.js';
 import { parseFormatOption } from '../histories/formats.js';
 import { CheckProgressLine } from './check-progress.js';
 import { expandInputs } from './inputs.js';
@@ -154,7 +154,7 @@ export async function runCheck(args: CheckArgs, io: Io): Promise<number> {
     });
     progress?.clear();
     outcomes.push(o);
-    for (const w of o.warnings) io.stderr(`warning: ${w}`);
+    for (const w of o.warnings) io.stderr(`warning: ${oneLine(w)}`);
     if (o.error !== undefined) io.stderr(o.error);
     if (args.json) io.stdout(JSON.stringify(jsonLine(o)));
     else if (o.error === undefined) io.stdout(humanLine(o));

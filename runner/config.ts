@@ -4,9 +4,12 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { Ajv, type ErrorObject } from 'ajv';
 import { InputError, show } from '../histories/errors.js';
+import { jsonTooDeepAt, lineAt, NESTING_TEXT } from '../histories/nesting.js';
+import { brokenLine } from '../targets/common/json-file.js';
 import { SHAPE_NAMES, type ShapeName } from '../nemesis/grudge.js';
 import { MODE_NAMES, type ModeName } from '../targets/builtin/mode.js';
 import { getWorkload } from '../workloads/index.js';
+import { WorkloadOptionError, workloadOptions } from '../workloads/options.js';
 import { jsonValueLines, lineOfPointer } from './json-lines.js';
 import { readClusterFile } from '../targets/remote/cluster-file.js';
 import { BUILTIN_SYSTEMS, readSystemDescription, systemPath, type SystemDescription } from '../targets/system/description.js';
@@ -224,6 +227,7 @@ export function resolveConfig(raw: unknown, source = 'config', text?: string): T
   if (served && !served.includes(c.workload.name)) {
     throw new InputError(`${source}: "workload.name" must be one of ${served.map((w) => JSON.stringify(w)).join(', ')} for ${system ? `${system.name} (its client serves those: ${system.file})` : c.target.type}, got ${JSON.stringify(c.workload.name)}`);
   }
+  checkWorkloadOptions(c, source, text);
   if (runsBuiltinStore(c.target)) c.target.mode ??= getWorkload(c.workload.name).modes[0] as ModeName;
   else if (c.target.mode !== undefined) throw new InputError(`${source}: "target.mode" is for the built-in store; ${c.target.type}${c.target.type === 'stdio' ? ' with "system": "none"' : ''} has no modes`);
   c.target.nodes ??= c.target.type === 'postgres' ? 1 : (system?.nodes ?? 3);
@@ -395,6 +399,28 @@ export function runsBuiltinStore(t: Pick<TargetConfig, 'type' | 'options'>): boo
   return t.type === 'builtin' || (t.type === 'stdio' && t.options.system !== 'none');
 }
 
+/**
+ * The workload's options checked here, where the config's file and text are known, so a mistake
+ * names its line (a nested option too: "workload.options.keys"); the runner checks them again.
+ */
+function checkWorkloadOptions(c: TestConfig, source: string, text: string | undefined): void {
+  let workload;
+  try {
+    workload = getWorkload(c.workload.name);
+  } catch {
+    return; // an unknown workload: said later, with the known ones
+  }
+  try {
+    workloadOptions(workload, c.workload.options);
+  } catch (e) {
+    if (!(e instanceof WorkloadOptionError)) throw e;
+    const pointer = `/workload/options${e.pointer}`;
+    const line = text === undefined ? undefined : lineOfPointer(jsonValueLines(text), pointer);
+    const field = pointer.slice(1).split('/').map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~')).join('.');
+    throw new InputError(`${source}${line === undefined ? '' : `:${line}`}: ${field}: ${e.message}`);
+  }
+}
+
 /** A JSON config file's object and text (for line numbers), unvalidated; errors name the file and line. */
 export function readRawConfig(path: string): { raw: Record<string, unknown>; text: string } {
   let text: string;
@@ -407,10 +433,12 @@ export function readRawConfig(path: string): { raw: Record<string, unknown>; tex
   try {
     parsed = JSON.parse(text);
   } catch (e) {
-    const m = /position (\d+)/.exec((e as Error).message);
-    const line = m ? text.slice(0, Number(m[1])).split('\n').length : undefined;
-    throw new InputError(`${path}${line ? `:${line}` : ''}: not valid JSON (${(e as Error).message})`);
+    const line = brokenLine(text, (e as Error).message);
+    throw new InputError(`${path}${line ? `:${line}` : ''}: not valid JSON (${(e as Error).message.replace(/\s+/g, ' ')})`);
   }
+  // Before anything walks it (validation, defaults, structuredClone): deep nesting overflowed the stack.
+  const deep = jsonTooDeepAt(text);
+  if (deep !== -1) throw new InputError(`${path}:${lineAt(text, deep)}: config ${NESTING_TEXT}`);
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new InputError(`${path}:1: a test config must be a JSON object`);
   return { raw: parsed as Record<string, unknown>, text };
 }

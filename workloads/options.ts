@@ -61,6 +61,16 @@ function describe(err: ErrorObject, schema: Record<string, unknown>, input: unkn
   return `option ${field} ${err.message ?? 'is not valid'}, got ${show(valueAt(input, path))}`;
 }
 
+/** A workload option that does not fit its schema; `pointer` is the option's JSON pointer inside the options. */
+export class WorkloadOptionError extends InputError {
+  constructor(
+    message: string,
+    readonly pointer: string,
+  ) {
+    super(message);
+  }
+}
+
 /**
  * `raw` (the config's `workload.options`; absent means none) checked against `workload`'s
  * optionsSchema, with the schema's defaults filled in. Throws InputError naming the option (and
@@ -72,7 +82,8 @@ export function workloadOptions(workload: Pick<Workload, 'name' | 'optionsSchema
   const validate = validatorFor(workload.optionsSchema);
   if (!validate(copy)) {
     const where = file ? `${file}: ` : '';
-    throw new InputError(`${where}workload ${workload.name}: ${describe(validate.errors![0], workload.optionsSchema, input)}`);
+    const err = validate.errors![0];
+    throw new WorkloadOptionError(`${where}workload ${workload.name}: ${describe(err, workload.optionsSchema, input)}`, err.instancePath);
   }
   return copy as Record<string, unknown>;
 }

@@ -4,6 +4,7 @@
 import { readFileSync } from 'node:fs';
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import { InputError, show } from '../../histories/errors.js';
+import { jsonTooDeepAt, lineAt, NESTING_TEXT } from '../../histories/nesting.js';
 import { jsonValueLines, lineOfPointer } from '../../runner/json-lines.js';
 
 /** A mistake at a JSON pointer; `located` adds the file and line. */
@@ -88,6 +89,8 @@ export function parseJsonObject(text: string, file: string, what: string): JsonD
     const line = brokenLine(text, (e as Error).message);
     throw new InputError(`${file}${line ? `:${line}` : ''}: not valid JSON (${(e as Error).message.replace(/\s+/g, ' ')})`);
   }
+  const deep = jsonTooDeepAt(text);
+  if (deep !== -1) throw new InputError(`${file}:${lineAt(text, deep)}: ${what} ${NESTING_TEXT}`);
   let lines: Map<string, number> | undefined;
   const at = (m: Mistake) => {
     lines ??= jsonValueLines(text);

@@ -1,0 +1,113 @@
+// Hostile and careless input (issue 20): each case the fuzzing found ends in a verdict or in one
+// line, exit 3, naming the file and line — never "internal error", a stack overflow, a hang or a
+// second line. One describe per item of the issue.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { main } from '../cli/main.js';
+import { MAX_ERROR_LINE, oneLine } from '../histories/errors.js';
+import { jsonTooDeepAt, MAX_NESTING, nestedDeeperThan } from '../histories/nesting.js';
+import { parseEdn } from '../histories/edn.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'fl-hostile-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+let files = 0;
+function file(text: string, ext = 'jsonl'): string {
+  const p = join(dir, `f${++files}.${ext}`);
+  writeFileSync(p, text);
+  return p;
+}
+
+async function run(...argv: string[]) {
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await main(argv, { stdout: (l) => out.push(l), stderr: (l) => err.push(l) });
+  return { code, out, err };
+}
+
+/** Exit 3 and exactly one stderr line, short, without "internal error", matching `re`. */
+function refused(r: { code: number; err: string[] }, re: RegExp): void {
+  expect(r.code, r.err.join('\n')).toBe(3);
+  expect(r.err, r.err.join('\n')).toHaveLength(1);
+  expect(r.err[0]).not.toMatch(/internal error|Maximum call stack/);
+  expect(r.err[0]).not.toMatch(/\n/);
+  expect(r.err[0].length).toBeLessThanOrEqual(MAX_ERROR_LINE + 'faultline: '.length);
+  expect(r.err[0]).toMatch(re);
+}
+
+const deep = (n: number) => '['.repeat(n) + '1' + ']'.repeat(n);
+const op = (o: Record<string, unknown>) => JSON.stringify(o);
+
+describe('item 3: deep nesting is an input error with file and line', () => {
+  it('nestedDeeperThan and jsonTooDeepAt count levels without recursion', () => {
+    expect(nestedDeeperThan(JSON.parse(deep(MAX_NESTING)))).toBe(false);
+    expect(nestedDeeperThan(JSON.parse(deep(MAX_NESTING + 1)))).toBe(true);
+    expect(nestedDeeperThan(JSON.parse(deep(200_000)))).toBe(true);
+    expect(jsonTooDeepAt('{"a": "[[[[", "b": [[1]]}', 2)).toBe(20);
+    expect(jsonTooDeepAt('{"a": "[[[[", "b": [1]}', 2)).toBe(-1);
+  });
+
+  for (const checker of ['stats', 'linearizable', 'sequential']) {
+    it(`JSONL, ${checker}: the op's line, not "Maximum call stack size exceeded"`, async () => {
+      const f = file(`${op({ type: 'invoke', process: 0, f: 'write', value: 1 })}\n${op({ type: 'ok', process: 0, f: 'write', value: 1 }).replace('"value":1', `"value":${deep(5000)}`)}\n`);
+      refused(await run('check', f, '--checker', checker, '--model', 'register'), new RegExp(`${f}:2: op nested more than ${MAX_NESTING} levels deep`));
+    });
+
+    it(`EDN, ${checker}: the form's line`, async () => {
+      const f = file(`{:type :invoke, :process 0, :f :write, :value 1}\n{:type :ok, :process 0, :f :write, :value ${deep(5000)}}\n`, 'edn');
+      refused(await run('check', f, '--checker', checker, '--model', 'register'), new RegExp(`${f}:2: EDN: nested more than ${MAX_NESTING} levels deep`));
+    });
+  }
+
+  it('a JSON array history, and an EDN form deep inside #_ and metadata', async () => {
+    const f = file(`[${op({ type: 'invoke', process: 0, f: 'write', value: 1 })},\n${op({ type: 'ok', process: 0, f: 'write', value: 1 }).replace('"value":1', `"value":${deep(3000)}`)}]\n`, 'json');
+    refused(await run('check', f), /:2: op nested more than 100 levels deep/);
+    expect(() => parseEdn(`#_ ${deep(5000)} 1`, 'x.edn')).toThrow(/x\.edn:1: EDN: nested more than 100/);
+    expect(() => parseEdn('^'.repeat(5000) + '{} 1', 'x.edn')).toThrow(/x\.edn:1: EDN: nested more than 100/);
+    expect(parseEdn(deep(MAX_NESTING), 'x.edn')).toBeDefined();
+  });
+
+  it('a test config: the line where the nesting passes the limit', async () => {
+    const f = file(`{\n  "workload": {\n    "name": "register",\n    "options": {"x": ${deep(5000)}}\n  }\n}\n`, 'json');
+    refused(await run('test', '--config', f, '--store', join(dir, 'store')), new RegExp(`${f}:4: config nested more than 100 levels deep`));
+  });
+});
+
+describe('item 5: one line naming file and line, whatever the input holds', () => {
+  it('oneLine escapes control characters and cuts a long middle, keeping both ends', () => {
+    expect(oneLine('a\nb\r\tc\u001b[31m\u2028')).toBe('a\\nb\\r\\tc\\u001b[31m\\u2028');
+    const long = oneLine(`f.jsonl:3: "f" ${'x'.repeat(5_000_000)} got the end`);
+    expect(long.length).toBe(MAX_ERROR_LINE);
+    expect(long).toMatch(/^f\.jsonl:3: "f" x+…x+ got the end$/);
+  });
+
+  it('a field holding a newline, and a 5 MB field, in a history', async () => {
+    const nl = file(`${op({ type: 'invoke', process: 0, f: 'wr\nite', value: 1, index: 'x\ny' })}\n`);
+    refused(await run('check', nl), new RegExp(`${nl}:1: `));
+    const big = file(`${op({ type: 'invoke', process: 0, f: 'x'.repeat(5 << 20), value: 1, index: 'i'.repeat(5 << 20) })}\n`);
+    refused(await run('check', big), new RegExp(`${big}:1: `));
+  });
+
+  it('a config with a syntax error spread over lines names the line', async () => {
+    const f = file('{\n  "workload": {\n    "name": "register",\n  }\n}\n', 'json');
+    refused(await run('test', '--config', f, '--store', join(dir, 'store')), new RegExp(`${f}:4: not valid JSON`));
+    const cut = file('{\n  "workload": {\n    "name": "register"\n', 'json');
+    refused(await run('test', '--config', cut, '--store', join(dir, 'store')), new RegExp(`${cut}:\\d+: not valid JSON`));
+  });
+
+  it('a mistake in a nested config option names its line and field', async () => {
+    const f = file(JSON.stringify({ workload: { name: 'register', options: { keys: [] } } }, null, 2), 'json');
+    refused(await run('test', '--config', f, '--store', join(dir, 'store')), new RegExp(`${f}:5: workload\\.options\\.keys: .*keys must be integer, got \\[\\]`));
+  });
+
+  it('a config value holding a newline stays on one line', async () => {
+    const f = file(JSON.stringify({ workload: { name: 'reg\nister' } }, null, 2), 'json');
+    refused(await run('test', '--config', f, '--store', join(dir, 'store')), /reg\\nister/);
+  });
+
+  it('a usage mistake is one line with its hint', async () => {
+    refused(await run('chekc'), /Unknown argument: chekc \(faultline --help shows the commands and options\)/);
+  });
+});
