@@ -75,6 +75,44 @@ describe('item 3: deep nesting is an input error with file and line', () => {
   });
 });
 
+describe('item 4: values of the wrong shape for the model, and --init, are refused', () => {
+  const pair = (f: string, value: unknown, result: unknown = value) =>
+    `${op({ type: 'invoke', process: 0, f, value })}\n${op({ type: 'ok', process: 0, f, value: result })}\n`;
+
+  for (const checker of ['linearizable', 'sequential']) {
+    it(`${checker}: a cas whose value is not [from, to] (was "internal error … number 1 is not iterable")`, async () => {
+      const f = file(pair('cas', 1));
+      refused(await run('check', f, '--checker', checker, '--model', 'cas-register'), new RegExp(`${f}:1: cas value must be \\[from, to\\], got 1 \\(model cas-register\\)`));
+    });
+  }
+
+  it('a counter adding text, a counter read returning text (were INVALID: NaN)', async () => {
+    const add = file(pair('add', 'x'));
+    refused(await run('check', add, '--model', 'counter'), new RegExp(`${add}:1: add value must be a number, got "x"`));
+    const read = file(pair('read', null, 'seven'));
+    refused(await run('check', read, '--model', 'counter'), new RegExp(`${read}:2: read its result must be a number, got "seven"`));
+  });
+
+  it('multi-register micro-ops, a set read, kv values that are not strings', async () => {
+    const mr = file(pair('txn', [1]));
+    refused(await run('check', mr, '--model', 'multi-register'), /:1: txn value must be a list of micro-ops/);
+    const set = file(pair('read', null, 3));
+    refused(await run('check', set, '--model', 'set'), /:2: read its result must be an array of elements, got 3/);
+    const kv = file(pair('put', { a: 1 }));
+    refused(await run('check', kv, '--model', 'kv', '--init', '""'), /:1: put value must be a string, got \{"a":1\}/);
+  });
+
+  it('--init is checked against the model (counter "x" was INVALID, kv {} was "[object Object]")', async () => {
+    const f = file(pair('read', null, 0));
+    refused(await run('check', f, '--model', 'counter', '--init', '"x"'), /--init "x": the model's state is a number, not a string/);
+    refused(await run('check', f, '--model', 'kv', '--init', '{}'), /--init \{\}: the kv model holds a string/);
+    refused(await run('check', f, '--model', 'set', '--init', '5'), /--init 5: the model's state is an array/);
+    refused(await run('check', f, '--model', 'mutex', '--init', '0'), /--init 0: the model's state is true \(held\) or false/);
+    refused(await run('check', f, '--model', 'multi-register', '--init', '[]'), /--init \[\]: the model's state is an object/);
+    expect((await run('check', f, '--model', 'counter', '--init', '0')).code).toBe(0);
+  });
+});
+
 describe('item 5: one line naming file and line, whatever the input holds', () => {
   it('oneLine escapes control characters and cuts a long middle, keeping both ends', () => {
     expect(oneLine('a\nb\r\tc\u001b[31m\u2028')).toBe('a\\nb\\r\\tc\\u001b[31m\\u2028');
