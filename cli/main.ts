@@ -6,6 +6,7 @@ import { InputError, oneLine } from '../histories/errors.js';
 import { FORMATS } from '../histories/formats.js';
 import type { CheckArgs, Io } from './check.js';
 import { fastCheckArgs } from './fast-check.js';
+import { refuseRepeatedFlags } from './flags.js';
 import { stopRequests } from './stop-requests.js';
 import type { TestArgs } from './test.js';
 import { setTestRunning, watchOutput, write } from './output.js';
@@ -292,6 +293,8 @@ export async function main(argv: string[], io: Io = defaultIo, handlers: Handler
         code = await runConvert({ input: a.input as string, to: a.to, format: a.format, output: a.output }, io);
       },
     )
+    // Before any handler: a single-value flag given twice is a mistake, not a list (cli/flags.ts).
+    .middleware((a) => refuseRepeatedFlags(a as Record<string, unknown>))
     .demandCommand(1, 'name a command: test, check, analyze, report, heal, cluster or convert (faultline --help lists them)')
     .strict()
     .exitProcess(false)

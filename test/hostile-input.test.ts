@@ -149,3 +149,33 @@ describe('item 5: one line naming file and line, whatever the input holds', () =
     refused(await run('chekc'), /Unknown argument: chekc \(faultline --help shows the commands and options\)/);
   });
 });
+
+describe('item 6: repeated single-value flags, and convert -o DIR', () => {
+  const ok = () => file(`${op({ type: 'invoke', process: 0, f: 'read', value: null })}\n${op({ type: 'ok', process: 0, f: 'read', value: null })}\n`);
+
+  it('--out A --out B (was "internal error: The path argument must be of type string")', async () => {
+    refused(await run('check', ok(), '--out', join(dir, 'A'), '--out', join(dir, 'B')), /--out given 2 times \(".*A", ".*B"\): it takes one value; give it once/);
+  });
+
+  it('--consistency-models a --consistency-models b (was "raw.split is not a function")', async () => {
+    refused(
+      await run('check', ok(), '--checker', 'list-append', '--consistency-models', 'serializable', '--consistency-models=snapshot-isolation'),
+      /--consistency-models given 2 times \("serializable", "snapshot-isolation"\)/,
+    );
+  });
+
+  it('other single-value flags of check, test and convert; --option still collects', async () => {
+    refused(await run('check', ok(), '--timeout', '1', '--timeout', '2'), /--timeout given 2 times \(1, 2\)/);
+    refused(await run('check', ok(), '--model', 'register', '--model', 'counter'), /--model given 2 times/);
+    refused(await run('test', '--store', join(dir, 's1'), '--store', join(dir, 's2')), /--store given 2 times/);
+    refused(await run('convert', ok(), '--to', 'edn', '-o', join(dir, 'a.edn'), '--output', join(dir, 'b.edn')), /--output given 2 times/);
+    const r = await run('check', ok(), '--checker', 'bank', '--option', 'negativeBalances=true', '--option', 'x=1');
+    expect(r.err.join('\n')).not.toMatch(/given 2 times/);
+  });
+
+  it('convert -o DIR is refused before the conversion (was "internal error: EISDIR")', async () => {
+    refused(await run('convert', ok(), '--to', 'edn', '-o', dir), new RegExp(`--output ${dir}: is a directory; give a file name`));
+    const out = join(dir, 'sub', 'c.edn');
+    expect((await run('convert', ok(), '--to', 'edn', '-o', out)).code).toBe(0);
+  });
+});
