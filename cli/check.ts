@@ -1,6 +1,6 @@
 // `faultline check FILE...`: read each history, run one checker, print a line per file, exit with
 // the code a CI gate needs.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { checkFile, combineExitCodes, exitCodeOf, type FileOutcome } from '../checker/check-file.js';
 import { loadChecker } from '../checker/load.js';
@@ -9,6 +9,7 @@ import { InputError, oneLine } from '../histories/errors.js';
 import { parseFormatOption } from '../histories/formats.js';
 import { CheckProgressLine } from './check-progress.js';
 import { expandInputs } from './inputs.js';
+import { checkOutputDir, checkOutputFile, makeDirs } from './paths.js';
 import { verdictText } from './verdict.js';
 
 export interface CheckArgs {
@@ -105,7 +106,7 @@ function outFolders(outcomes: FileOutcome[], out: string): string[] {
 
 function writeOutput(flag: string, path: string, text: string): void {
   try {
-    mkdirSync(dirname(path), { recursive: true });
+    makeDirs(dirname(path));
     writeFileSync(path, text);
   } catch (e) {
     throw new InputError(`cannot write ${flag} ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
@@ -121,6 +122,9 @@ export async function runCheck(args: CheckArgs, io: Io): Promise<number> {
   if (args.timeout !== undefined && !(args.timeout > 0)) throw new InputError('--timeout must be a positive number of seconds');
   const models = args.consistencyModels !== undefined ? (await import('../checker/txn/check.js')).parseModels([args.consistencyModels]) : undefined;
   const extraOptions = parseCheckerOptions(args.option ?? []);
+  // Before any file is read: a place nothing can be written is found at once, not after the check.
+  if (args.out !== undefined) checkOutputDir('--out', args.out);
+  if (args.junit !== undefined) checkOutputFile('--junit', args.junit);
   const files = await expandInputs(args.files);
   if (files.length === 0) throw new InputError(`no history files in ${args.files.join(', ')} (looked for .jsonl .json .edn .log .txt)`);
 

@@ -1,6 +1,6 @@
 // `faultline test`: run a test against a cluster (the built-in store by default), print the
 // verdict, exit with the CI code. Flags override a --config file field by field.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative } from 'node:path';
 import { combineExitCodes, type FileOutcome } from '../checker/check-file.js';
 import { InputError } from '../histories/errors.js';
@@ -9,6 +9,7 @@ import { readRawConfig, resolveConfig, type TestConfig } from '../runner/config.
 import { run, type RunOutcome } from '../runner/run.js';
 import { RUN_FILES } from '../runner/store.js';
 import { parseCheckerOptions, type Io } from './check.js';
+import { checkOutputDir, checkOutputFile, makeDirs } from './paths.js';
 import { version } from './version.js';
 import { verdictText } from './verdict.js';
 import { write } from './output.js';
@@ -189,6 +190,9 @@ export function summaryLines(o: Pick<RunOutcome, 'dir' | 'results'>, absolute = 
 export async function runTest(args: TestArgs, io: Io, signal?: AbortSignal): Promise<number> {
   const { configWithDefaultNemesis } = await import('./default-nemesis.js');
   const { config, line } = await configWithDefaultNemesis(args);
+  // Before a node starts: the store and the JUnit file can be written (/proc/1 hung the run).
+  checkOutputDir(args.store !== undefined ? '--store' : `${args.config ?? 'the config'}: store`, config.store);
+  if (args.junit !== undefined) checkOutputFile('--junit', args.junit);
   if (line !== undefined) io.stderr(line);
   const outcomes: RunOutcome[] = [];
   const junit: FileOutcome[] = [];
@@ -211,7 +215,7 @@ export async function runTest(args: TestArgs, io: Io, signal?: AbortSignal): Pro
   }
   if (args.junit !== undefined) {
     try {
-      mkdirSync(dirname(args.junit), { recursive: true });
+      makeDirs(dirname(args.junit));
       writeFileSync(args.junit, junitXml(junit, 'faultline test'));
     } catch (e) {
       throw new InputError(`cannot write --junit ${args.junit}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);

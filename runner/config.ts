@@ -5,6 +5,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { Ajv, type ErrorObject } from 'ajv';
 import { InputError, show } from '../histories/errors.js';
 import { jsonTooDeepAt, lineAt, NESTING_TEXT } from '../histories/nesting.js';
+import { notARegularFile } from '../histories/input-file.js';
 import { brokenLine } from '../targets/common/json-file.js';
 import { SHAPE_NAMES, type ShapeName } from '../nemesis/grudge.js';
 import { MODE_NAMES, type ModeName } from '../targets/builtin/mode.js';
@@ -424,6 +425,8 @@ function checkWorkloadOptions(c: TestConfig, source: string, text: string | unde
 /** A JSON config file's object and text (for line numbers), unvalidated; errors name the file and line. */
 export function readRawConfig(path: string): { raw: Record<string, unknown>; text: string } {
   let text: string;
+  const special = notARegularFile(path);
+  if (special !== undefined) throw new InputError(`config ${path}: ${special}`);
   try {
     text = readFileSync(path, 'utf8');
   } catch (e) {

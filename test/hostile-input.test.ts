@@ -4,6 +4,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { execa } from 'execa';
 import { afterAll, describe, expect, it } from 'vitest';
 import { main } from '../cli/main.js';
 import { MAX_ERROR_LINE, oneLine } from '../histories/errors.js';
@@ -177,5 +178,59 @@ describe('item 6: repeated single-value flags, and convert -o DIR', () => {
     refused(await run('convert', ok(), '--to', 'edn', '-o', dir), new RegExp(`--output ${dir}: is a directory; give a file name`));
     const out = join(dir, 'sub', 'c.edn');
     expect((await run('convert', ok(), '--to', 'edn', '-o', out)).code).toBe(0);
+  });
+});
+
+describe('item 7: unwritable or special paths are refused at once', () => {
+  const ok = () => file(`${op({ type: 'invoke', process: 0, f: 'read', value: null })}\n${op({ type: 'ok', process: 0, f: 'read', value: null })}\n`);
+  /** Refused, and quickly: each of these hung before (Node's recursive mkdir never returns on /proc/nope). */
+  async function refusedAtOnce(argv: string[], re: RegExp) {
+    const started = Date.now();
+    refused(await run(...argv), re);
+    expect(Date.now() - started).toBeLessThan(5000);
+  }
+
+  it('check --out /proc/nope, --junit /proc/x/y.xml, test --store /proc/1 (hung)', async () => {
+    await refusedAtOnce(['check', ok(), '--out', '/proc/nope'], /^faultline: --out \/proc\/nope: cannot write in \/proc \(E[A-Z]+\)$/);
+    await refusedAtOnce(['check', ok(), '--junit', '/proc/x/y.xml'], /^faultline: --junit \/proc\/x\/y\.xml: cannot write in \/proc \(E[A-Z]+\)$/);
+    await refusedAtOnce(['test', '--store', '/proc/1', '--time-limit', '1'], /^faultline: --store \/proc\/1: cannot write in \/proc\/1 \(E[A-Z]+\)$/);
+    await refusedAtOnce(['test', '--store', join(dir, 'store'), '--junit', dir], /--junit .*: is a directory; give a file name/);
+  });
+
+  it('an output path that is a file where a folder goes, or a folder where a file goes', async () => {
+    const f = ok();
+    await refusedAtOnce(['check', f, '--out', f], /--out .*: is a file; give a directory/);
+    await refusedAtOnce(['check', f, '--junit', dir], /--junit .*: is a directory; give a file name/);
+    await refusedAtOnce(['check', f, '--out', join(f, 'sub')], /--out .*: .* is not a directory/);
+    // and what can be written still is, folders made
+    expect((await run('check', f, '--out', join(dir, 'o', 'p'), '--junit', join(dir, 'j', 'k.xml'))).code).toBe(0);
+    expect((await run('check', f, '--junit', '/dev/null')).code).toBe(0);
+  });
+
+  it('a FIFO or a device as a history, config or --junit (hung or grew past 3 GB)', async () => {
+    const fifo = join(dir, 'fifo.jsonl');
+    await execa('mkfifo', [fifo]);
+    const r = await run('check', fifo);
+    expect(r.code).toBe(3);
+    expect(r.err).toEqual([`${fifo}: is a FIFO, not a regular file (standard input is read as /dev/stdin)`]);
+    const z = await run('check', '/dev/zero', '--format', 'jsonl');
+    expect(z.err).toEqual(['/dev/zero: is a character device, not a regular file (standard input is read as /dev/stdin)']);
+    await refusedAtOnce(['convert', fifo, '--to', 'edn'], /fifo\.jsonl: is a FIFO, not a regular file/);
+    await refusedAtOnce(['test', '--config', fifo], /config .*fifo\.jsonl: is a FIFO, not a regular file/);
+    await refusedAtOnce(['check', ok(), '--junit', fifo], /--junit .*fifo\.jsonl: a FIFO that no one reads/);
+  });
+
+  it('standard input on purpose is read: /dev/stdin (a pipe needs --format)', async () => {
+    const f = ok();
+    const cli = join(import.meta.dirname, '..', 'bin', 'faultline.js');
+    // a shell's pipe (Node's own child stdio is a socket, which /dev/stdin cannot open)
+    const pipe = (extra: string) => execa('sh', ['-c', `cat "$1" | "$2" "$3" check /dev/stdin ${extra}`, 'sh', f, process.execPath, cli], { reject: false });
+    const piped = await pipe('--format jsonl');
+    expect(piped.exitCode, piped.stderr).toBe(0);
+    const redirected = await execa('sh', ['-c', '"$2" "$3" check /dev/stdin < "$1"', 'sh', f, process.execPath, cli], { reject: false });
+    expect(redirected.exitCode, redirected.stderr).toBe(0);
+    const unsaid = await pipe('');
+    expect(unsaid.exitCode).toBe(3);
+    expect(unsaid.stderr).toBe('/dev/stdin: a pipe: its format cannot be told from its first bytes; pass --format');
   });
 });

@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import { InputError, show } from '../../histories/errors.js';
 import { jsonTooDeepAt, lineAt, NESTING_TEXT } from '../../histories/nesting.js';
+import { notARegularFile } from '../../histories/input-file.js';
 import { jsonValueLines, lineOfPointer } from '../../runner/json-lines.js';
 
 /** A mistake at a JSON pointer; `located` adds the file and line. */
@@ -108,6 +109,8 @@ export function validateDocument(doc: JsonDocument, validate: ValidateFunction, 
 
 /** The text of `path`, or an InputError naming it and why it cannot be read. */
 export function readText(path: string, what: string): string {
+  const special = notARegularFile(path);
+  if (special !== undefined) throw new InputError(`${what} ${path}: ${special}`);
   try {
     return readFileSync(path, 'utf8');
   } catch (e) {
