@@ -3,6 +3,7 @@ import { InputError, oneLine } from '../histories/errors.js';
 import type { FormatOption } from '../histories/formats.js';
 import { History } from '../histories/history.js';
 import { historyFormat, readHistoryFile } from '../histories/read-file.js';
+import { timerMs } from '../runner/limits.js';
 import type { CheckContext, CheckProgress, Checker, Result } from './types.js';
 
 export interface FileOutcome {
@@ -77,7 +78,7 @@ async function withDeadline(p: Promise<Result>, deadline: number | undefined): P
   const late = new Promise<Result>((resolve) => {
     timer = setTimeout(
       () => resolve({ valid: 'unknown', reason: 'time-limit', explanation: 'the checker did not finish within --timeout' }),
-      Math.max(0, deadline - Date.now()),
+      timerMs(deadline - Date.now()),
     );
   });
   try {

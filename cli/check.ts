@@ -10,6 +10,7 @@ import { parseFormatOption } from '../histories/formats.js';
 import { CheckProgressLine } from './check-progress.js';
 import { expandInputs } from './inputs.js';
 import { checkOutputDir, checkOutputFile, makeDirs } from './paths.js';
+import { MAX_SECONDS, MAX_SECONDS_TEXT } from '../runner/limits.js';
 import { verdictText } from './verdict.js';
 
 export interface CheckArgs {
@@ -120,6 +121,7 @@ export async function runCheck(args: CheckArgs, io: Io): Promise<number> {
   // A value the model cannot hold (kv's strings) is a mistake in the command, not a verdict.
   if (args.model !== undefined) (await import('../checker/linearizable/registry.js')).checkModelInit(args.model, init);
   if (args.timeout !== undefined && !(args.timeout > 0)) throw new InputError('--timeout must be a positive number of seconds');
+  if (args.timeout !== undefined && args.timeout > MAX_SECONDS) throw new InputError(`--timeout must be ${MAX_SECONDS_TEXT}, got ${args.timeout}`);
   const models = args.consistencyModels !== undefined ? (await import('../checker/txn/check.js')).parseModels([args.consistencyModels]) : undefined;
   const extraOptions = parseCheckerOptions(args.option ?? []);
   // Before any file is read: a place nothing can be written is found at once, not after the check.

@@ -6,6 +6,7 @@ import { Ajv, type ErrorObject } from 'ajv';
 import { InputError, show } from '../histories/errors.js';
 import { jsonTooDeepAt, lineAt, NESTING_TEXT } from '../histories/nesting.js';
 import { notARegularFile } from '../histories/input-file.js';
+import { MAX_SECONDS, MAX_SECONDS_TEXT } from './limits.js';
 import { brokenLine } from '../targets/common/json-file.js';
 import { SHAPE_NAMES, type ShapeName } from '../nemesis/grudge.js';
 import { MODE_NAMES, type ModeName } from '../targets/builtin/mode.js';
@@ -145,20 +146,20 @@ export const testConfigSchema = {
       },
     },
     concurrency: { type: 'integer', minimum: 1, maximum: 10000, default: 10 },
-    timeLimit: { type: 'number', exclusiveMinimum: 0, default: 30, description: 'Seconds of the main phase.' },
+    timeLimit: { type: 'number', exclusiveMinimum: 0, maximum: MAX_SECONDS, default: 30, description: 'Seconds of the main phase.' },
     rate: { type: 'number', minimum: 0, default: 100, description: 'Client ops per second over all threads; 0 = unlimited.' },
     seed: { type: 'integer', minimum: 0, maximum: 4294967295, description: 'Default: chosen at random and recorded in test.json.' },
     testCount: { type: 'integer', minimum: 1, default: 1 },
-    opTimeout: { type: 'number', exclusiveMinimum: 0, default: 5, description: 'Seconds before a client op is recorded as info.' },
+    opTimeout: { type: 'number', exclusiveMinimum: 0, maximum: MAX_SECONDS, default: 5, description: 'Seconds before a client op is recorded as info.' },
     nemesis: {
       type: 'object',
       additionalProperties: false,
       default: {},
       properties: {
         faults: { type: 'array', items: { enum: [...FAULT_NAMES] }, uniqueItems: true, default: [] },
-        interval: { type: 'number', exclusiveMinimum: 0, default: 5, description: 'Seconds of quiet before each round of faults.' },
-        hold: { type: 'number', exclusiveMinimum: 0, description: 'Seconds each fault is held. Default: the interval.' },
-        jitter: { type: 'number', minimum: 0, default: 0, description: 'The quiet before each round varies by ± this many seconds.' },
+        interval: { type: 'number', exclusiveMinimum: 0, maximum: MAX_SECONDS, default: 5, description: 'Seconds of quiet before each round of faults.' },
+        hold: { type: 'number', exclusiveMinimum: 0, maximum: MAX_SECONDS, description: 'Seconds each fault is held. Default: the interval.' },
+        jitter: { type: 'number', minimum: 0, maximum: MAX_SECONDS, default: 0, description: 'The quiet before each round varies by ± this many seconds.' },
         partitions: {
           type: 'array',
           items: { enum: [...SHAPE_NAMES] },
@@ -173,15 +174,23 @@ export const testConfigSchema = {
     quiesce: {
       type: 'number',
       minimum: 0,
+      maximum: MAX_SECONDS,
       description: 'Seconds between healing and the final phase. Default 2; redis with faults 12 (Sentinel demotes a returning old primary 8-10 s after it is back).',
     },
     store: { type: 'string', minLength: 1, default: 'store' },
-    checkTimeout: { type: 'number', exclusiveMinimum: 0, default: 120, description: 'Seconds the checkers may take.' },
+    checkTimeout: { type: 'number', exclusiveMinimum: 0, maximum: MAX_SECONDS, default: 120, description: 'Seconds the checkers may take.' },
   },
 } as const;
 
 const ajv = new Ajv({ allErrors: false, strict: true, useDefaults: true, allowUnionTypes: true });
 const validate = ajv.compile(testConfigSchema);
+
+/** The flag that sets a config field, for errors about a value a flag gave. */
+const FLAG_OF: Record<string, string> = {
+  timeLimit: '--time-limit', opTimeout: '--op-timeout', quiesce: '--quiesce', concurrency: '--concurrency', seed: '--seed',
+  'nemesis.interval': '--nemesis-interval', 'nemesis.hold': '--nemesis-hold', 'nemesis.jitter': '--nemesis-jitter',
+  'target.nodes': '--nodes', 'target.options.replicas': '--replicas',
+};
 
 function describe(err: ErrorObject, data: unknown): { pointer: string; text: string } {
   const path = err.instancePath.split('/').slice(1);
@@ -199,9 +208,12 @@ function describe(err: ErrorObject, data: unknown): { pointer: string; text: str
       return { pointer: err.instancePath, text: `"${field}" must be one of ${(p.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}, got ${show(value)}` };
     case 'const':
       return { pointer: err.instancePath, text: `"${field}" must be ${JSON.stringify(p.allowedValue)}, got ${show(value)}` };
-    default:
-      return { pointer: err.instancePath, text: `"${field}" ${err.message ?? 'is not valid'}, got ${show(value)}` };
+    case 'maximum':
+      // a duration's limit, said as such, with the flag that may have given it
+      if (p.limit === MAX_SECONDS) return { pointer: err.instancePath, text: `"${field}"${FLAG_OF[field] ? ` (${FLAG_OF[field]})` : ''} must be ${MAX_SECONDS_TEXT}, got ${show(value)}` };
+      break;
   }
+  return { pointer: err.instancePath, text: `"${field}" ${err.message ?? 'is not valid'}, got ${show(value)}` };
 }
 
 /**

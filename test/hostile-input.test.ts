@@ -5,11 +5,12 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../cli/main.js';
 import { MAX_ERROR_LINE, oneLine } from '../histories/errors.js';
 import { jsonTooDeepAt, MAX_NESTING, nestedDeeperThan } from '../histories/nesting.js';
 import { parseEdn } from '../histories/edn.js';
+import { MAX_TIMER_MS, timerMs } from '../runner/limits.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'fl-hostile-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -232,5 +233,37 @@ describe('item 7: unwritable or special paths are refused at once', () => {
     const unsaid = await pipe('');
     expect(unsaid.exitCode).toBe(3);
     expect(unsaid.stderr).toBe('/dev/stdin: a pipe: its format cannot be told from its first bytes; pass --format');
+  });
+});
+
+describe('item 8: durations past Node\'s timer limit', () => {
+  const limit = /must be at most 2147483 seconds \(about 24\.8 days, the longest timer Node keeps\)/;
+  const warnings: Error[] = [];
+  const onWarning = (w: Error) => warnings.push(w);
+  beforeAll(() => void process.on('warning', onWarning));
+  afterAll(() => void process.off('warning', onWarning));
+
+  it('test --quiesce 3000000 (quiesced 1 ms after a TimeoutOverflowWarning) and the other test durations', async () => {
+    const store = join(dir, 'store');
+    refused(await run('test', '--quiesce', '3000000', '--store', store), new RegExp(`"quiesce" \\(--quiesce\\) ${limit.source}, got 3000000`));
+    refused(await run('test', '--time-limit', '99999999', '--store', store), /"timeLimit" \(--time-limit\) must be at most 2147483 seconds/);
+    refused(await run('test', '--op-timeout', '1e10', '--store', store), /"opTimeout" \(--op-timeout\) must be at most/);
+    refused(await run('test', '--nemesis-interval', '2147484', '--store', store), /"nemesis\.interval" \(--nemesis-interval\) must be at most/);
+    const f = file(JSON.stringify({ workload: { name: 'register' }, nemesis: { hold: 3e9 } }, null, 2), 'json');
+    refused(await run('test', '--config', f, '--store', store), new RegExp(`${f}:6: "nemesis\\.hold" \\(--nemesis-hold\\) ${limit.source}, got 3000000000`));
+    expect(warnings.filter((w) => w.name === 'TimeoutOverflowWarning')).toEqual([]);
+  });
+
+  it('check --timeout 99999999 (warned the same way); the limit itself is taken', async () => {
+    const f = file(`${op({ type: 'invoke', process: 0, f: 'read', value: null })}\n${op({ type: 'ok', process: 0, f: 'read', value: null })}\n`);
+    refused(await run('check', f, '--timeout', '99999999'), new RegExp(`^faultline: --timeout ${limit.source}, got 99999999$`));
+    expect((await run('check', f, '--timeout', '2147483', '--model', 'register')).code).toBe(0);
+    expect(warnings.filter((w) => w.name === 'TimeoutOverflowWarning')).toEqual([]);
+  });
+
+  it('timers built from sums of durations are clamped', () => {
+    expect(timerMs(3e9)).toBe(MAX_TIMER_MS);
+    expect(timerMs(-5)).toBe(0);
+    expect(timerMs(1500)).toBe(1500);
   });
 });

@@ -6,6 +6,7 @@ import type { ErrorObject, ValidateFunction } from 'ajv';
 import { InputError, show } from '../../histories/errors.js';
 import { jsonTooDeepAt, lineAt, NESTING_TEXT } from '../../histories/nesting.js';
 import { notARegularFile } from '../../histories/input-file.js';
+import { MAX_SECONDS, MAX_SECONDS_TEXT } from '../../runner/limits.js';
 import { jsonValueLines, lineOfPointer } from '../../runner/json-lines.js';
 
 /** A mistake at a JSON pointer; `located` adds the file and line. */
@@ -42,11 +43,13 @@ export function describeAjvError(err: ErrorObject, data: unknown, patternMeaning
       return new Mistake(err.instancePath, `"${field}" must be one of ${(p.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}, got ${show(value)}`);
     case 'pattern':
       return new Mistake(err.instancePath, `"${field}" ${patternMeaning(err.instancePath)}, got ${show(value)}`);
+    case 'maximum':
+      if (p.limit !== MAX_SECONDS) break; // a duration's limit, said as such
+      return new Mistake(err.instancePath, `"${field}" must be ${MAX_SECONDS_TEXT}, got ${show(value)}`);
     case 'propertyNames':
       return new Mistake(err.instancePath, `"${field}" has a key that ${patternMeaning(`${err.instancePath}/*`)}: ${show(p.propertyName)}`);
-    default:
-      return new Mistake(err.instancePath, `"${field}" ${err.message ?? 'is not valid'}, got ${show(value)}`);
   }
+  return new Mistake(err.instancePath, `"${field}" ${err.message ?? 'is not valid'}, got ${show(value)}`);
 }
 
 /**
