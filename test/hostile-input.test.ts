@@ -267,3 +267,20 @@ describe('item 8: durations past Node\'s timer limit', () => {
     expect(timerMs(1500)).toBe(1500);
   });
 });
+
+describe('item 9: sizes have documented limits', () => {
+  const store = () => join(dir, 'store');
+  it('--option keys=100000 (300k ops, 3 GB) and keys=1e9 are refused before a node starts', async () => {
+    refused(await run('test', '--option', 'keys=100000', '--store', store()), /^faultline: flags: workload\.options\.keys: workload register: option keys must be at most 1,000, got 100000$/);
+    refused(await run('test', '--option', 'keys=1e9', '--store', store()), /option keys must be at most 1,000, got 1000000000/);
+  });
+
+  it('the transactional, bank and counter sizes, from flags and from a config line', async () => {
+    refused(await run('test', '--workload', 'list-append', '--option', 'keys=5000', '--store', store()), /workload list-append: option keys must be at most 1,000/);
+    refused(await run('test', '--workload', 'rw-register', '--option', 'maxTxnLength=1e6', '--store', store()), /option maxTxnLength must be at most 1,000/);
+    refused(await run('test', '--workload', 'bank', '--option', 'accounts=1e7', '--store', store()), /option accounts must be at most 1,000/);
+    refused(await run('test', '--workload', 'counter', '--option', 'maxIncrement=1e300', '--store', store()), /option maxIncrement must be at most 1,000,000,000/);
+    const f = file(JSON.stringify({ workload: { name: 'register', options: { keys: 1e9 } } }, null, 2), 'json');
+    refused(await run('test', '--config', f, '--store', store()), new RegExp(`${f}:5: workload\\.options\\.keys: .*at most 1,000, got 1000000000`));
+  });
+});

@@ -56,6 +56,8 @@ function describe(err: ErrorObject, schema: Record<string, unknown>, input: unkn
     const allowed = (err.params as { allowedValues: unknown[] }).allowedValues.map((a) => show(a)).join(', ');
     return `option ${field} must be one of ${allowed}, got ${show(valueAt(input, path))}`;
   }
+  // sizes have limits (issue 20 item 9): said in words, with the number as people write it
+  if (err.keyword === 'maximum') return `option ${field} must be at most ${(err.params as { limit: number }).limit.toLocaleString('en-US')}, got ${show(valueAt(input, path))}`;
   const format = err.keyword === 'format' ? formats[(err.params as { format: string }).format] : undefined;
   if (format) return `option ${field} ${format.wrong(valueAt(input, path))}`;
   return `option ${field} ${err.message ?? 'is not valid'}, got ${show(valueAt(input, path))}`;
