@@ -31,8 +31,8 @@ export interface AdapterSpawn {
   env: Record<string, string>;
   /** stderr is appended here; faultline adds a line when the adapter starts and ends. */
   log: string;
-  /** Each complete stdout line, numbered from 1 per process. */
-  onLine(line: string, lineNo: number): void;
+  /** Each complete stdout line, numbered from 1 per process; `utf8` false when its bytes were not UTF-8. */
+  onLine(line: string, lineNo: number, utf8: boolean): void;
   /** Stdout line `lineNo` grew past the line limit without ending. */
   onOverlong(lineNo: number): void;
 }
@@ -88,7 +88,7 @@ export class AdapterProcess {
     const stdout = this.proc.stdout!;
     const stdin = this.proc.stdin;
     stdout.on('data', (chunk: Buffer | string) => {
-      for (const line of splitter.push(chunk)) s.onLine(line, ++lineNo);
+      for (const line of splitter.pushLines(chunk)) s.onLine(line.text, ++lineNo, line.utf8);
       if (splitter.overlong) {
         splitter.overlong = false;
         s.onOverlong(lineNo + 1);
