@@ -1,6 +1,6 @@
 // `faultline check FILE...`: read each history, run one checker, print a line per file, exit with
 // the code a CI gate needs.
-import { writeFileSync } from 'node:fs';
+import { existsSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { checkFile, combineExitCodes, exitCodeOf, type FileOutcome } from '../checker/check-file.js';
 import { loadChecker } from '../checker/load.js';
@@ -94,14 +94,21 @@ function jsonLine(o: FileOutcome): Record<string, unknown> {
   return { ...o.result, file: o.file, checker: o.checker };
 }
 
-/** A folder per input under --out, named after the file; a repeated name gets a numeric suffix. */
+/**
+ * A folder per input under --out, named after the file; a repeated name, or one a file in --out
+ * already has (the history itself, when --out is its own folder: ENOTDIR), gets a numeric suffix.
+ */
 function outFolders(outcomes: FileOutcome[], out: string): string[] {
   const used = new Map<string, number>();
+  const taken = (p: string) => existsSync(p) && !statSync(p).isDirectory();
   return outcomes.map((o) => {
     const base = basename(o.file) || 'history';
-    const n = (used.get(base) ?? 0) + 1;
+    let n = used.get(base) ?? 0;
+    let folder: string;
+    do folder = join(out, ++n === 1 ? base : `${base}-${n}`);
+    while (taken(folder));
     used.set(base, n);
-    return join(out, n === 1 ? base : `${base}-${n}`);
+    return folder;
   });
 }
 

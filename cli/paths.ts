@@ -52,9 +52,9 @@ export function makeDirs(path: string): void {
   }
 }
 
-/** The deepest folder of `path` (itself included) that exists, and is a folder; else why not. */
-function existingFolder(flag: string, path: string): string {
-  let p = resolve(path);
+/** The deepest folder of `start` (itself included) that exists, and is a folder; else why not (`flag path` named). */
+function existingFolder(flag: string, path: string, start = path): string {
+  let p = resolve(start);
   for (;;) {
     const st = statOf(p);
     if (st) {
@@ -91,7 +91,7 @@ export function checkOutputFile(flag: string, path: string): void {
   if (path === '') throw new InputError(`${flag}: an empty path`);
   const st = statOf(path);
   if (st === undefined) {
-    probeFolder(flag, path, existingFolder(flag, dirname(path)));
+    probeFolder(flag, path, existingFolder(flag, path, dirname(path)));
     return;
   }
   if (st.isDirectory()) throw new InputError(`${flag} ${path}: is a directory; give a file name`);

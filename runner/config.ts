@@ -420,8 +420,10 @@ function checkWorkloadOptions(c: TestConfig, source: string, text: string | unde
   let workload;
   try {
     workload = getWorkload(c.workload.name);
-  } catch {
-    return; // an unknown workload: said later, with the known ones
+  } catch (e) {
+    // an unknown workload: said here, where its line is known (later it named no file)
+    const line = text === undefined ? undefined : lineOfPointer(jsonValueLines(text), '/workload/name');
+    throw new InputError(`${source}${line === undefined ? '' : `:${line}`}: workload.name: ${(e as Error).message}`);
   }
   try {
     workloadOptions(workload, c.workload.options);

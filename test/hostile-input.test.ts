@@ -1,7 +1,7 @@
 // Hostile and careless input (issue 20): each case the fuzzing found ends in a verdict or in one
 // line, exit 3, naming the file and line — never "internal error", a stack overflow, a hang or a
 // second line. One describe per item of the issue.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
@@ -282,5 +282,23 @@ describe('item 9: sizes have documented limits', () => {
     refused(await run('test', '--workload', 'counter', '--option', 'maxIncrement=1e300', '--store', store()), /option maxIncrement must be at most 1,000,000,000/);
     const f = file(JSON.stringify({ workload: { name: 'register', options: { keys: 1e9 } } }, null, 2), 'json');
     refused(await run('test', '--config', f, '--store', store()), new RegExp(`${f}:5: workload\\.options\\.keys: .*at most 1,000, got 1000000000`));
+  });
+});
+
+describe('found by the fuzz test (test/hostile-fuzz.test.ts)', () => {
+  it('an unknown workload in a config names the file and line', async () => {
+    const f = file(JSON.stringify({ workload: { name: 'a\nb' } }, null, 2), 'json');
+    refused(await run('test', '--config', f, '--store', join(dir, 'store')), new RegExp(`${f}:3: workload\\.name: unknown workload "a\\\\nb"; known workloads: register`));
+  });
+
+  it('check --out DIR where DIR holds the history: its folder is not the file (was ENOTDIR after the check)', async () => {
+    const sub = join(dir, 'own');
+    const h = join(sub, 'h.jsonl');
+    await execa('mkdir', ['-p', sub]);
+    writeFileSync(h, `${op({ type: 'invoke', process: 0, f: 'read', value: null })}\n${op({ type: 'ok', process: 0, f: 'read', value: null })}\n`);
+    const r = await run('check', h, '--out', sub);
+    expect(r.err).toEqual([]);
+    expect(r.code).toBe(0);
+    expect(existsSync(join(sub, 'h.jsonl-2', 'results.json'))).toBe(true);
   });
 });
