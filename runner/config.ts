@@ -228,7 +228,28 @@ export function resolveConfig(raw: unknown, source = 'config', text?: string): T
     const line = text === undefined ? undefined : lineOfPointer(jsonValueLines(text), pointer);
     throw new InputError(`${source}${line === undefined ? '' : `:${line}`}: ${why}`);
   }
-  const c = data as unknown as TestConfig;
+  try {
+    return resolveValid(data as unknown as TestConfig, source, text);
+  } catch (e) {
+    throw located(e, source, text);
+  }
+}
+
+/**
+ * A mistake found after the schema (a field that does not fit the others) said as
+ * `source: "field" …`: given the line of that field, where the file has it (issue 20: a config's
+ * mistakes name their line). A field a flag gave has no line and keeps none.
+ */
+function located(e: unknown, source: string, text: string | undefined): unknown {
+  if (!(e instanceof InputError) || text === undefined || !e.message.startsWith(`${source}: `)) return e;
+  const rest = e.message.slice(source.length + 2);
+  const field = /^"([A-Za-z][\w.]*)"/.exec(rest)?.[1] ?? (NETWORK_FAULTS.some((f) => rest.startsWith(f)) ? 'nemesis.faults' : undefined);
+  if (field === undefined) return e;
+  const line = lineOfPointer(jsonValueLines(text), `/${field.split('.').join('/')}`);
+  return line === undefined ? e : new InputError(`${source}:${line}: ${rest}`);
+}
+
+function resolveValid(c: TestConfig, source: string, text: string | undefined): TestConfig {
   c.seed ??= Math.floor(Math.random() * 2 ** 32);
   if (c.target.type === 'postgres') replicatedPostgres(c, source);
   if (c.cluster !== undefined) fromClusterFile(c, source);

@@ -286,6 +286,16 @@ describe('item 9: sizes have documented limits', () => {
 });
 
 describe('found by the fuzz test (test/hostile-fuzz.test.ts)', () => {
+  it('a config field that does not fit the others names its line (it named the file only)', async () => {
+    const store = join(dir, 'store');
+    const pg = file('{\n  "workload": {"name": "list-append"},\n  "target": {\n    "type": "postgres",\n    "nodes": 3\n  }\n}\n', 'json');
+    refused(await run('test', '--config', pg, '--store', store), new RegExp(`^faultline: ${pg}:5: "target\\.nodes" must be 1 for postgres`));
+    const local = file('{\n  "target": {\n    "network": "local"\n  },\n  "nemesis": {\n    "faults": ["partition"]\n  }\n}\n', 'json');
+    refused(await run('test', '--config', local, '--store', store), new RegExp(`^faultline: ${local}:6: partition needs the nodes in network namespaces`));
+    // from flags there is no line to name
+    refused(await run('test', '--target', 'postgres', '--nodes', '3', '--store', store), /^faultline: flags: "target\.nodes" must be 1 for postgres/);
+  });
+
   it('an unknown workload in a config names the file and line', async () => {
     const f = file(JSON.stringify({ workload: { name: 'a\nb' } }, null, 2), 'json');
     refused(await run('test', '--config', f, '--store', join(dir, 'store')), new RegExp(`${f}:3: workload\\.name: unknown workload "a\\\\nb"; known workloads: register`));
