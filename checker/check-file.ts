@@ -1,8 +1,9 @@
 // Checks history files one by one: the library behind `faultline check`, which tests call directly.
-import { InputError } from '../histories/errors.js';
+import { InputError, oneLine } from '../histories/errors.js';
 import type { FormatOption } from '../histories/formats.js';
 import { History } from '../histories/history.js';
 import { historyFormat, readHistoryFile } from '../histories/read-file.js';
+import { timerMs } from '../runner/limits.js';
 import type { CheckContext, CheckProgress, Checker, Result } from './types.js';
 
 export interface FileOutcome {
@@ -59,10 +60,10 @@ export async function checkFile(file: string, checker: Checker, options: CheckFi
     outcome.result = await withDeadline(checker.check(history, { ...options.context, file, deadline, progress: options.progress }), deadline);
     if (options.render) outcome.html = options.render(history, outcome.result);
   } catch (e) {
-    if (e instanceof InputError) outcome.error = e.message;
+    if (e instanceof InputError) outcome.error = oneLine(e.message);
     else {
       // A bug of ours, not bad input: still one line per file, the other files still checked.
-      outcome.error = `${file}: internal error in ${checker.name}: ${(e as Error)?.message ?? String(e)}`;
+      outcome.error = oneLine(`${file}: internal error in ${checker.name}: ${(e as Error)?.message ?? String(e)}`);
       outcome.internalError = e;
     }
   }
@@ -77,7 +78,7 @@ async function withDeadline(p: Promise<Result>, deadline: number | undefined): P
   const late = new Promise<Result>((resolve) => {
     timer = setTimeout(
       () => resolve({ valid: 'unknown', reason: 'time-limit', explanation: 'the checker did not finish within --timeout' }),
-      Math.max(0, deadline - Date.now()),
+      timerMs(deadline - Date.now()),
     );
   });
   try {

@@ -1,14 +1,16 @@
 // `faultline check FILE...`: read each history, run one checker, print a line per file, exit with
 // the code a CI gate needs.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { checkFile, combineExitCodes, exitCodeOf, type FileOutcome } from '../checker/check-file.js';
 import { loadChecker } from '../checker/load.js';
 import type { Checker } from '../checker/types.js';
-import { InputError } from '../histories/errors.js';
+import { InputError, oneLine } from '../histories/errors.js';
 import { parseFormatOption } from '../histories/formats.js';
 import { CheckProgressLine } from './check-progress.js';
 import { expandInputs } from './inputs.js';
+import { checkOutputDir, checkOutputFile, makeDirs } from './paths.js';
+import { MAX_SECONDS, MAX_SECONDS_TEXT } from '../runner/limits.js';
 import { verdictText } from './verdict.js';
 
 export interface CheckArgs {
@@ -92,20 +94,27 @@ function jsonLine(o: FileOutcome): Record<string, unknown> {
   return { ...o.result, file: o.file, checker: o.checker };
 }
 
-/** A folder per input under --out, named after the file; a repeated name gets a numeric suffix. */
+/**
+ * A folder per input under --out, named after the file; a repeated name, or one a file in --out
+ * already has (the history itself, when --out is its own folder: ENOTDIR), gets a numeric suffix.
+ */
 function outFolders(outcomes: FileOutcome[], out: string): string[] {
   const used = new Map<string, number>();
+  const taken = (p: string) => existsSync(p) && !statSync(p).isDirectory();
   return outcomes.map((o) => {
     const base = basename(o.file) || 'history';
-    const n = (used.get(base) ?? 0) + 1;
+    let n = used.get(base) ?? 0;
+    let folder: string;
+    do folder = join(out, ++n === 1 ? base : `${base}-${n}`);
+    while (taken(folder));
     used.set(base, n);
-    return join(out, n === 1 ? base : `${base}-${n}`);
+    return folder;
   });
 }
 
 function writeOutput(flag: string, path: string, text: string): void {
   try {
-    mkdirSync(dirname(path), { recursive: true });
+    makeDirs(dirname(path));
     writeFileSync(path, text);
   } catch (e) {
     throw new InputError(`cannot write ${flag} ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
@@ -119,8 +128,12 @@ export async function runCheck(args: CheckArgs, io: Io): Promise<number> {
   // A value the model cannot hold (kv's strings) is a mistake in the command, not a verdict.
   if (args.model !== undefined) (await import('../checker/linearizable/registry.js')).checkModelInit(args.model, init);
   if (args.timeout !== undefined && !(args.timeout > 0)) throw new InputError('--timeout must be a positive number of seconds');
+  if (args.timeout !== undefined && args.timeout > MAX_SECONDS) throw new InputError(`--timeout must be ${MAX_SECONDS_TEXT}, got ${args.timeout}`);
   const models = args.consistencyModels !== undefined ? (await import('../checker/txn/check.js')).parseModels([args.consistencyModels]) : undefined;
   const extraOptions = parseCheckerOptions(args.option ?? []);
+  // Before any file is read: a place nothing can be written is found at once, not after the check.
+  if (args.out !== undefined) checkOutputDir('--out', args.out);
+  if (args.junit !== undefined) checkOutputFile('--junit', args.junit);
   const files = await expandInputs(args.files);
   if (files.length === 0) throw new InputError(`no history files in ${args.files.join(', ')} (looked for .jsonl .json .edn .log .txt)`);
 
@@ -155,7 +168,7 @@ export async function runCheck(args: CheckArgs, io: Io): Promise<number> {
     });
     progress?.clear();
     outcomes.push(o);
-    for (const w of o.warnings) io.stderr(`warning: ${w}`);
+    for (const w of o.warnings) io.stderr(`warning: ${oneLine(w)}`);
     if (o.error !== undefined) io.stderr(o.error);
     if (args.json) io.stdout(JSON.stringify(jsonLine(o)));
     else if (o.error === undefined) io.stdout(humanLine(o));

@@ -5,6 +5,7 @@ import { InputError } from '../histories/errors.js';
 import { clusterDir, clusterDown, clusterUp, holderAlive, holdCluster, readClusterState, type ClusterState } from '../runner/cluster.js';
 import type { Io } from './check.js';
 import { configFromArgs, type TestArgs } from './test.js';
+import { checkOutputDir } from './paths.js';
 
 export interface ClusterArgs extends TestArgs {
   action: string;
@@ -55,6 +56,7 @@ export async function runCluster(args: ClusterArgs, io: Io): Promise<number> {
   switch (args.action) {
     case 'up': {
       const config = configFromArgs(described ? args : { ...args, target });
+      checkOutputDir('--store', args.store ?? 'store');
       const existing = readClusterState(dir);
       if (existing && holderAlive(existing)) {
         throw new InputError(`a ${existing.target} cluster is already up in ${show(dir)} (holder pid ${existing.pid}); stop it with: faultline cluster down ${again}${args.name ? ` --name ${args.name}` : ''}`);

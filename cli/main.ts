@@ -2,10 +2,11 @@
 // plain arguments skips yargs (cli/fast-check.ts): loading yargs and laying out its help costs
 // more than a small check does; anything else — help, a mistake, an unusual spelling — goes
 // through yargs as always.
-import { InputError } from '../histories/errors.js';
+import { InputError, oneLine } from '../histories/errors.js';
 import { FORMATS } from '../histories/formats.js';
 import type { CheckArgs, Io } from './check.js';
 import { fastCheckArgs } from './fast-check.js';
+import { refuseRepeatedFlags } from './flags.js';
 import { stopRequests } from './stop-requests.js';
 import type { TestArgs } from './test.js';
 import { setTestRunning, watchOutput, write } from './output.js';
@@ -192,7 +193,7 @@ export async function main(argv: string[], io: Io = defaultIo, handlers: Handler
         const onCrash = (e: unknown) => {
           if (quitting) return;
           quitting = true;
-          io.stderr(`faultline: internal error: ${(e as Error)?.message ?? String(e)}; removing this run's namespaces and rules, then exiting`);
+          io.stderr(`faultline: internal error: ${oneLine(String((e as Error)?.message ?? e), 200)}; removing this run's namespaces and rules, then exiting`);
           if (debug && (e as Error)?.stack) io.stderr((e as Error).stack!);
           healAndExit(io, 3);
         };
@@ -296,6 +297,8 @@ export async function main(argv: string[], io: Io = defaultIo, handlers: Handler
         code = await runConvert({ input: a.input as string, to: a.to, format: a.format, output: a.output }, io);
       },
     )
+    // Before any handler: a single-value flag given twice is a mistake, not a list (cli/flags.ts).
+    .middleware((a) => refuseRepeatedFlags(a as Record<string, unknown>))
     .demandCommand(1, 'name a command: test, check, analyze, report, heal, cluster or convert (faultline --help lists them)')
     .strict()
     .exitProcess(false)
@@ -316,14 +319,14 @@ async function reportErrors(run: () => Promise<number>, io: Io, debug: boolean):
   try {
     return await run();
   } catch (e) {
+    // One line each (the hint inside it): scripts and people read the first line only.
     if (e instanceof InputError) {
-      io.stderr(`faultline: ${e.message}`);
-      if (e instanceof UsageError) io.stderr('(faultline --help shows the commands and options)');
+      io.stderr(`faultline: ${oneLine(e.message + (e instanceof UsageError ? ' (faultline --help shows the commands and options)' : ''))}`);
       if (debug && e.stack) io.stderr(e.stack);
       return 3;
     }
-    io.stderr(`faultline: internal error: ${(e as Error)?.message ?? String(e)}`);
-    io.stderr(debug && (e as Error)?.stack ? (e as Error).stack! : '(run again with --debug for the stack trace)');
+    io.stderr(`faultline: internal error: ${oneLine(String((e as Error)?.message ?? e), 240)}${debug ? '' : ' (--debug shows the stack)'}`);
+    if (debug && (e as Error)?.stack) io.stderr((e as Error).stack!);
     return 3;
   }
 }

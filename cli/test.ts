@@ -1,6 +1,6 @@
 // `faultline test`: run a test against a cluster (the built-in store by default), print the
 // verdict, exit with the CI code. Flags override a --config file field by field.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative } from 'node:path';
 import { combineExitCodes, type FileOutcome } from '../checker/check-file.js';
 import { InputError } from '../histories/errors.js';
@@ -10,6 +10,7 @@ import { run, type RunOutcome } from '../runner/run.js';
 import { RUN_FILES } from '../runner/store.js';
 import { parseCheckerOptions, type Io } from './check.js';
 import { parseAlertFlags } from '../metrics/config.js';
+import { checkOutputDir, checkOutputFile, makeDirs } from './paths.js';
 import { version } from './version.js';
 import { verdictText } from './verdict.js';
 import { write } from './output.js';
@@ -207,6 +208,9 @@ export async function runTest(args: TestArgs, io: Io, signal?: AbortSignal): Pro
   if (args.scenario !== undefined) return (await import('../scenarios/index.js')).runScenario(args, io, signal);
   const { configWithDefaultNemesis } = await import('./default-nemesis.js');
   const { config, line } = await configWithDefaultNemesis(args, configFromArgs);
+  // Before a node starts: the store and the JUnit file can be written (/proc/1 hung the run).
+  checkOutputDir(args.store !== undefined ? '--store' : `${args.config ?? 'the config'}: store`, config.store);
+  if (args.junit !== undefined) checkOutputFile('--junit', args.junit);
   if (line !== undefined) io.stderr(line);
   const outcomes: RunOutcome[] = [];
   const junit: FileOutcome[] = [];
@@ -229,7 +233,7 @@ export async function runTest(args: TestArgs, io: Io, signal?: AbortSignal): Pro
   }
   if (args.junit !== undefined) {
     try {
-      mkdirSync(dirname(args.junit), { recursive: true });
+      makeDirs(dirname(args.junit));
       writeFileSync(args.junit, junitXml(junit, 'faultline test'));
     } catch (e) {
       throw new InputError(`cannot write --junit ${args.junit}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);

@@ -4,6 +4,7 @@
 // than use an EDN library because a history reader must say on which line each op starts and
 // where a syntax error is, and must turn Jepsen's independent tuples into an op's key.
 import { HistoryError } from './errors.js';
+import { MAX_NESTING, NESTING_TEXT } from './nesting.js';
 
 /** Arrays that came from `#jepsen.independent/tuple [k v]`, so op readers can lift them into `key`. */
 export const independentTuples = new WeakSet<unknown[]>();
@@ -24,6 +25,8 @@ const CHAR_NAMES: Record<string, string> = { newline: '\n', space: ' ', tab: '\t
 export class EdnReader {
   pos = 0;
   private newlines: Int32Array | undefined;
+  /** Forms open around the one being read: the reader recurses, so depth is bounded (nesting.ts). */
+  private depth = 0;
 
   constructor(
     readonly text: string,
@@ -75,6 +78,17 @@ export class EdnReader {
 
   /** Reads one form; the caller has called skipSpace() and it returned true. */
   readForm(): unknown {
+    // + 2: a history's own vector around its ops, and the innermost atom
+    if (this.depth >= MAX_NESTING + 2) this.error(this.pos, `EDN: ${NESTING_TEXT}`);
+    this.depth++;
+    try {
+      return this.readFormAt();
+    } finally {
+      this.depth--;
+    }
+  }
+
+  private readFormAt(): unknown {
     const t = this.text;
     const start = this.pos;
     const c = t.charCodeAt(start);

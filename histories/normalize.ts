@@ -3,6 +3,7 @@
 // list of micro-ops is a txn. Everything else must pass the schema.
 import { HistoryError, show } from './errors.js';
 import type { Op } from './op.js';
+import { NESTING_TEXT, opNestedTooDeep } from './nesting.js';
 import { describeOpError, validateOp } from './schema.js';
 
 export function looksLikeMicroOps(value: unknown): boolean {
@@ -22,6 +23,7 @@ export function normalizeOp(raw: unknown, position: number, file: string, line: 
     throw new HistoryError(file, line, `expected an op object, got ${show(raw)}`);
   }
   const op = raw as Record<string, unknown>;
+  if (opNestedTooDeep(op)) throw new HistoryError(file, line, `op ${NESTING_TEXT}`);
   if (op.index === undefined) op.index = position;
   if (op.value === undefined) op.value = null;
   if (op.f === undefined && looksLikeMicroOps(op.value)) op.f = 'txn';

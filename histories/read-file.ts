@@ -4,6 +4,7 @@
 import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
 import { HistoryError, InputError } from './errors.js';
 import { detectFormat, type Format, type FormatOption } from './formats.js';
+import { notARegularFile } from './input-file.js';
 import type { History } from './history.js';
 import { parseJsonl, readJsonlFile } from './jsonl.js';
 import { assertUtf8 } from './utf8.js';
@@ -56,6 +57,8 @@ function readHead(path: string, file: string): string {
     const bytesRead = readSync(fd, buf, 0, buf.length, 0);
     return buf.subarray(0, bytesRead).toString('utf8');
   } catch (e) {
+    // standard input or <(…) as a pipe: looking at its first bytes would use them up
+    if ((e as NodeJS.ErrnoException)?.code === 'ESPIPE') throw new HistoryError(file, undefined, 'a pipe: its format cannot be told from its first bytes; pass --format');
     throw unreadable(e, file);
   } finally {
     closeSync(fd);
@@ -72,8 +75,10 @@ function unreadable(e: unknown, file: string): InputError {
 
 /** The format of a history file: as given, or told from its name and first bytes. */
 export async function historyFormat(path: string, options: ReadOptions = {}): Promise<Format> {
-  if (options.format !== undefined && options.format !== 'auto') return options.format;
   const file = options.name ?? path;
+  const special = notARegularFile(path);
+  if (special !== undefined) throw new HistoryError(file, undefined, special);
+  if (options.format !== undefined && options.format !== 'auto') return options.format;
   const detected = detectFormat(path, readHead(path, file));
   if (!detected) throw new HistoryError(file, undefined, 'cannot tell the history format from its name or first bytes; pass --format');
   return detected;

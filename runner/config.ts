@@ -4,9 +4,14 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { Ajv, type ErrorObject } from 'ajv';
 import { InputError, show } from '../histories/errors.js';
+import { jsonTooDeepAt, lineAt, NESTING_TEXT } from '../histories/nesting.js';
+import { notARegularFile } from '../histories/input-file.js';
+import { MAX_SECONDS, MAX_SECONDS_TEXT } from './limits.js';
+import { brokenLine } from '../targets/common/json-file.js';
 import { SHAPE_NAMES, type ShapeName } from '../nemesis/grudge.js';
 import { MODE_NAMES, type ModeName } from '../targets/builtin/mode.js';
 import { getWorkload } from '../workloads/index.js';
+import { WorkloadOptionError, workloadOptions } from '../workloads/options.js';
 import { jsonValueLines, lineOfPointer } from './json-lines.js';
 import { readClusterFile } from '../targets/remote/cluster-file.js';
 import { BUILTIN_SYSTEMS, readSystemDescription, systemPath, type SystemDescription } from '../targets/system/description.js';
@@ -146,20 +151,20 @@ export const testConfigSchema = {
       },
     },
     concurrency: { type: 'integer', minimum: 1, maximum: 10000, default: 10 },
-    timeLimit: { type: 'number', exclusiveMinimum: 0, default: 30, description: 'Seconds of the main phase.' },
+    timeLimit: { type: 'number', exclusiveMinimum: 0, maximum: MAX_SECONDS, default: 30, description: 'Seconds of the main phase.' },
     rate: { type: 'number', minimum: 0, default: 100, description: 'Client ops per second over all threads; 0 = unlimited.' },
     seed: { type: 'integer', minimum: 0, maximum: 4294967295, description: 'Default: chosen at random and recorded in test.json.' },
     testCount: { type: 'integer', minimum: 1, default: 1 },
-    opTimeout: { type: 'number', exclusiveMinimum: 0, default: 5, description: 'Seconds before a client op is recorded as info.' },
+    opTimeout: { type: 'number', exclusiveMinimum: 0, maximum: MAX_SECONDS, default: 5, description: 'Seconds before a client op is recorded as info.' },
     nemesis: {
       type: 'object',
       additionalProperties: false,
       default: {},
       properties: {
         faults: { type: 'array', items: { enum: [...FAULT_NAMES] }, uniqueItems: true, default: [] },
-        interval: { type: 'number', exclusiveMinimum: 0, default: 5, description: 'Seconds of quiet before each round of faults.' },
-        hold: { type: 'number', exclusiveMinimum: 0, description: 'Seconds each fault is held. Default: the interval.' },
-        jitter: { type: 'number', minimum: 0, default: 0, description: 'The quiet before each round varies by ± this many seconds.' },
+        interval: { type: 'number', exclusiveMinimum: 0, maximum: MAX_SECONDS, default: 5, description: 'Seconds of quiet before each round of faults.' },
+        hold: { type: 'number', exclusiveMinimum: 0, maximum: MAX_SECONDS, description: 'Seconds each fault is held. Default: the interval.' },
+        jitter: { type: 'number', minimum: 0, maximum: MAX_SECONDS, default: 0, description: 'The quiet before each round varies by ± this many seconds.' },
         partitions: {
           type: 'array',
           items: { enum: [...SHAPE_NAMES] },
@@ -174,16 +179,24 @@ export const testConfigSchema = {
     quiesce: {
       type: 'number',
       minimum: 0,
+      maximum: MAX_SECONDS,
       description: 'Seconds between healing and the final phase. Default 2; redis with faults 12 (Sentinel demotes a returning old primary 8-10 s after it is back).',
     },
     store: { type: 'string', minLength: 1, default: 'store' },
-    checkTimeout: { type: 'number', exclusiveMinimum: 0, default: 120, description: 'Seconds the checkers may take.' },
+    checkTimeout: { type: 'number', exclusiveMinimum: 0, maximum: MAX_SECONDS, default: 120, description: 'Seconds the checkers may take.' },
     metrics: metricsConfigSchema,
   },
 } as const;
 
 const ajv = new Ajv({ allErrors: false, strict: true, useDefaults: true, allowUnionTypes: true });
 const validate = ajv.compile(testConfigSchema);
+
+/** The flag that sets a config field, for errors about a value a flag gave. */
+const FLAG_OF: Record<string, string> = {
+  timeLimit: '--time-limit', opTimeout: '--op-timeout', quiesce: '--quiesce', concurrency: '--concurrency', seed: '--seed',
+  'nemesis.interval': '--nemesis-interval', 'nemesis.hold': '--nemesis-hold', 'nemesis.jitter': '--nemesis-jitter',
+  'target.nodes': '--nodes', 'target.options.replicas': '--replicas',
+};
 
 function describe(err: ErrorObject, data: unknown): { pointer: string; text: string } {
   const path = err.instancePath.split('/').slice(1);
@@ -201,9 +214,12 @@ function describe(err: ErrorObject, data: unknown): { pointer: string; text: str
       return { pointer: err.instancePath, text: `"${field}" must be one of ${(p.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}, got ${show(value)}` };
     case 'const':
       return { pointer: err.instancePath, text: `"${field}" must be ${JSON.stringify(p.allowedValue)}, got ${show(value)}` };
-    default:
-      return { pointer: err.instancePath, text: `"${field}" ${err.message ?? 'is not valid'}, got ${show(value)}` };
+    case 'maximum':
+      // a duration's limit, said as such, with the flag that may have given it
+      if (p.limit === MAX_SECONDS) return { pointer: err.instancePath, text: `"${field}"${FLAG_OF[field] ? ` (${FLAG_OF[field]})` : ''} must be ${MAX_SECONDS_TEXT}, got ${show(value)}` };
+      break;
   }
+  return { pointer: err.instancePath, text: `"${field}" ${err.message ?? 'is not valid'}, got ${show(value)}` };
 }
 
 /**
@@ -218,7 +234,28 @@ export function resolveConfig(raw: unknown, source = 'config', text?: string): T
     const line = text === undefined ? undefined : lineOfPointer(jsonValueLines(text), pointer);
     throw new InputError(`${source}${line === undefined ? '' : `:${line}`}: ${why}`);
   }
-  const c = data as unknown as TestConfig;
+  try {
+    return resolveValid(data as unknown as TestConfig, source, text);
+  } catch (e) {
+    throw located(e, source, text);
+  }
+}
+
+/**
+ * A mistake found after the schema (a field that does not fit the others) said as
+ * `source: "field" …`: given the line of that field, where the file has it (issue 20: a config's
+ * mistakes name their line). A field a flag gave has no line and keeps none.
+ */
+function located(e: unknown, source: string, text: string | undefined): unknown {
+  if (!(e instanceof InputError) || text === undefined || !e.message.startsWith(`${source}: `)) return e;
+  const rest = e.message.slice(source.length + 2);
+  const field = /^"([A-Za-z][\w.]*)"/.exec(rest)?.[1] ?? (NETWORK_FAULTS.some((f) => rest.startsWith(f)) ? 'nemesis.faults' : undefined);
+  if (field === undefined) return e;
+  const line = lineOfPointer(jsonValueLines(text), `/${field.split('.').join('/')}`);
+  return line === undefined ? e : new InputError(`${source}:${line}: ${rest}`);
+}
+
+function resolveValid(c: TestConfig, source: string, text: string | undefined): TestConfig {
   c.seed ??= Math.floor(Math.random() * 2 ** 32);
   if (c.target.type === 'postgres') replicatedPostgres(c, source);
   if (c.cluster !== undefined) fromClusterFile(c, source);
@@ -230,6 +267,7 @@ export function resolveConfig(raw: unknown, source = 'config', text?: string): T
   if (served && !served.includes(c.workload.name)) {
     throw new InputError(`${source}: "workload.name" must be one of ${served.map((w) => JSON.stringify(w)).join(', ')} for ${system ? `${system.name} (its client serves those: ${system.file})` : c.target.type}, got ${JSON.stringify(c.workload.name)}`);
   }
+  checkWorkloadOptions(c, source, text);
   if (runsBuiltinStore(c.target)) c.target.mode ??= getWorkload(c.workload.name).modes[0] as ModeName;
   else if (c.target.mode !== undefined) throw new InputError(`${source}: "target.mode" is for the built-in store; ${c.target.type}${c.target.type === 'stdio' ? ' with "system": "none"' : ''} has no modes`);
   moveModeOptions(c.target, c.workload, runsBuiltinStore(c.target), source);
@@ -402,9 +440,35 @@ export function runsBuiltinStore(t: Pick<TargetConfig, 'type' | 'options'>): boo
   return t.type === 'builtin' || (t.type === 'stdio' && t.options.system !== 'none');
 }
 
+/**
+ * The workload's options checked here, where the config's file and text are known, so a mistake
+ * names its line (a nested option too: "workload.options.keys"); the runner checks them again.
+ */
+function checkWorkloadOptions(c: TestConfig, source: string, text: string | undefined): void {
+  let workload;
+  try {
+    workload = getWorkload(c.workload.name);
+  } catch (e) {
+    // an unknown workload: said here, where its line is known (later it named no file)
+    const line = text === undefined ? undefined : lineOfPointer(jsonValueLines(text), '/workload/name');
+    throw new InputError(`${source}${line === undefined ? '' : `:${line}`}: workload.name: ${(e as Error).message}`);
+  }
+  try {
+    workloadOptions(workload, c.workload.options);
+  } catch (e) {
+    if (!(e instanceof WorkloadOptionError)) throw e;
+    const pointer = `/workload/options${e.pointer}`;
+    const line = text === undefined ? undefined : lineOfPointer(jsonValueLines(text), pointer);
+    const field = pointer.slice(1).split('/').map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~')).join('.');
+    throw new InputError(`${source}${line === undefined ? '' : `:${line}`}: ${field}: ${e.message}`);
+  }
+}
+
 /** A JSON config file's object and text (for line numbers), unvalidated; errors name the file and line. */
 export function readRawConfig(path: string): { raw: Record<string, unknown>; text: string } {
   let text: string;
+  const special = notARegularFile(path);
+  if (special !== undefined) throw new InputError(`config ${path}: ${special}`);
   try {
     text = readFileSync(path, 'utf8');
   } catch (e) {
@@ -414,10 +478,12 @@ export function readRawConfig(path: string): { raw: Record<string, unknown>; tex
   try {
     parsed = JSON.parse(text);
   } catch (e) {
-    const m = /position (\d+)/.exec((e as Error).message);
-    const line = m ? text.slice(0, Number(m[1])).split('\n').length : undefined;
-    throw new InputError(`${path}${line ? `:${line}` : ''}: not valid JSON (${(e as Error).message})`);
+    const line = brokenLine(text, (e as Error).message);
+    throw new InputError(`${path}${line ? `:${line}` : ''}: not valid JSON (${(e as Error).message.replace(/\s+/g, ' ')})`);
   }
+  // Before anything walks it (validation, defaults, structuredClone): deep nesting overflowed the stack.
+  const deep = jsonTooDeepAt(text);
+  if (deep !== -1) throw new InputError(`${path}:${lineAt(text, deep)}: config ${NESTING_TEXT}`);
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new InputError(`${path}:1: a test config must be a JSON object`);
   return { raw: parsed as Record<string, unknown>, text };
 }

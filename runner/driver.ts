@@ -10,6 +10,7 @@ import { type Gen, gen as toGen } from '../workloads/generator/core.js';
 import type { Random } from '../base/random.js';
 import type { Context, Emit, GenEvent, GenLike, Invocation } from '../workloads/generator/types.js';
 import type { Recorder } from './recorder.js';
+import { timerMs } from './limits.js';
 
 export interface DriverOptions {
   concurrency: number;
@@ -155,7 +156,7 @@ export class Driver {
       this.waker = resolve;
       if (ns === Infinity) return;
       if (ns < 1e6) setImmediate(() => this.wake());
-      else this.wakeTimer = setTimeout(() => this.wake(), ns / 1e6);
+      else this.wakeTimer = setTimeout(() => this.wake(), timerMs(ns / 1e6)); // the loop waits again if woken early
     });
   }
 
@@ -287,7 +288,7 @@ export class Driver {
     this.gen = r.gen === null ? null : r.gen.update(this.ctx, event);
     this.pending++;
     const ns = typeof value === 'number' && value > 0 ? value : 0;
-    const s: Sleeping = { process, f, value, timer: setTimeout(() => this.endSleep(s), ns / 1e6) };
+    const s: Sleeping = { process, f, value, timer: setTimeout(() => this.endSleep(s), timerMs(ns / 1e6)) };
     this.sleeping.add(s);
   }
 

@@ -353,3 +353,31 @@ describe('every linearizable history of the corpus is sequentially consistent', 
     else expect(r.valid).toBe(true);
   });
 });
+
+describe('bounds (issue 20)', () => {
+  // n processes each write their own key and end info, then a read no order explains: each
+  // configuration weighs a move per process and each move copies an n-key state, so the search
+  // is slow per configuration and big per state.
+  function manyKeys(n: number): History {
+    const evs: Ev[] = [];
+    for (let k = 0; k < n; k++) evs.push([k, 'invoke', 'write', 1, { key: k }], [k, 'info', 'write', 1, { key: k }]);
+    evs.push([n, 'invoke', 'read', null, { key: 0 }], [n, 'ok', 'read', 7, { key: 0 }]);
+    return hist(...evs);
+  }
+
+  it('honours the deadline with 2,000 keys (it used to look at the clock once per 1,024 configurations)', async () => {
+    const r = await checkSequential(manyKeys(2000), 'register', { deadline: Date.now() + 300, maxMemoryBytes: 2 ** 40 });
+    expect(r).toMatchObject({ valid: 'unknown', reason: 'time-limit' });
+  }, 60_000);
+
+  it('stays within its memory budget with 2,000 keys, counting the model states the old bound did not', async () => {
+    const r = await checkSequential(manyKeys(2000), 'register', { maxMemoryBytes: 64 * 2 ** 20 });
+    expect(r).toMatchObject({ valid: 'unknown', reason: 'memory-limit' });
+  }, 60_000);
+
+  it('--option maxMemory=MiB sets the budget, and refuses what is not a positive number', async () => {
+    const ctx = { file: 'h.jsonl', model: 'register', options: { maxMemory: 64 } };
+    expect(await sequential.check(manyKeys(2000), ctx)).toMatchObject({ valid: 'unknown', reason: 'memory-limit' });
+    await expect(sequential.check(manyKeys(2), { ...ctx, options: { maxMemory: 'lots' } })).rejects.toThrow(/maxMemory=MiB needs a positive number/);
+  }, 60_000);
+});

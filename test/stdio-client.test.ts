@@ -129,6 +129,29 @@ describe('stdio client: the contract broken', () => {
     expect((await broken('{"id":3,"type":"done"}')).e.message).toMatch(/: stdout line 3: "type" must be "ok", "fail" or "info", got "\\"done\\""$/);
     expect((await broken('{"id":3,"type":"ok","val":1}')).e.message).toMatch(/: stdout line 3: reply has an unknown field "val"/);
   });
+
+  it('a reply that is not UTF-8 breaks the contract like the others (it was decoded to U+FFFD and taken)', async () => {
+    // {"id":3,"type":"ok","value":"\xff\xfe"}: valid JSON once decoded, so only the bytes tell
+    const bytes = Buffer.concat([Buffer.from('{"id":3,"type":"ok","value":"'), Buffer.from([0xff, 0xfe]), Buffer.from('"}')]);
+    const t = await target(['--emit-hex-after', '3', bytes.toString('hex')]);
+    const c = t.client('n1');
+    await c.invoke(op('write', 1));
+    await c.invoke(op('write', 2));
+    const e = await rejection(c.invoke(op('write', 3)));
+    expect(e).toBeInstanceOf(TargetFailed);
+    expect(e.message).toMatch(/^stdio adapter n1#1 \(.*\): stdout line 3: not valid UTF-8: "\{\\"id\\":3,\\"type\\":\\"ok\\",\\"value\\":\\"\uFFFD\uFFFD\\"\}"$/);
+  });
+
+  it('LineSplitter tells each line\'s bytes UTF-8 or not, across chunks', async () => {
+    const { LineSplitter } = await import('../targets/stdio/protocol.js');
+    const s = new LineSplitter();
+    const euro = Buffer.from('€'); // three bytes, cut across two chunks
+    expect(s.pushLines(Buffer.concat([Buffer.from('a'), euro.subarray(0, 2)]))).toEqual([]);
+    expect(s.pushLines(Buffer.concat([euro.subarray(2), Buffer.from('\n'), Buffer.from([0xc3, 0x28, 0x0a])]))).toEqual([
+      { text: 'a€', utf8: true },
+      { text: '\uFFFD(', utf8: false },
+    ]);
+  });
 });
 
 describe('stdio client: adapters that exit', () => {

@@ -15,9 +15,9 @@ const optionsSchema = {
   type: 'object',
   additionalProperties: false,
   properties: {
-    accounts: { type: 'integer', minimum: 2, default: 8, description: 'how many accounts (ids 0 … accounts-1)' },
-    balance: { type: 'integer', minimum: 0, default: 10, description: "each account's initial balance" },
-    maxTransfer: { type: 'integer', minimum: 1, default: 5, description: 'largest amount a transfer moves; each is 1 … maxTransfer' },
+    accounts: { type: 'integer', minimum: 2, maximum: 1000, default: 8, description: 'how many accounts (ids 0 … accounts-1)' },
+    balance: { type: 'integer', minimum: 0, maximum: 1e9, default: 10, description: "each account's initial balance" },
+    maxTransfer: { type: 'integer', minimum: 1, maximum: 1e9, default: 5, description: 'largest amount a transfer moves; each is 1 … maxTransfer' },
     transfers: weightOption('transfers', 1),
     reads: weightOption('reads', 1),
     negativeBalances: { type: 'boolean', default: false, description: 'the system under test allows overdrafts, so the checker accepts negative balances' },

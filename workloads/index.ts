@@ -1,5 +1,5 @@
 // Workloads by name, for `faultline test --workload NAME` and configs.
-import { InputError } from '../histories/errors.js';
+import { InputError, show } from '../histories/errors.js';
 import { bank } from './bank.js';
 import { counter } from './counter.js';
 import { gCounter } from './g-counter.js';
@@ -21,7 +21,7 @@ const byName = new Map(workloads.map((w) => [w.name, w]));
 
 export function getWorkload(name: string): Workload {
   const w = byName.get(name);
-  if (w === undefined) throw new InputError(`unknown workload "${name}"; known workloads: ${[...byName.keys()].join(', ')}`);
+  if (w === undefined) throw new InputError(`unknown workload ${show(name)}; known workloads: ${[...byName.keys()].join(', ')}`);
   return w;
 }
 

@@ -61,9 +61,21 @@ function describe(err: ErrorObject, schema: Record<string, unknown>, input: unkn
     const allowed = (err.params as { allowedValues: unknown[] }).allowedValues.map((a) => show(a)).join(', ');
     return `option ${field} must be one of ${allowed}, got ${show(valueAt(input, path))}`;
   }
+  // sizes have limits (issue 20 item 9): said in words, with the number as people write it
+  if (err.keyword === 'maximum') return `option ${field} must be at most ${(err.params as { limit: number }).limit.toLocaleString('en-US')}, got ${show(valueAt(input, path))}`;
   const format = err.keyword === 'format' ? formats[(err.params as { format: string }).format] : undefined;
   if (format) return `option ${field} ${format.wrong(valueAt(input, path))}`;
   return `option ${field} ${err.message ?? 'is not valid'}, got ${show(valueAt(input, path))}`;
+}
+
+/** A workload option that does not fit its schema; `pointer` is the option's JSON pointer inside the options. */
+export class WorkloadOptionError extends InputError {
+  constructor(
+    message: string,
+    readonly pointer: string,
+  ) {
+    super(message);
+  }
 }
 
 /**
@@ -77,7 +89,8 @@ export function workloadOptions(workload: Pick<Workload, 'name' | 'optionsSchema
   const validate = validatorFor(workload.optionsSchema);
   if (!validate(copy)) {
     const where = file ? `${file}: ` : '';
-    throw new InputError(`${where}workload ${workload.name}: ${describe(validate.errors![0], workload.optionsSchema, input)}`);
+    const err = validate.errors![0];
+    throw new WorkloadOptionError(`${where}workload ${workload.name}: ${describe(err, workload.optionsSchema, input)}`, err.instancePath);
   }
   return copy as Record<string, unknown>;
 }

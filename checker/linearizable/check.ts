@@ -13,6 +13,7 @@ import { describeCall, describeState, where } from './describe.js';
 import type { Model, ModelSpec } from './model.js';
 import { type Call, type PreparedPart, prepare, Transitions } from './prepare.js';
 import { keyedModel } from './models.js';
+import { checkOpShapes } from './shapes.js';
 import { resolveModel } from './registry.js';
 import { canRefute, refuteRegister } from './refute.js';
 import { search, searchOptions, type SearchOutcome } from './search.js';
@@ -334,6 +335,7 @@ export async function checkLinearizable(
 ): Promise<Result> {
   let m = resolveModel(model, options.init);
   const h = options.keyedTuples ? liftKeyedTuples(history) : history;
+  checkOpShapes(h, m);
   let parts: Part[];
   if (options.partition === false) {
     const clients = h.clientOps();

@@ -42,6 +42,12 @@ export interface Model<S = unknown> {
   partition?(h: History): History[];
   /** A state in a few words, for evidence ("3", "held", "[1,2]"). */
   describe?(s: S): string;
+  /**
+   * Optional: why invocation `op` (with its ok completion `done`, if any) has a value this model
+   * cannot take, e.g. `value must be [from, to], got 1`; a reason about `done` starts "its
+   * result". The checkers refuse such a history as input, naming the op's line (shapes.ts).
+   */
+  checkOp?(op: Op, done: Op | undefined): string | undefined;
 }
 
 export interface ModelSpec {

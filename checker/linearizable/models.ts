@@ -7,6 +7,7 @@ import { StateInterner } from './interner.js';
 import { INCONSISTENT, type Model, type ModelSpec } from './model.js';
 import { markRegister } from './refute.js';
 import { canonicalJson, sameValue, show, valueKey } from './values.js';
+import { initOf, isFiniteNumber, isPair, isScalar, wrongResult, wrongValue } from './shapes.js';
 
 const isRead = (op: Op) => op.f === 'read' || op.f === 'get';
 
@@ -29,6 +30,7 @@ function registerModel(name: string, init: unknown, cas: boolean): Model<unknown
     readOnly: (op, done) => op.f === 'read' || (op.f === 'cas' && done?.result === false),
     sameAsUnknown: (op, done) => op.f === 'write' || (op.f === 'cas' && done.result !== false),
     describe: (s) => show(s),
+    checkOp: (op) => (op.f === 'cas' && !isPair(op.value) ? wrongValue('[from, to]', op.value) : undefined),
     step(s, op, done) {
       switch (op.f) {
         case 'read':
@@ -75,6 +77,7 @@ export const multiRegister: ModelSpec = {
   description:
     'named registers read and written together: txn with micro-ops [read k v] / [write k v] (also r / w). Default init {}.',
   defaultInit: {},
+  checkInit: initOf('an object of register: value', (v) => v !== null && typeof v === 'object' && !Array.isArray(v)),
   create: (init) => {
     const initial = (init ?? {}) as Registers;
     const model: Model<Registers> = {
@@ -83,6 +86,15 @@ export const multiRegister: ModelSpec = {
       key: (s) => canonicalJson(s),
       readOnly: (op) => op.f === 'txn' && microOps(op).every((m) => m[0] === 'read' || m[0] === 'r'),
       describe: (s) => show(s),
+      checkOp: (op, done) => {
+        if (op.f !== 'txn') return undefined;
+        const mop = (v: unknown) => Array.isArray(v) && v.length >= 2 && typeof v[0] === 'string';
+        if (!Array.isArray(op.value) || !op.value.every(mop)) return wrongValue('a list of micro-ops [read|write, k, v]', op.value);
+        if (done && done.value !== null && (!Array.isArray(done.value) || !done.value.every((m) => m === null || Array.isArray(m)))) {
+          return wrongResult('a list of micro-ops', done.value);
+        }
+        return undefined;
+      },
       step(s, op, done) {
         if (op.f !== 'txn') return INCONSISTENT;
         const result = done ? microOps(done) : undefined;
@@ -127,6 +139,7 @@ export const mutex: ModelSpec = {
   name: 'mutex',
   description: 'a lock: acquire, release (each ok or not). Default init false (not held).',
   defaultInit: false,
+  checkInit: initOf('true (held) or false (free)', (v) => typeof v === 'boolean'),
   create: (init) => ({
     name: 'mutex',
     init: () => init === true,
@@ -171,11 +184,14 @@ export const set: ModelSpec = {
   name: 'set',
   description: 'a set: add v, read (returns every element, in any order). Default init [].',
   defaultInit: [],
+  checkInit: initOf('an array of elements', Array.isArray),
   create: (init) => ({
     name: 'set',
     init: () => emptyBagFrom(init, true),
     key: (s) => bagKey(s as Bag),
     readOnly: isRead,
+    // null stays what it was (a read that saw nothing of use: inconsistent with any set)
+    checkOp: (op, done) => (op.f === 'read' && done && done.value !== null && !Array.isArray(done.value) ? wrongResult('an array of elements', done.value) : undefined),
     describe: (s) => show((s as Bag).values),
     step(s, op, done) {
       const b = s as Bag;
@@ -199,6 +215,7 @@ export const fifoQueue: ModelSpec = {
   description:
     'a FIFO queue: enqueue v, dequeue (returns the oldest element, or null when empty). Default init [].',
   defaultInit: [],
+  checkInit: initOf('an array of elements, oldest first', Array.isArray),
   create: (init) => ({
     name: 'fifo-queue',
     init: () => (Array.isArray(init) ? [...init] : []),
@@ -222,6 +239,7 @@ export const unorderedQueue: ModelSpec = {
   description:
     'a queue without order: enqueue v, dequeue (returns any element, or null when empty). An unknown-outcome dequeue is taken not to have happened. Default init [].',
   defaultInit: [],
+  checkInit: initOf('an array of elements', Array.isArray),
   create: (init) => ({
     name: 'unordered-queue',
     init: () => emptyBagFrom(init, false),
@@ -245,11 +263,18 @@ export const counter: ModelSpec = {
   name: 'counter',
   description: 'a counter: add n (n may be negative), read (returns the count). Default init 0.',
   defaultInit: 0,
+  checkInit: initOf('a number', isFiniteNumber),
   create: (init) => ({
     name: 'counter',
     init: () => Number(init ?? 0),
     key: (s) => s as number,
     readOnly: isRead,
+    // Number("x") is NaN, which no read equals: the verdict was INVALID instead of a refusal.
+    checkOp: (op, done) => {
+      if ((op.f === 'add' || op.f === 'increment') && op.value !== null && !isFiniteNumber(op.value)) return wrongValue('a number', op.value);
+      if (op.f === 'read' && done && done.value !== null && !isFiniteNumber(done.value)) return wrongResult('a number', done.value);
+      return undefined;
+    },
     sameAsUnknown: (op) => op.f === 'add' || op.f === 'increment',
     describe: (s) => String(s),
     step(s, op, done) {
@@ -303,6 +328,12 @@ export const kv: ModelSpec = {
       equals: (a, b) => a.hash === b.hash && a.text.length === b.text.length && a.text === b.text,
       readOnly: isRead,
       sameAsUnknown: (op) => op.f === 'put' || op.f === 'append',
+      // String() of an object or array is "[object Object]" or its elements joined: never meant.
+      checkOp: (op, done) => {
+        if ((op.f === 'put' || op.f === 'append') && !isScalar(op.value)) return wrongValue('a string', op.value);
+        if (op.f === 'get' && done && !isScalar(done.value)) return wrongResult('a string', done.value);
+        return undefined;
+      },
       describe: (s) => JSON.stringify(s.text),
       step(s, op, done) {
         if (op.f === 'get') {

@@ -1,4 +1,4 @@
-import { InputError } from '../../histories/errors.js';
+import { InputError, show } from '../../histories/errors.js';
 import type { Model, ModelSpec } from './model.js';
 import { builtinModels } from './models.js';
 
@@ -19,7 +19,7 @@ export function getModelSpec(name: string): ModelSpec {
 export function checkModelInit(name: string, init: unknown): void {
   if (init === undefined) return;
   const why = getModelSpec(name).checkInit?.(init);
-  if (why !== undefined) throw new InputError(`--init ${JSON.stringify(init)}: ${why}`);
+  if (why !== undefined) throw new InputError(`--init ${show(init)}: ${why}`);
 }
 
 export function listModels(): ModelSpec[] {
@@ -29,6 +29,12 @@ export function listModels(): ModelSpec[] {
 /** A model from a name (with `init`, or the model's default) or a model object given directly. */
 export function resolveModel(model: string | Model<unknown> | ModelSpec, init?: unknown): Model<unknown> {
   if (typeof model === 'string') model = getModelSpec(model);
-  if ('create' in model) return model.create(init === undefined ? model.defaultInit : init);
+  if ('create' in model) {
+    if (init !== undefined) {
+      const why = model.checkInit?.(init);
+      if (why !== undefined) throw new InputError(`--init ${show(init)}: ${why}`);
+    }
+    return model.create(init === undefined ? model.defaultInit : init);
+  }
   return model;
 }

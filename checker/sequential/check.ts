@@ -25,6 +25,7 @@ import type { Model, ModelSpec } from '../linearizable/model.js';
 import { keyedModel } from '../linearizable/models.js';
 import { type Call, prepare, Transitions } from '../linearizable/prepare.js';
 import { resolveModel } from '../linearizable/registry.js';
+import { checkOpShapes } from '../linearizable/shapes.js';
 import { searchSequential, type SequentialProblem } from './search.js';
 
 export interface SequentialOptions {
@@ -36,7 +37,7 @@ export interface SequentialOptions {
   deadline?: number;
   /** Give up with unknown after exploring this many configurations (default 10 million). */
   maxExplored?: number;
-  /** Bytes the set of explored configurations may take (default 1 GiB). */
+  /** Bytes the search may take: explored configurations and the heap's growth (default 1 GiB). */
   maxMemoryBytes?: number;
 }
 
@@ -85,6 +86,7 @@ export async function checkSequential(
   if (!(maxExplored > 0)) throw new InputError(`sequential: maxExplored must be a positive number, got ${JSON.stringify(options.maxExplored)}`);
   let m = resolveModel(model, options.init);
   const h = options.keyedTuples ? liftKeyedTuples(history) : history;
+  checkOpShapes(h, m);
   const clients = h.clientOps();
   const keyed = clients.isKeyed();
   let keys = 0;

@@ -19,11 +19,16 @@ export const sequential: Checker = {
     if (max !== undefined && !(typeof max === 'number' && max > 0)) {
       throw new InputError(`sequential: --option maxExplored=N needs a positive number, got ${JSON.stringify(max)}`);
     }
+    const mib = ctx.options?.maxMemory;
+    if (mib !== undefined && !(typeof mib === 'number' && mib > 0)) {
+      throw new InputError(`sequential: --option maxMemory=MiB needs a positive number of MiB, got ${JSON.stringify(mib)}`);
+    }
     return checkSequential(h, ctx.model, {
       init: ctx.init,
       deadline: ctx.deadline,
       keyedTuples: ctx.options?.keyedTuples === true,
       maxExplored: max as number | undefined,
+      maxMemoryBytes: mib === undefined ? undefined : (mib as number) * 2 ** 20,
     });
   },
 };

@@ -39,9 +39,16 @@ export interface SequentialSearchOptions {
   deadline?: number;
   /** Give up after this many configurations. */
   maxExplored?: number;
-  /** Bytes the explored-configuration set may take. */
+  /**
+   * Bytes the search may take: what the process's resident memory grew by since the search began.
+   * That counts the explored-configuration set and the model's interned states and their memo
+   * (typed arrays, outside V8's heap figures), which a keyed model with many keys makes big.
+   */
   maxMemoryBytes?: number;
 }
+
+/** Work units (configurations entered, moves weighed) between two looks at the clock and the heap. */
+const CHECK_EVERY = 4096;
 
 export type SequentialOutcome = 'sequential' | 'not-sequential' | 'timeout' | 'memory' | 'budget';
 
@@ -100,9 +107,23 @@ export function searchSequential(problem: SequentialProblem, options: Sequential
   let cand = new Int32Array(Math.max(16, np * 4));
   let candTop = 0;
 
-  const seen = new ConfigSet(np, options.maxMemoryBytes ?? 1 << 30);
+  const maxMemory = options.maxMemoryBytes ?? 1 << 30;
+  const seen = new ConfigSet(np, maxMemory);
   const maxExplored = options.maxExplored ?? Infinity;
   const deadline = options.deadline ?? Infinity;
+  // The clock and the heap are looked at by work done, not by configurations: with thousands of
+  // processes (a keyed history's keys become one state) one configuration weighs a move per
+  // process, each step copying a big state, and a check every 1024 configurations let 1,000
+  // keys run 13 s past a 5 s timeout and grow to 2.2 GB (issue 20).
+  const rssAtStart = process.memoryUsage.rss();
+  let work = 0;
+  let halted: SequentialOutcome | undefined;
+  const overBudget = (): boolean => {
+    work = 0;
+    if (Date.now() > deadline) halted = 'timeout';
+    else if (Math.max(process.memoryUsage.rss() - rssAtStart, seen.bytes) > maxMemory) halted = 'memory';
+    return halted !== undefined;
+  };
 
   // The longest order found (most ops taken): the first bestLen moves of the log, kept in
   // bestProc/bestState/bestKind. They are copied only when the log is about to shrink below them,
@@ -176,6 +197,7 @@ export function searchSequential(problem: SequentialProblem, options: Sequential
         if (pos[p] === len[p]) continue;
         const c = procStart[p] + pos[p];
         if (known[c] !== (pass === 0 ? 1 : 0)) continue;
+        if (++work >= CHECK_EVERY && overBudget()) return;
         if (problem.next(state, sig[c]) < 0) continue;
         pushCand(p * 2 + TAKE);
       }
@@ -238,14 +260,14 @@ export function searchSequential(problem: SequentialProblem, options: Sequential
     }
     if (seen.size > maxExplored) return 'budget';
     pushFrame(state, base);
+    if (halted) return halted;
     return 'new';
   };
 
   const first = enter(problem.init, 0);
   if (first !== 'new' && first !== 'seen') return result(first);
-  let ticks = 0;
   while (depth > 0) {
-    if ((++ticks & 1023) === 0 && Date.now() > deadline) return result('timeout');
+    if (++work >= CHECK_EVERY && overBudget()) return result(halted!);
     const f = depth - 1;
     const state = frameState[f];
     if (frameCursor[f] === candTop) {

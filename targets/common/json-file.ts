@@ -4,6 +4,9 @@
 import { readFileSync } from 'node:fs';
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import { InputError, show } from '../../histories/errors.js';
+import { jsonTooDeepAt, lineAt, NESTING_TEXT } from '../../histories/nesting.js';
+import { notARegularFile } from '../../histories/input-file.js';
+import { MAX_SECONDS, MAX_SECONDS_TEXT } from '../../runner/limits.js';
 import { jsonValueLines, lineOfPointer } from '../../runner/json-lines.js';
 
 /** A mistake at a JSON pointer; `located` adds the file and line. */
@@ -40,11 +43,13 @@ export function describeAjvError(err: ErrorObject, data: unknown, patternMeaning
       return new Mistake(err.instancePath, `"${field}" must be one of ${(p.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}, got ${show(value)}`);
     case 'pattern':
       return new Mistake(err.instancePath, `"${field}" ${patternMeaning(err.instancePath)}, got ${show(value)}`);
+    case 'maximum':
+      if (p.limit !== MAX_SECONDS) break; // a duration's limit, said as such
+      return new Mistake(err.instancePath, `"${field}" must be ${MAX_SECONDS_TEXT}, got ${show(value)}`);
     case 'propertyNames':
       return new Mistake(err.instancePath, `"${field}" has a key that ${patternMeaning(`${err.instancePath}/*`)}: ${show(p.propertyName)}`);
-    default:
-      return new Mistake(err.instancePath, `"${field}" ${err.message ?? 'is not valid'}, got ${show(value)}`);
   }
+  return new Mistake(err.instancePath, `"${field}" ${err.message ?? 'is not valid'}, got ${show(value)}`);
 }
 
 /**
@@ -88,6 +93,8 @@ export function parseJsonObject(text: string, file: string, what: string): JsonD
     const line = brokenLine(text, (e as Error).message);
     throw new InputError(`${file}${line ? `:${line}` : ''}: not valid JSON (${(e as Error).message.replace(/\s+/g, ' ')})`);
   }
+  const deep = jsonTooDeepAt(text);
+  if (deep !== -1) throw new InputError(`${file}:${lineAt(text, deep)}: ${what} ${NESTING_TEXT}`);
   let lines: Map<string, number> | undefined;
   const at = (m: Mistake) => {
     lines ??= jsonValueLines(text);
@@ -105,6 +112,8 @@ export function validateDocument(doc: JsonDocument, validate: ValidateFunction, 
 
 /** The text of `path`, or an InputError naming it and why it cannot be read. */
 export function readText(path: string, what: string): string {
+  const special = notARegularFile(path);
+  if (special !== undefined) throw new InputError(`${what} ${path}: ${special}`);
   try {
     return readFileSync(path, 'utf8');
   } catch (e) {

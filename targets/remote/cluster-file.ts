@@ -9,6 +9,7 @@ import { homedir } from 'node:os';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { Ajv } from 'ajv';
 import { InputError, show } from '../../histories/errors.js';
+import { MAX_SECONDS } from '../../runner/limits.js';
 import { Mistake, fieldOf, parseJsonObject, readText, validateDocument } from '../common/json-file.js';
 import { BUILTIN_SYSTEMS, readSystemDescription, systemPath, type SystemDescription } from '../system/description.js';
 import { placeholdersIn } from '../system/placeholders.js';
@@ -131,7 +132,7 @@ export const clusterFileSchema = {
         knownHosts: { type: 'string', minLength: 1, description: 'The known_hosts file to use (relative: to this file).' },
         strictHostKeyChecking: { type: 'boolean', description: "true: host keys must be known already; false: accept any (disposable hosts only). Default: ssh's config decides." },
         config: { type: 'string', minLength: 1, description: 'An ssh_config to read instead of yours ("/dev/null": none).' },
-        connectTimeout: { type: 'integer', minimum: 1, default: 10, description: 'Seconds to wait for a connection.' },
+        connectTimeout: { type: 'integer', minimum: 1, maximum: MAX_SECONDS, default: 10, description: 'Seconds to wait for a connection.' },
       },
     },
     timeouts: {
@@ -139,11 +140,11 @@ export const clusterFileSchema = {
       additionalProperties: false,
       default: {},
       properties: {
-        install: { type: 'number', exclusiveMinimum: 0, description: "Seconds the packages and install may take (over the description's)." },
-        command: { type: 'number', exclusiveMinimum: 0, description: 'Seconds any other command may take.' },
-        ready: { type: 'number', exclusiveMinimum: 0, description: 'Seconds setup waits for every node to serve.' },
-        restart: { type: 'number', exclusiveMinimum: 0, description: 'Seconds a restarted node is waited on.' },
-        stop: { type: 'number', exclusiveMinimum: 0, description: 'Seconds a node has to stop before SIGKILL.' },
+        install: { type: 'number', exclusiveMinimum: 0, maximum: MAX_SECONDS, description: "Seconds the packages and install may take (over the description's)." },
+        command: { type: 'number', exclusiveMinimum: 0, maximum: MAX_SECONDS, description: 'Seconds any other command may take.' },
+        ready: { type: 'number', exclusiveMinimum: 0, maximum: MAX_SECONDS, description: 'Seconds setup waits for every node to serve.' },
+        restart: { type: 'number', exclusiveMinimum: 0, maximum: MAX_SECONDS, description: 'Seconds a restarted node is waited on.' },
+        stop: { type: 'number', exclusiveMinimum: 0, maximum: MAX_SECONDS, description: 'Seconds a node has to stop before SIGKILL.' },
       },
     },
   },

@@ -4,6 +4,12 @@
 // faultline's thread that spawned it ends (setpriv --pdeathsig, where setpriv exists), and close()
 // SIGKILLs its process group after a grace period. It runs in a process group of its own, so a
 // Ctrl-C at the terminal reaches only faultline, which then closes the adapters in order.
+//
+// What the adapter started dies with it: when the adapter exits, its process group is SIGKILLed
+// (children it left there would otherwise run on after faultline), and its pipes are destroyed
+// after the drain (a child that inherited its stdout would otherwise keep the pipe, and with it
+// faultline's event loop, open for ever: issue 20). A child that left the group (setsid) is out
+// of reach, but no longer holds faultline up.
 import { appendFileSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { execa } from 'execa';
@@ -25,8 +31,8 @@ export interface AdapterSpawn {
   env: Record<string, string>;
   /** stderr is appended here; faultline adds a line when the adapter starts and ends. */
   log: string;
-  /** Each complete stdout line, numbered from 1 per process. */
-  onLine(line: string, lineNo: number): void;
+  /** Each complete stdout line, numbered from 1 per process; `utf8` false when its bytes were not UTF-8. */
+  onLine(line: string, lineNo: number, utf8: boolean): void;
   /** Stdout line `lineNo` grew past the line limit without ending. */
   onOverlong(lineNo: number): void;
 }
@@ -80,8 +86,9 @@ export class AdapterProcess {
     const splitter = new LineSplitter();
     let lineNo = 0;
     const stdout = this.proc.stdout!;
+    const stdin = this.proc.stdin;
     stdout.on('data', (chunk: Buffer | string) => {
-      for (const line of splitter.push(chunk)) s.onLine(line, ++lineNo);
+      for (const line of splitter.pushLines(chunk)) s.onLine(line.text, ++lineNo, line.utf8);
       if (splitter.overlong) {
         splitter.overlong = false;
         s.onOverlong(lineNo + 1);
@@ -95,6 +102,9 @@ export class AdapterProcess {
       this.proc.once('exit', (code, signal) => {
         exit = { code, signal };
         this.exitSeen = true;
+        // At once, in the exit event: while any member of the group lives, the kernel keeps its
+        // id (the adapter's pid) from being reused, so this reaches only what the adapter left.
+        if (this.pid !== undefined) killGroup(this.pid);
         res();
       }),
     );
@@ -104,6 +114,9 @@ export class AdapterProcess {
       await Promise.race([exited, settled]);
       this.exitSeen = true;
       await Promise.race([stdoutClosed, sleep(STDOUT_DRAIN_MS)]);
+      // A descendant outside the group may still hold the pipes: stop waiting on them.
+      if (!stdout.destroyed) stdout.destroy();
+      stdin?.destroy();
       let ending: AdapterEnding;
       if (exit) ending = { ...exit, text: exit.signal ? `signal ${exit.signal}` : `code ${exit.code}` };
       else {
@@ -154,14 +167,22 @@ export class AdapterProcess {
   /** SIGKILLs the adapter's process group (itself and any child it did not move elsewhere). */
   kill(): void {
     if (this.pid === undefined || this.exitSeen) return;
-    try {
-      process.kill(-this.pid, 'SIGKILL');
-    } catch {
+    if (!killGroup(this.pid)) {
       try {
         process.kill(this.pid, 'SIGKILL');
       } catch {
         // Already gone.
       }
     }
+  }
+}
+
+/** SIGKILLs process group `pgid`; false when there is none. */
+function killGroup(pgid: number): boolean {
+  try {
+    process.kill(-pgid, 'SIGKILL');
+    return true;
+  } catch {
+    return false;
   }
 }

@@ -11,7 +11,7 @@ import type { Op } from '../../histories/op.js';
 import { TargetFailed, type Client, type InvokeOptions } from '../types.js';
 import type { AdapterEnding, AdapterProcess } from './adapter-process.js';
 import type { NodeAdapters } from './node-adapters.js';
-import { encodeRequest, parseReply, type AdapterReply, type ReplyType } from './protocol.js';
+import { encodeRequest, parseReply, quoteLine, type AdapterReply, type ReplyType } from './protocol.js';
 
 /** How long a closed adapter may take to exit after its stdin closes before it is SIGKILLed. */
 export const DEFAULT_CLOSE_GRACE_MS = 2000;
@@ -129,7 +129,7 @@ export class StdioClient implements Client {
     const slot = this.slot;
     let inst: Instance | undefined;
     const proc = this.adapters.start(slot, {
-      onLine: (line, lineNo) => inst && this.onLine(inst, slot, line, lineNo),
+      onLine: (line, lineNo, utf8) => inst && this.onLine(inst, slot, line, lineNo, utf8),
       onOverlong: (lineNo) => inst && this.breakContract(inst, slot, `stdout line ${lineNo}: longer than the limit without a newline`),
     });
     inst = { proc, nextId: 1, waiting: new Map(), abandoned: new Set(), closing: false };
@@ -139,8 +139,9 @@ export class StdioClient implements Client {
     return inst;
   }
 
-  private onLine(inst: Instance, slot: number, line: string, lineNo: number): void {
+  private onLine(inst: Instance, slot: number, line: string, lineNo: number, utf8 = true): void {
     if (inst.closing) return;
+    if (!utf8) return this.breakContract(inst, slot, `stdout line ${lineNo}: not valid UTF-8: ${quoteLine(line)}`);
     const r = parseReply(line);
     if ('problem' in r) return this.breakContract(inst, slot, `stdout line ${lineNo}: ${r.problem}`);
     const w = inst.waiting.get(r.id);

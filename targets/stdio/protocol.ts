@@ -1,6 +1,7 @@
 // The stdio contract's wire format (docs/stdio.md): one JSON request per line on the adapter's
 // stdin, one JSON reply per line on its stdout, matched by id. This file only encodes requests,
 // splits a byte stream into lines and validates a reply line; it does no I/O.
+import { isUtf8 } from 'node:buffer';
 import { Ajv, type ErrorObject } from 'ajv';
 import type { Op } from '../../histories/op.js';
 
@@ -94,8 +95,16 @@ export class LineSplitter {
 
   /** The lines completed by `chunk`. */
   push(chunk: Buffer | string): string[] {
+    return this.pushLines(chunk).map((l) => l.text);
+  }
+
+  /**
+   * The lines completed by `chunk`, each with whether its bytes were UTF-8: decoding alone turns
+   * invalid bytes into U+FFFD, and a reply so mangled was taken as an answer (issue 20 item 10).
+   */
+  pushLines(chunk: Buffer | string): { text: string; utf8: boolean }[] {
     const buf = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
-    const lines: string[] = [];
+    const lines: { text: string; utf8: boolean }[] = [];
     let start = 0;
     for (let nl = buf.indexOf(10, start); nl >= 0; nl = buf.indexOf(10, start)) {
       let line: Buffer = buf.subarray(start, nl);
@@ -105,7 +114,7 @@ export class LineSplitter {
         this.held = 0;
       }
       const end = line.length > 0 && line[line.length - 1] === 13 ? line.length - 1 : line.length;
-      lines.push(line.toString('utf8', 0, end));
+      lines.push({ text: line.toString('utf8', 0, end), utf8: isUtf8(line.subarray(0, end)) });
       start = nl + 1;
     }
     if (start < buf.length) {

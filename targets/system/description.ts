@@ -8,6 +8,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Ajv } from 'ajv';
 import { InputError } from '../../histories/errors.js';
+import { MAX_SECONDS } from '../../runner/limits.js';
 import { Mistake, fieldOf, parseJsonObject, readText, validateDocument } from '../common/json-file.js';
 import { CLIENT_PLACEHOLDERS, ITEM_PLACEHOLDERS, NODE_PLACEHOLDERS, placeholdersIn } from './placeholders.js';
 
@@ -120,7 +121,7 @@ const IDENT = '^[A-Za-z][A-Za-z0-9]{0,31}$';
 const PORT_NAME = '^[A-Za-z][A-Za-z0-9_-]{0,31}$';
 const argv = (what: string) => ({ type: 'array', minItems: 1, items: { type: 'string' }, description: what });
 const strings = (what: string) => ({ type: 'array', items: { type: 'string', minLength: 1 }, default: [], description: what });
-const seconds = (what: string, byDefault: number) => ({ type: 'number', exclusiveMinimum: 0, default: byDefault, description: what });
+const seconds = (what: string, byDefault: number) => ({ type: 'number', exclusiveMinimum: 0, maximum: MAX_SECONDS, default: byDefault, description: what });
 const portName = (what: string) => ({ type: 'string', pattern: PORT_NAME, description: what });
 
 export const systemDescriptionSchema = {
@@ -203,7 +204,7 @@ export const systemDescriptionSchema = {
     health: argv('Exits 0 when the node serves; run where the node runs.'),
     ready: argv('Run on the first node once every node serves (and its sidecars run), until it exits 0: the cluster as a whole is ready (a leader elected, replicas connected).'),
     init: { type: 'array', items: argv('A command.'), default: [], description: 'Commands run once, in order, on the first node when the cluster is ready, as root (e.g. create an account for the clients).' },
-    quiesce: { type: 'number', minimum: 0, description: 'Seconds between healing and the final reads of a run with faults (default: the test\'s, 2).' },
+    quiesce: { type: 'number', minimum: 0, maximum: MAX_SECONDS, description: 'Seconds between healing and the final reads of a run with faults (default: the test\'s, 2).' },
     primaries: argv('Prints the names of the nodes that lead now; run on every running node.'),
     logs: strings('More files kept in the run\'s logs/<node>/ (everything in {logDir} is kept anyway).'),
     client: {

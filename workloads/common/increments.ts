@@ -11,7 +11,7 @@ export interface IncrementSettings {
 /** Schema properties for the increment's size and, when `withNegative`, the `negative` switch. */
 export function incrementOptions(withNegative: boolean): Record<string, unknown> {
   return {
-    maxIncrement: { type: 'integer', minimum: 1, default: 5, description: 'largest increment (in absolute value); each is 1 … maxIncrement' },
+    maxIncrement: { type: 'integer', minimum: 1, maximum: 1e9, default: 5, description: 'largest increment (in absolute value); each is 1 … maxIncrement' },
     ...(withNegative ? { negative: { type: 'boolean', default: false, description: 'decrements too: half the adds are negative' } } : {}),
   };
 }

@@ -15,10 +15,10 @@ export const txnOptionsSchema = {
   type: 'object',
   additionalProperties: false,
   properties: {
-    keys: { type: 'integer', minimum: 1, default: 5, description: 'active keys at any time' },
-    minTxnLength: { type: 'integer', minimum: 1, default: 1, description: 'fewest micro-ops in a transaction' },
-    maxTxnLength: { type: 'integer', minimum: 1, default: 4, description: 'most micro-ops in a transaction' },
-    maxWritesPerKey: { type: 'integer', minimum: 1, default: 32, description: 'writes a key takes before a fresh key replaces it' },
+    keys: { type: 'integer', minimum: 1, maximum: 1000, default: 5, description: 'active keys at any time' },
+    minTxnLength: { type: 'integer', minimum: 1, maximum: 1000, default: 1, description: 'fewest micro-ops in a transaction' },
+    maxTxnLength: { type: 'integer', minimum: 1, maximum: 1000, default: 4, description: 'most micro-ops in a transaction' },
+    maxWritesPerKey: { type: 'integer', minimum: 1, maximum: 1000000, default: 32, description: 'writes a key takes before a fresh key replaces it' },
     keyDistribution: { ...keyDistributionOption('exponential'), description: 'how micro-ops pick among the active keys (slots: a retired key\'s successor takes its slot): exponential (each key half as likely as the one before, so some are hot), uniform, zipf:S or hot:SLOT:P' },
     consistencyModels: {
       type: 'array',
