@@ -22,6 +22,8 @@ export const linearizable: Checker = {
         init: ctx.init,
         deadline: ctx.deadline,
         keyedTuples: ctx.options?.keyedTuples === true,
+        // --option partition=false: a keyed history checked whole (as Porcupine's unpartitioned kv tests)
+        ...(ctx.options?.partition === false ? { partition: false } : {}),
         progress: ctx.progress,
       }),
     );

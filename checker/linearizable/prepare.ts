@@ -78,6 +78,11 @@ export class Transitions {
   /** Past DENSE_LIMIT entries (models with many states, like kv's strings) a hash map takes over. */
   private bigMemo: IntMap | undefined;
   readonly nSigs: number;
+  /** Model.lookahead compiled per signature: resets[g] 1 for a reset; probes[g] the test, or undefined. */
+  readonly resets: Uint8Array | undefined;
+  readonly probes: (((s: unknown) => boolean) | undefined)[] | undefined;
+  /** scopes[g]: the object signature g touches (Model.lookahead.scope; 0 for a model of one). */
+  readonly scopes: Int32Array | undefined;
 
   constructor(
     readonly model: Model<unknown>,
@@ -86,6 +91,17 @@ export class Transitions {
     this.interner = new StateInterner(model);
     this.nSigs = Math.max(1, sigCalls.length);
     this.memo = new Int32Array(16 * this.nSigs).fill(UNKNOWN_STEP);
+    const la = model.lookahead;
+    if (la) {
+      this.resets = new Uint8Array(this.nSigs);
+      this.probes = new Array(this.nSigs).fill(undefined);
+      this.scopes = new Int32Array(this.nSigs);
+      sigCalls.forEach((c, g) => {
+        this.scopes![g] = la.scope ? la.scope(c.op) : 0;
+        this.resets![g] = la.resets(c.op, c.done) ? 1 : 0;
+        if (c.done) this.probes![g] = la.probe(c.op, c.done);
+      });
+    }
   }
 
   get states(): readonly unknown[] {

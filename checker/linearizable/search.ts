@@ -25,6 +25,8 @@ export interface SearchOptions {
   noDominanceRule?: boolean;
   /** Match cached configurations exactly, not by subsumption of unknown-outcome calls. */
   noSubsumption?: boolean;
+  /** Turn off the model's lookahead (Model.lookahead), for tests and benchmarks. */
+  noLookahead?: boolean;
   /** Called every few thousand configurations with the number explored (for a progress line). */
   onProgress?: (explored: number) => void;
 }
@@ -71,6 +73,10 @@ function zobrist(n: number, seed: number): Uint32Array {
   }
   return z;
 }
+
+// How far the lookahead walks the pending entries, and how many probes it runs, per step.
+const LOOKAHEAD_STEPS = 128;
+const LOOKAHEAD_PROBES = 2;
 
 // The search's working arrays, kept between searches (a check runs one per part, and the evidence
 // a few more; allocating a score of typed arrays each time showed as garbage collection). Views of
@@ -139,6 +145,7 @@ export function searchOptions(o: SearchOptions): SearchOptions {
     noReadOnlyRule: o.noReadOnlyRule,
     noDominanceRule: o.noDominanceRule,
     noSubsumption: o.noSubsumption,
+    noLookahead: o.noLookahead,
     onProgress: o.onProgress,
   };
 }
@@ -242,6 +249,12 @@ export function search(part: PreparedPart, transitions: Transitions, options: Se
   const minRet = scratchF64(2, nSigs);
   let epoch = 1;
   let memo = transitions.memo;
+  // The model's lookahead (Model.lookahead): per signature, whether the call resets the state and
+  // the test a state must pass for the call to succeed later.
+  const resets = options.noLookahead === true ? undefined : transitions.resets;
+  const probes = transitions.probes;
+  const scopes = transitions.scopes;
+  const states = transitions.states;
 
   let blockedCall = -1;
   let blockedPos = -1;
@@ -286,6 +299,35 @@ export function search(part: PreparedPart, transitions: Transitions, options: Se
       if (ns === UNKNOWN_STEP) {
         ns = transitions.miss(state, g);
         memo = transitions.memo;
+      }
+      if (ns !== -1 && ns !== state && resets !== undefined) {
+        // Lookahead: the pending ok calls in return order, up to the first pending reset (other
+        // than c), must each still be able to succeed from ns. A few suffice: for kv, what the
+        // first pending get returned is a prefix of what the later ones did, or one of them fails.
+        // Only the object c changed is probed (Model.lookahead.scope), so only its resets count.
+        const s1 = states[ns];
+        const sc = scopes![g];
+        let probed = 0;
+        for (let e = next[HEAD], steps = 0; e !== TAIL && steps < LOOKAHEAD_STEPS; e = next[e], steps++) {
+          if (e < n) {
+            if (e !== c && resets[sig[e]] === 1 && scopes![sig[e]] === sc) break;
+            continue;
+          }
+          const k = callOf[e];
+          if (k === c || scopes![sig[k]] !== sc) continue;
+          const probe = probes![sig[k]];
+          if (probe === undefined) continue;
+          if (!probe(s1)) {
+            // That call's return stops every way on from here: where the search stopped.
+            if (pos[e] > blockedPos) {
+              blockedPos = pos[e];
+              blockedCall = k;
+            }
+            ns = -1;
+            break;
+          }
+          if (++probed === LOOKAHEAD_PROBES) break;
+        }
       }
       if (ns !== -1) {
         const w = c >>> 5;
