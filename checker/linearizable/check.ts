@@ -93,6 +93,14 @@ export function partition(h: History, model: Model<unknown>): Part[] {
   return split.map((history, k) => ({ key: split.length > 1 ? k : undefined, keyed: false, history }));
 }
 
+/** A part waiting for its next budget round; prepared the first time it is searched. */
+interface PendingPart {
+  id: number;
+  part: Part;
+  prepared?: PreparedPart;
+  transitions?: Transitions;
+}
+
 interface PartVerdict {
   outcome: SearchOutcome;
   explored: number;
@@ -366,10 +374,16 @@ export async function checkLinearizable(
   // With workers: 'auto', parts still unfinished after the rounds up to 125,000 configurations
   // (hard ones) go to worker threads; with an explicit number of workers, every part does, from
   // the start. A part's interned states and memoized steps stay valid across its budget rounds.
-  let pending = parts.map((part, id) => {
-    const prepared = prepare(part.history, m);
-    return { id, part, prepared, transitions: new Transitions(m, prepared.sigCalls) };
-  });
+  // Each part is prepared when first searched: an invalid history is often decided before most
+  // of its parts are (c50-bad: 3 of 10), and preparing costs more than those first searches.
+  let pending: PendingPart[] = parts.map((part, id) => ({ id, part }));
+  const ready = (item: PendingPart): { id: number; part: Part; prepared: PreparedPart; transitions: Transitions } => {
+    if (!item.prepared) {
+      item.prepared = prepare(item.part.history, m);
+      item.transitions = new Transitions(m, item.prepared.sigCalls);
+    }
+    return item as { id: number; part: Part; prepared: PreparedPart; transitions: Transitions };
+  };
   let budget = parts.length > 1 ? FIRST_BUDGET : Infinity;
   let round = 0;
   let decided = 0;
@@ -387,13 +401,14 @@ export async function checkLinearizable(
         }
       }
       const bad = verdicts.find((v) => v.outcome === 'not-linearizable');
-      if (bad) return invalid(pending.find((p) => p.id === bad.id)!, bad.blockedCall);
+      if (bad) return invalid(ready(pending.find((p) => p.id === bad.id)!), bad.blockedCall);
       break;
     }
     const still: typeof pending = [];
     // With several parts, progress counts parts decided; a single part counts configurations.
     const partOptions = parts.length > 1 ? { ...options, progress: undefined } : options;
-    for (const item of pending) {
+    for (const pendingItem of pending) {
+      const item = ready(pendingItem);
       const v = checkPart(item.prepared, m, partOptions, budget, item.transitions);
       explored += v.explored;
       if (v.outcome !== 'budget' && parts.length > 1) options.progress?.phase('checking parts', ++decided, parts.length, 'parts');
