@@ -6,6 +6,7 @@ import { InputError } from '../histories/errors.js';
 import { FORMATS } from '../histories/formats.js';
 import type { CheckArgs, Io } from './check.js';
 import { fastCheckArgs } from './fast-check.js';
+import { stopRequests } from './stop-requests.js';
 import type { TestArgs } from './test.js';
 import { setTestRunning, watchOutput, write } from './output.js';
 
@@ -165,27 +166,28 @@ export async function main(argv: string[], io: Io = defaultIo, handlers: Handler
         const controller = new AbortController();
         // SIGHUP too: a closed terminal or a dropped ssh session ends the run as Ctrl-C does.
         const signalsHandled = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
-        let signals = 0;
+        const requests = stopRequests();
+        let quitting = false;
         const onSignal = (sig: NodeJS.Signals) => {
-          // A hang-up is no second request to stop: it follows the first when ending the terminal's
-          // session leader (a SIGTERM to the group, say) hangs the terminal up.
-          if (sig === 'SIGHUP' && signals > 0) return;
-          signals++;
-          if (signals === 1) {
+          let action = requests.on(sig);
+          // After a crash's emergency heal has begun, any request is the last.
+          if (quitting && action !== 'none') action = 'exit';
+          if (action === 'stop') {
             io.stderr(`faultline: ${sig}: stopping — healing faults, stopping nodes, checking what was recorded (again to quit at once)`);
             controller.abort();
-          } else if (signals === 2) {
+          } else if (action === 'quit') {
+            quitting = true;
             io.stderr(`faultline: ${sig} again: removing this run's namespaces and rules, then exiting`);
             healAndExit(io, 130);
-          } else {
+          } else if (action === 'exit') {
             io.stderr(`faultline: ${sig} a third time: exiting now (faultline heal removes what is left)`);
             process.exit(130);
           }
         };
         // A crash mid-run must not leave the network behind either.
         const onCrash = (e: unknown) => {
-          if (signals >= 2) return;
-          signals = 2;
+          if (quitting) return;
+          quitting = true;
           io.stderr(`faultline: internal error: ${(e as Error)?.message ?? String(e)}; removing this run's namespaces and rules, then exiting`);
           if (debug && (e as Error)?.stack) io.stderr((e as Error).stack!);
           healAndExit(io, 3);

@@ -36,3 +36,24 @@ it('a second SIGINT during a partition exits 130 and leaves no namespace or rule
   const rules = await execa('iptables', ['-w', '-S'], { reject: false });
   expect(rules.stdout).not.toContain(`faultline:${runId}`);
 }, 60_000);
+
+// A terminal closed while a SIGTERM reaches the job: the hang-up may arrive first (the kernel
+// delivers the lower-numbered pending signal first). That is one request to stop: the run heals,
+// checks what it recorded and writes results.json (signal-stress once saw it quit at once instead).
+it('a hang-up, then the SIGTERM it came with, stops gracefully and checks what was recorded', async () => {
+  const store2 = join(store, 'hup');
+  const child = execa(process.execPath, [bin, 'test', '--time-limit', '60', '--store', store2, '--no-progress', '--nemesis', 'pause', '--nemesis-interval', '0.5'], { reject: false, all: true });
+  const history = join(store2, 'latest', 'history.jsonl');
+  const paused = () => existsSync(history) && readFileSync(history, 'utf8').includes('"start-pause"');
+  expect(await waitFor(paused, 30_000)).toBe(true);
+  child.kill('SIGHUP');
+  await new Promise((r) => setTimeout(r, 100));
+  child.kill('SIGTERM');
+  const r = await child;
+  expect(r.all).toContain('faultline: SIGHUP: stopping');
+  expect(r.all).not.toMatch(/SIG[A-Z]+ again/);
+  // An interrupted run exits 3 (it ran short), but after checking what it recorded.
+  expect(r.exitCode, r.all).toBe(3);
+  expect(r.all).toMatch(/checking \d+ ops/);
+  expect(existsSync(join(store2, 'latest', 'results.json'))).toBe(true);
+}, 60_000);

@@ -128,7 +128,10 @@ async function expectNothingLeft(dir: string): Promise<void> {
 const NODES = ['n1', 'n2', 'n3'];
 /** A run: Patroni's bootstrap (initdb, two base backups), the run, the 15 s quiesce, the check, with five clusters at once on 2 cores. */
 const RUN_MS = 300_000;
-const CUT = ['--nemesis', 'partition', '--partitions', 'primaries', '--nemesis-interval', '3', '--nemesis-hold', '15', '--time-limit', '22', '--concurrency', '6', '--seed', '7'];
+// One cut: 3 s of quiet, 15 s held, and the run ends before the next would start at 21 s (a second
+// cut of the new primary, even for a second, can make it demote itself and lose what it acknowledged:
+// a CI run saw 52 acknowledged adds of the successor lost that way, which this test does not study).
+const CUT = ['--nemesis', 'partition', '--partitions', 'primaries', '--nemesis-interval', '3', '--nemesis-hold', '15', '--time-limit', '20', '--concurrency', '6', '--seed', '7'];
 
 // Each run has its own cluster and namespaces and mostly waits (Patroni's 8 s leader TTL, the 15 s
 // quiesce), so they overlap well on 2 cores (vitest runs five at a time).
@@ -196,7 +199,10 @@ describe.concurrent('--target postgres --replicas 2: failover', () => {
   }, RUN_MS);
 
   it('reads on standbys are stale, each served by the client\'s own node', async ({ expect }) => {
-    const r = await test('standby-reads', ['--workload', 'register', '--read-from', 'replica', '--time-limit', '20', '--concurrency', '16', '--rate', '1000']);
+    // The standbys apply each commit 300 ms late (recovery_min_apply_delay): on the same host a
+    // standby otherwise applies within a millisecond, and on a loaded CI machine the clients were
+    // too slow to catch it (0 of 188 reads stale, 2026-12-07).
+    const r = await test('standby-reads', ['--workload', 'register', '--read-from', 'replica', '--option', 'standbyApplyDelay=300ms', '--time-limit', '15', '--concurrency', '16', '--rate', '1000']);
     expect(r.dir, r.all).toBeDefined();
     const dir = r.dir!;
     const staleness = results(dir).staleness;
