@@ -58,6 +58,12 @@ export interface Model<S = unknown> {
     resets(op: Op, done: Op | undefined): boolean;
     probe(op: Op, done: Op): ((s: S) => boolean) | undefined;
   };
+  /**
+   * Optional: false when states rarely repeat (kv's appended strings), so memoizing each
+   * (state, op) step would only cost memory: the search then steps the model every time, and
+   * tests a new state with the lookahead before interning it.
+   */
+  memo?: boolean;
   /** Splits a history into parts that can be checked independently (P-compositionality). */
   partition?(h: History): History[];
   /** A state in a few words, for evidence ("3", "held", "[1,2]"). */

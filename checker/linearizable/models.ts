@@ -295,8 +295,17 @@ export const kv: ModelSpec = {
   // Its state is a string per key: anything else would be checked as its String(), e.g. "[object Object]".
   checkInit: (init) => (typeof init === 'string' ? undefined : `the kv model holds a string per key (e.g. --init '""'), not ${jsonKind(init)}`),
   create: (init) => {
+    // Each op's value as a Text, made once (a step of an append would otherwise hash it again).
+    const texts = new Map<unknown, Text>();
+    const textOfValue = (v: unknown): Text => {
+      let t = texts.get(v);
+      if (t === undefined) texts.set(v, (t = valueText(v)));
+      return t;
+    };
     const model: Model<Text> = {
       name: 'kv',
+      // Appended strings almost never repeat: memoizing steps costs more than it saves.
+      memo: false,
       init: () => valueText(init),
       key: (s) => s.text,
       hash: (s) => s.hash,
@@ -325,8 +334,8 @@ export const kv: ModelSpec = {
           const read = done.value === null ? '' : String(done.value);
           return read.length === s.text.length && read === s.text ? s : INCONSISTENT;
         }
-        if (op.f === 'put') return valueText(op.value);
-        if (op.f === 'append') return appendText(s, valueText(op.value));
+        if (op.f === 'put') return textOfValue(op.value);
+        if (op.f === 'append') return appendText(s, textOfValue(op.value));
         return INCONSISTENT;
       },
     };

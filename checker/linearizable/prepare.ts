@@ -72,7 +72,8 @@ export class Transitions {
   private readonly interner: StateInterner;
   private lookups = 0;
   private hits = 0;
-  private memoize = true;
+  /** Steps are memoized (Model.memo, or until the memo has shown it catches nothing). */
+  memoize: boolean;
   /** Dense memo: the state id after signature g in state s at [s * nSigs + g]; -1 cannot happen; UNKNOWN_STEP not computed. */
   memo: Int32Array;
   /** Past DENSE_LIMIT entries (models with many states, like kv's strings) a hash map takes over. */
@@ -89,6 +90,7 @@ export class Transitions {
     private sigCalls: Call[],
   ) {
     this.interner = new StateInterner(model);
+    this.memoize = model.memo !== false;
     this.nSigs = Math.max(1, sigCalls.length);
     this.memo = new Int32Array(16 * this.nSigs).fill(UNKNOWN_STEP);
     const la = model.lookahead;
@@ -112,7 +114,7 @@ export class Transitions {
     const before = this.interner.size;
     const id = this.interner.intern(s);
     // A new state: make room for its row of the dense memo, or move to the hash map.
-    if (this.interner.size !== before && !this.bigMemo && this.interner.size * this.nSigs > this.memo.length) {
+    if (this.interner.size !== before && this.memoize && !this.bigMemo && this.interner.size * this.nSigs > this.memo.length) {
       if (this.memo.length * 2 > DENSE_LIMIT) this.bigMemo = new IntMap(1 << 12);
       else {
         const grown = new Int32Array(this.memo.length * 2).fill(UNKNOWN_STEP);
@@ -128,6 +130,15 @@ export class Transitions {
     const k = stateId * this.nSigs + sig;
     const hit = k < this.memo.length ? this.memo[k] : UNKNOWN_STEP;
     return hit === UNKNOWN_STEP ? this.miss(stateId, sig) : hit;
+  }
+
+  /**
+   * For a model without a memo (Model.memo false): the model's step from state `stateId`, not yet
+   * interned (the search tests it with the lookahead first); INCONSISTENT when it cannot happen.
+   */
+  stepRaw(stateId: number, sig: number): unknown {
+    const c = this.sigCalls[sig];
+    return this.model.step(this.states[stateId], c.op, c.done);
   }
 
   /** `next` for a step the dense memo does not hold: the hash map's, or the model's. */

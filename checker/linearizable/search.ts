@@ -5,6 +5,7 @@
 // Porcupine). Unknown-outcome calls have no return entry: they may be linearized any time after
 // their call, or never, so the search succeeds once every ok call is linearized.
 import { ConfigCache } from './config-cache.js';
+import { INCONSISTENT } from './model.js';
 import { type PreparedPart, Transitions, UNKNOWN_STEP } from './prepare.js';
 
 export interface SearchOptions {
@@ -73,6 +74,9 @@ function zobrist(n: number, seed: number): Uint32Array {
   }
   return z;
 }
+
+/** A step's new state not interned yet (Model.memo false): an object in the search's `s1`. */
+const NOT_INTERNED = -3;
 
 // How far the lookahead walks the pending entries, and how many probes it runs, per step.
 const LOOKAHEAD_STEPS = 128;
@@ -255,6 +259,7 @@ export function search(part: PreparedPart, transitions: Transitions, options: Se
   const probes = transitions.probes;
   const scopes = transitions.scopes;
   const states = transitions.states;
+  const raw = transitions.model.memo === false;
 
   let blockedCall = -1;
   let blockedPos = -1;
@@ -296,16 +301,24 @@ export function search(part: PreparedPart, transitions: Transitions, options: Se
       minRet[g] = rc < mr ? rc : mr;
       const k = state * nSigs + g;
       let ns = k < memo.length ? memo[k] : UNKNOWN_STEP;
+      // Without a memo (Model.memo false), the new state is an object until it passes the
+      // lookahead, and only then interned: most steps of kv's appends fail it.
+      let s1: unknown = undefined;
       if (ns === UNKNOWN_STEP) {
-        ns = transitions.miss(state, g);
-        memo = transitions.memo;
+        if (raw) {
+          s1 = transitions.stepRaw(state, g);
+          ns = s1 === INCONSISTENT ? -1 : s1 === states[state] ? state : NOT_INTERNED;
+        } else {
+          ns = transitions.miss(state, g);
+          memo = transitions.memo;
+        }
       }
       if (ns !== -1 && ns !== state && resets !== undefined) {
         // Lookahead: the pending ok calls in return order, up to the first pending reset (other
         // than c), must each still be able to succeed from ns. A few suffice: for kv, what the
         // first pending get returned is a prefix of what the later ones did, or one of them fails.
         // Only the object c changed is probed (Model.lookahead.scope), so only its resets count.
-        const s1 = states[ns];
+        if (ns !== NOT_INTERNED) s1 = states[ns];
         const sc = scopes![g];
         let probed = 0;
         for (let e = next[HEAD], steps = 0; e !== TAIL && steps < LOOKAHEAD_STEPS; e = next[e], steps++) {
@@ -329,6 +342,7 @@ export function search(part: PreparedPart, transitions: Transitions, options: Se
           if (++probed === LOOKAHEAD_PROBES) break;
         }
       }
+      if (ns === NOT_INTERNED) ns = transitions.intern(s1);
       if (ns !== -1) {
         const w = c >>> 5;
         const bit = 1 << (c & 31);
