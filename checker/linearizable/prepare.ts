@@ -48,7 +48,7 @@ export function prepare(h: History, model: Model<unknown>, cut = Infinity): Prep
   const sigCalls: Call[] = [];
   const sig = new Int32Array(calls.length);
   calls.forEach((c, k) => {
-    const text = `${c.op.f}\u0000${c.op.key === undefined ? '' : canonicalJson(c.op.key)}\u0000${canonicalJson(c.op.value)}\u0000${c.done ? `${canonicalJson(c.done.value)}\u0000${c.done.result}` : '?'}`;
+    const text = `${c.op.f}\u0000${c.op.key === undefined ? '' : sigValue(c.op.key)}\u0000${sigValue(c.op.value)}\u0000${c.done ? `${sigValue(c.done.value)}\u0000${c.done.result}` : '?'}`;
     let id = sigIds.get(text);
     if (id === undefined) {
       sigIds.set(text, (id = sigCalls.length));
@@ -57,6 +57,15 @@ export function prepare(h: History, model: Model<unknown>, cut = Infinity): Prep
     sig[k] = id;
   });
   return { history: h, calls, sig, sigCalls };
+}
+
+/**
+ * A value in a signature's text: canonical JSON, or for a string without NUL (the fields'
+ * separator) the string itself behind a tag no JSON text starts with (kv's long get results:
+ * JSON.stringify of them showed in a check's profile).
+ */
+function sigValue(v: unknown): string {
+  return typeof v === 'string' && !v.includes('\u0000') ? `'${v}` : canonicalJson(v);
 }
 
 /** In the memo: the step has not been computed yet. */
