@@ -174,6 +174,36 @@ describe('pruning never changes a verdict', () => {
     expect(pruned).toBeGreaterThan(20); // it does prune
   });
 
+  it('a search resumed after every few configurations (budget rounds, other searches in between) is the one search', () => {
+    for (const [model, init] of [['cas-register', null], ['kv', '']] as const) {
+      const m = resolveModel(model, init);
+      let resumed = 0;
+      fc.assert(
+        fc.property(steps, steps, fc.integer({ min: 1, max: 3 }), (ss, other, k) => {
+          const p = prepare(new History(build(model, ss)), m);
+          const q = prepare(new History(build(model, other)), m);
+          const once = search(p, new Transitions(m, p.sigCalls));
+          const t = new Transitions(m, p.sigCalls);
+          let budget = k;
+          let r = search(p, t, { maxExplored: budget, resumable: true });
+          let explored = r.explored;
+          while (r.outcome === 'budget') {
+            resumed++;
+            search(q, new Transitions(m, q.sigCalls)); // reuses the pooled arrays and spare cache
+            budget += k;
+            r = search(p, t, { maxExplored: budget, resumable: true }, r.snapshot);
+            explored += r.explored;
+          }
+          expect(r.outcome).toBe(once.outcome);
+          expect(explored).toBe(once.explored);
+          expect(r.blockedCall).toBe(once.blockedCall);
+        }),
+        { numRuns: 600 },
+      );
+      expect(resumed).toBeGreaterThan(20); // rounds resumed (~60–75 a run): the property is not vacuous
+    }
+  });
+
   it('kv, keyed, checked whole (the lookahead per key): the verdict of the per-key check', async () => {
     // Two keys: the first step's proc picks the key of each op, so keys interleave in real time.
     await fc.assert(

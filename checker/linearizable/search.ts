@@ -30,6 +30,32 @@ export interface SearchOptions {
   noLookahead?: boolean;
   /** Called every few thousand configurations with the number explored (for a progress line). */
   onProgress?: (explored: number) => void;
+  /** On running out of budget, return a snapshot (SearchResult.snapshot) to resume from. */
+  resumable?: boolean;
+}
+
+/**
+ * Where a search stopped by its budget was (SearchOptions.resumable): passed back to `search`, it
+ * carries on from there, with the same cache, as if it had never stopped. Only for the same part
+ * and the same Transitions.
+ */
+export interface SearchSnapshot {
+  next: Int32Array;
+  prev: Int32Array;
+  bits: Uint32Array;
+  stackCall: Int32Array;
+  stackState: Int32Array;
+  forced: Uint8Array;
+  cache: ConfigCache | undefined;
+  sp: number;
+  state: number;
+  okLeft: number;
+  explored: number;
+  ha: number;
+  hb: number;
+  epoch: number;
+  blockedCall: number;
+  blockedPos: number;
 }
 
 export type SearchOutcome = 'linearizable' | 'not-linearizable' | 'timeout' | 'memory' | 'budget';
@@ -48,8 +74,10 @@ export interface SearchResult {
    * evidence to verify rather than search for.
    */
   blockedCall: number;
-  /** Configurations explored and cache size, for unknown results and benchmarks. */
+  /** Configurations explored (by this call, when resumed) and cache size, for unknown results and benchmarks. */
   explored: number;
+  /** With SearchOptions.resumable, when the budget ran out: where to resume. */
+  snapshot?: SearchSnapshot;
   cached: number;
   cacheBytes: number;
 }
@@ -151,6 +179,7 @@ export function searchOptions(o: SearchOptions): SearchOptions {
     noSubsumption: o.noSubsumption,
     noLookahead: o.noLookahead,
     onProgress: o.onProgress,
+    resumable: o.resumable,
   };
 }
 
@@ -164,7 +193,7 @@ function makeResult(outcome: SearchOutcome, explored: number, blockedCall: numbe
 // read from the dense table, a model step only on a miss. Everything it touches has type
 // feedback from the first configurations on, so the code V8 optimizes early does not deoptimize
 // later (a fresh `faultline check` process spends most of its search time before that point).
-export function search(part: PreparedPart, transitions: Transitions, options: SearchOptions = {}): SearchResult {
+export function search(part: PreparedPart, transitions: Transitions, options: SearchOptions = {}, resume?: SearchSnapshot): SearchResult {
   const calls = part.calls;
   const sig = part.sig;
   const n = calls.length;
@@ -215,7 +244,7 @@ export function search(part: PreparedPart, transitions: Transitions, options: Se
   const zB = zobrist(n, 0x9e3779b9);
   let ha = 0;
   let hb = 0;
-  const cache = options.noCache ? undefined : takeCache(n);
+  const cache = options.noCache ? undefined : resume ? resume.cache : takeCache(n);
   // Calls of unknown outcome, for the cache's subsumption: a configuration that took one of them
   // and has the state one that did not take it already had, can do nothing that one could not
   // (an unknown call left unlinearized has no return to constrain anything), so it is pruned too.
@@ -269,7 +298,27 @@ export function search(part: PreparedPart, transitions: Transitions, options: Se
   let backtrack = false;
   let outcome: SearchOutcome = 'not-linearizable';
 
-  if (cache) cache.add(bits, ha, hb, state);
+  let startExplored = 0;
+  let snapshot: SearchSnapshot | undefined;
+  if (resume) {
+    // Where the last round stopped: just after a lift, the scan to start again from the head.
+    next.set(resume.next);
+    prev.set(resume.prev);
+    bits.set(resume.bits);
+    stackCall.set(resume.stackCall);
+    stackState.set(resume.stackState);
+    forced.set(resume.forced);
+    sp = resume.sp;
+    state = resume.state;
+    okLeft = resume.okLeft;
+    explored = startExplored = resume.explored;
+    ha = resume.ha;
+    hb = resume.hb;
+    epoch = resume.epoch;
+    blockedCall = resume.blockedCall;
+    blockedPos = resume.blockedPos;
+    entry = next[HEAD];
+  } else if (cache) cache.add(bits, ha, hb, state);
   for (;;) {
     if (okLeft === 0 && !backtrack) {
       if (!found) {
@@ -380,7 +429,29 @@ export function search(part: PreparedPart, transitions: Transitions, options: Se
           entry = next[HEAD];
           epoch++;
           if (++explored > maxExplored || explored > collectUntil) {
-            if (!found) outcome = 'budget';
+            if (!found) {
+              outcome = 'budget';
+              if (options.resumable === true) {
+                snapshot = {
+                  next: next.slice(),
+                  prev: prev.slice(),
+                  bits: bits.slice(),
+                  stackCall: stackCall.slice(0, sp),
+                  stackState: stackState.slice(0, sp),
+                  forced: forced.slice(0, sp),
+                  cache,
+                  sp,
+                  state,
+                  okLeft,
+                  explored,
+                  ha,
+                  hb,
+                  epoch,
+                  blockedCall,
+                  blockedPos,
+                };
+              }
+            }
             break; // with found: more final states were only wanted within a budget
           }
           if (--checkIn === 0) {
@@ -448,10 +519,11 @@ export function search(part: PreparedPart, transitions: Transitions, options: Se
     }
   }
   const result = found ?? makeResult(outcome, 0, -1, undefined);
-  result.explored = explored;
+  result.explored = explored - startExplored;
   result.cached = cache ? cache.size : 0;
   result.cacheBytes = cache ? cache.bytes : 0;
-  returnCache(cache);
+  if (snapshot) result.snapshot = snapshot;
+  else returnCache(cache);
   result.blockedCall = blockedCall;
   if (found) result.finalStates = finalStates;
   return result;
