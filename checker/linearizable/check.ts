@@ -58,7 +58,7 @@ const FIRST_BUDGET = 1000;
 const BUDGET_GROWTH = 5;
 const HAND_OVER_BUDGET = 150_000;
 /** The memory the resumable searches of unfinished parts may hold between budget rounds. */
-const SNAPSHOT_BYTES = 256 << 20;
+export const SNAPSHOT_BYTES = 256 << 20;
 
 /** Lifts `[k, v]` values into `key` (Jepsen's independent tuples stored as plain pairs). */
 export function liftKeyedTuples(h: History): History {
