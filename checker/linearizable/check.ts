@@ -42,6 +42,12 @@ export interface LinearizableOptions {
   workers?: number | 'auto';
   /** false: check a keyed history whole, one object per key in one state (default true: per key). */
   partition?: boolean;
+  /**
+   * true: an invalid part does not end the check; every part is decided (or given up on), and the
+   * result lists the invalid ones (`invalidParts`, their keys in the order found). The evidence is
+   * still that of the first invalid part found. Default false: the first settles the verdict.
+   */
+  allParts?: boolean;
   /** Told how far the check has got: parts decided, or configurations explored in a single part. */
   progress?: CheckProgress;
 }
@@ -326,7 +332,7 @@ async function checkPartsInWorkers(parts: { id: number; part: Part }[], model: s
       w.on('message', (v: WorkerVerdict) => {
         verdicts.push(v);
         options.progress?.phase(`checking the remaining parts on ${threads} threads`, verdicts.length, parts.length, 'parts');
-        if (v.outcome === 'not-linearizable') stopAll();
+        if (v.outcome === 'not-linearizable' && options.allParts !== true) stopAll();
       });
       w.on('error', (e) => {
         for (const x of workers) void x.terminate();
@@ -401,6 +407,8 @@ export async function checkLinearizable(
     return item as { id: number; part: Part; prepared: PreparedPart; transitions: Transitions };
   };
   let budget = parts.length > 1 ? FIRST_BUDGET : Infinity;
+  /** The invalid parts found so far (only ever more than one with allParts). */
+  const found: { item: PendingPart; blockedCall: number }[] = [];
   let round = 0;
   let decided = 0;
   while (pending.length) {
@@ -416,8 +424,8 @@ export async function checkLinearizable(
           unknown.push({ key: parts[v.id].key, reason: v.outcome === 'timeout' ? 'time limit' : 'cache memory limit' });
         }
       }
-      const bad = verdicts.find((v) => v.outcome === 'not-linearizable');
-      if (bad) return invalid(ready(pending.find((p) => p.id === bad.id)!), bad.blockedCall);
+      for (const v of verdicts) if (v.outcome === 'not-linearizable') found.push({ item: pending.find((p) => p.id === v.id)!, blockedCall: v.blockedCall });
+      if (found.length && options.allParts !== true) return invalid(ready(found[0].item), found[0].blockedCall);
       break;
     }
     const still: typeof pending = [];
@@ -433,7 +441,10 @@ export async function checkLinearizable(
       if (pendingItem.snapshot) held += bytes;
       explored += v.explored;
       if (v.outcome !== 'budget' && parts.length > 1) options.progress?.phase('checking parts', ++decided, parts.length, 'parts');
-      if (v.outcome === 'not-linearizable') return invalid(item, v.blockedCall);
+      if (v.outcome === 'not-linearizable') {
+        if (options.allParts !== true) return invalid(item, v.blockedCall);
+        found.push({ item, blockedCall: v.blockedCall });
+      }
       if (v.outcome === 'budget') still.push(item);
       else if (v.outcome === 'timeout' || v.outcome === 'memory') {
         unknown.push({ key: item.part.key, reason: v.outcome === 'timeout' ? 'time limit' : 'cache memory limit' });
@@ -441,6 +452,20 @@ export async function checkLinearizable(
     }
     pending = still;
     budget = budget * BUDGET_GROWTH > 5e6 ? Infinity : budget * BUDGET_GROWTH;
+  }
+  if (found.length) {
+    // allParts: every part had its turn; the first invalid one found is explained.
+    const r = invalid(ready(found[0].item), found[0].blockedCall);
+    const keys = found.slice(0, 10).map((f) => JSON.stringify(f.item.part.key ?? null));
+    return {
+      ...r,
+      explanation:
+        `${r.explanation} In all ${found.length} of ${parts.length} parts cannot be linearized` +
+        `${found[0].item.part.keyed ? ` (keys ${keys.join(', ')}${found.length > 10 ? ', ...' : ''})` : ''}` +
+        `${unknown.length ? `, and ${unknown.length} undecided` : ''}.`,
+      invalidParts: found.map((f) => f.item.part.key ?? null),
+      ...(unknown.length ? { unknownParts: unknown.slice(0, 20) } : {}),
+    };
   }
   if (unknown.length) {
     return {

@@ -24,6 +24,8 @@ export const linearizable: Checker = {
         keyedTuples: ctx.options?.keyedTuples === true,
         // --option partition=false: a keyed history checked whole (as Porcupine's unpartitioned kv tests)
         ...(ctx.options?.partition === false ? { partition: false } : {}),
+        // --option allParts=true: every key decided and the invalid ones listed, not only the first
+        ...(ctx.options?.allParts === true ? { allParts: true } : {}),
         progress: ctx.progress,
       }),
     );
