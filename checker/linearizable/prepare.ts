@@ -83,6 +83,11 @@ export class Transitions {
   private hits = 0;
   /** Steps are memoized (Model.memo, or until the memo has shown it catches nothing). */
   memoize: boolean;
+  /**
+   * No memo from the start (Model.memo false, unless the caller asks for one): the search steps
+   * the model itself (stepRaw) and interns a new state only after its lookahead.
+   */
+  readonly raw: boolean;
   /** Dense memo: the state id after signature g in state s at [s * nSigs + g]; -1 cannot happen; UNKNOWN_STEP not computed. */
   memo: Int32Array;
   /** Past DENSE_LIMIT entries (models with many states, like kv's strings) a hash map takes over. */
@@ -97,9 +102,12 @@ export class Transitions {
   constructor(
     readonly model: Model<unknown>,
     private sigCalls: Call[],
+    /** memo: true memoizes steps even for a model that says memo: false (the sequential checker). */
+    options: { memo?: boolean } = {},
   ) {
     this.interner = new StateInterner(model);
-    this.memoize = model.memo !== false;
+    this.raw = model.memo === false && options.memo !== true;
+    this.memoize = !this.raw;
     this.nSigs = Math.max(1, sigCalls.length);
     this.memo = new Int32Array(16 * this.nSigs).fill(UNKNOWN_STEP);
     const la = model.lookahead;

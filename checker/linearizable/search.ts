@@ -288,7 +288,7 @@ export function search(part: PreparedPart, transitions: Transitions, options: Se
   const probes = transitions.probes;
   const scopes = transitions.scopes;
   const states = transitions.states;
-  const raw = transitions.model.memo === false;
+  const raw = transitions.raw;
 
   let blockedCall = -1;
   let blockedPos = -1;
