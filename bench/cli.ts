@@ -6,26 +6,34 @@
 //   2. a 100k-transaction list-append JSONL file (57 MB), `check --checker list-append`, against
 //      node streaming the same file through JSON.parse and nothing else; goal <= 1.5x;
 //   3. `faultline check` of a 2-op file against `node -e 0`; goal <= 1.5x.
-//   node dist/bench/cli.js [--pairs N] [--only etcd,txn,small] (add txn-parallel to --only for the
-//   txn file parsed on a second thread, FAULTLINE_PARALLEL_READ=1)
+// and, for issue 22, Porcupine's own kv logs against its own tests (built as for 1.):
+//   kv        the 6 kv logs per key, one `check --model kv DIR` (verdicts and the first failing
+//             key's evidence), against TestZZKvPerKey; goal <= 0.5x;
+//   kv-c50bad c50-bad alone against TestKv50ClientsBad (parse + check); goal < 1x;
+//   kv-whole  c10-ok and c10-bad checked whole (`--option partition=false`, one register map)
+//             against TestKvNoPartition10ClientsOk/Bad; goal < 1x.
+//   node dist/bench/cli.js [--pairs N] [--only etcd,txn,small,kv,kv-c50bad,kv-whole] [--bin FILE]
+//   (add txn-parallel to --only for the txn file parsed on a second thread,
+//   FAULTLINE_PARALLEL_READ=1; --bin times another build's bin/faultline.js, e.g. the code before)
 import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { generateListAppend, writeJsonl } from './generate-txn.js';
-import { bin, type Command, paired, PORCUPINE_HOWTO, porcupineBinary, report, root, timeOnce, median, fmtMs } from './whole-process.js';
+import { bin as ourBin, type Command, paired, PORCUPINE_HOWTO, porcupineBinary, report, root, timeOnce, median, fmtMs } from './whole-process.js';
 
 const SMALL_HISTORY =
   '{"index":0,"type":"invoke","process":0,"f":"read","value":null}\n{"index":1,"type":"ok","process":0,"f":"read","value":1}\n';
 
 /** The three comparisons of issue 16 (`only` picks some), each printed as it finishes; returns the summary lines. */
-export async function wholeProcessRatios(only: Set<string>, pairs: number): Promise<string[]> {
+export async function wholeProcessRatios(only: Set<string>, pairs: number, bin = ourBin): Promise<string[]> {
   const corpus = process.env.FAULTLINE_CORPUS ?? resolve(root, '..', 'shared', 'corpus');
   const node = process.execPath;
   const dir = mkdtempSync(join(tmpdir(), 'faultline-bench-cli-'));
   const summary: string[] = [];
   try {
     console.log(`whole processes, cold; ${pairs} pairs per comparison, alternating; node ${process.version}; load average ${loadavg().map((x) => x.toFixed(1)).join(' ')}`);
+    const porc = porcupineBinary();
     if (only.has('etcd')) {
       const etcdDir = join(corpus, 'porcupine', 'test_data', 'jepsen');
       const ours: Command = {
@@ -34,7 +42,6 @@ export async function wholeProcessRatios(only: Set<string>, pairs: number): Prom
         args: [bin, 'check', '--format', 'porcupine-etcd-log', '--model', 'cas-register', etcdDir],
         exitCodes: [1],
       };
-      const porc = porcupineBinary();
       if (porc) {
         const theirs: Command = { label: 'porcupine', file: porc.exe, args: ['-test.run', 'TestZZEtcdAll'], cwd: porc.dir };
         const r = report('103 Porcupine etcd logs (79 invalid), evidence included', await paired(ours, theirs, pairs), ['faultline check --model cas-register', 'Porcupine TestZZEtcdAll (parse + check)'], 0.5);
@@ -46,6 +53,28 @@ export async function wholeProcessRatios(only: Set<string>, pairs: number): Prom
         console.log(`103 Porcupine etcd logs: faultline median ${fmtMs(median(xs))}; ${PORCUPINE_HOWTO}`);
         summary.push(`etcd logs: faultline ${fmtMs(median(xs))}, no Porcupine to compare with`);
       }
+    }
+    const kvDir = join(corpus, 'porcupine', 'test_data', 'kv');
+    // Each kv comparison: faultline's arguments, Porcupine's test, the goal, and the exit code of an invalid verdict.
+    const kvCases: [string, string, string[], string, number][] = [
+      ['kv', 'the 6 Porcupine kv logs per key, one call (3 invalid), first failing key explained', ['--model', 'kv', kvDir], 'TestZZKvPerKey', 0.5],
+      ['kv-c50bad', 'kv c50-bad alone, per key', ['--model', 'kv', join(kvDir, 'c50-bad.txt')], 'TestKv50ClientsBad', 1],
+      ['kv-whole', 'kv c10-ok whole (one register map, no split)', ['--model', 'kv', '--option', 'partition=false', join(kvDir, 'c10-ok.txt')], 'TestKvNoPartition10ClientsOk', 1],
+      ['kv-whole', 'kv c10-bad whole (one register map, no split)', ['--model', 'kv', '--option', 'partition=false', join(kvDir, 'c10-bad.txt')], 'TestKvNoPartition10ClientsBad', 1],
+    ];
+    for (const [sel, label, args, test, goal] of kvCases) {
+      if (!only.has(sel)) continue;
+      const ours: Command = { label: 'faultline', file: node, args: [bin, 'check', ...args], exitCodes: [0, 1] };
+      if (!porc) {
+        console.log(`${label}: ${PORCUPINE_HOWTO}`);
+        continue;
+      }
+      const theirs: Command = { label: 'porcupine', file: porc.exe, args: ['-test.run', `^${test}$`], cwd: porc.dir };
+      // Porcupine's whole c10 checks take seconds: fewer pairs there.
+      const n = sel === 'kv-whole' ? Math.min(pairs, 3) : pairs;
+      const r = report(label, await paired(ours, theirs, n), [`faultline check ${args.slice(0, -1).join(' ')}`, `Porcupine ${test} (parse + check)`], goal);
+      console.log(r.line);
+      summary.push(`${label} / Porcupine: ${r.ratio.toFixed(2)} (goal ${goal < 1 ? '<=' : '<'} ${goal}, ${r.met && (goal < 1 || r.ratio < 1) ? 'met' : 'NOT met'})`);
     }
     if (only.has('txn')) {
       const file = join(dir, 'list-append-100k.jsonl');
@@ -87,6 +116,6 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === resolve(process.argv[1
     const i = args.indexOf(name);
     return i === -1 ? undefined : args[i + 1];
   };
-  const summary = await wholeProcessRatios(new Set((flag('--only') ?? 'etcd,txn,small').split(',')), Number(flag('--pairs') ?? 7));
+  const summary = await wholeProcessRatios(new Set((flag('--only') ?? 'etcd,txn,small').split(',')), Number(flag('--pairs') ?? 7), flag('--bin') ?? ourBin);
   console.log(`\nsummary: ${summary.join('; ')}`);
 }

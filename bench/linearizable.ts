@@ -1,5 +1,11 @@
 // How fast is the linearizability checker on the histories Porcupine is measured on?
-//   node dist/bench/linearizable.js [--rounds R] [--hard SEEDS] [--write-hard DIR]
+//   node dist/bench/linearizable.js [--rounds R] [--hard SEEDS] [--write-hard DIR] [--porcupine-pairs N]
+// It ends with the ratios against Porcupine (its test binary built from
+// ../shared/reference/porcupine-bench), measured in the same run, paired and alternating: each kv
+// log's checking time (faultline's own figure for reading and checking the file, from a fresh
+// `faultline check`, against the duration `go test -v` reports for Porcupine's own test of it,
+// parse + check), then whole processes (bench/cli.ts: the etcd logs, the 6 kv logs in one call,
+// c50-bad alone, c10 whole). --porcupine-pairs 0 leaves Porcupine out.
 // What counts (issue 3): checking parsed histories after a warm-up, on one core, verdict only.
 // The in-repo baseline is the same search without its configuration cache (and without the
 // pruning rules), measured in the same run. Porcupine (Go, one core of this machine class):
@@ -13,6 +19,9 @@ import type { History } from '../histories/history.js';
 import { readHistoryFile } from '../histories/read.js';
 import { generateHardRegisterHistory, generateKeyedRegisterHistory } from './generate.js';
 import { formatHistoryJsonl } from '../histories/write-jsonl.js';
+import { execa } from 'execa';
+import { wholeProcessRatios } from './cli.js';
+import { bin, porcupineBinary, PORCUPINE_HOWTO } from './whole-process.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const corpus = process.env.FAULTLINE_CORPUS ?? resolve(here, '..', '..', '..', 'shared', 'corpus');
@@ -146,5 +155,56 @@ for (const workers of [0, availableParallelism()]) {
       }
     }
     console.log(`wrote the hard histories to ${out}`);
+  }
+}
+
+// Against Porcupine, in the same run (see the top of this file).
+const porcupinePairs = flag('--porcupine-pairs', 5);
+if (porcupinePairs > 0) {
+  const porc = porcupineBinary();
+  if (!porc) console.log(`\nagainst Porcupine: ${PORCUPINE_HOWTO}`);
+  else {
+    console.log(`\nagainst Porcupine (${porc.exe}), same run, ${porcupinePairs} pairs each, alternating`);
+    const summary: string[] = [];
+    // Checking time: faultline's figure for one file (read + check, evidence included) in a fresh
+    // process, against Porcupine's test of the same log (parse + check; go test -v gives 10 ms steps).
+    const kvTests: [string, string][] = [
+      ['c50-bad', 'TestKv50ClientsBad'],
+      ['c50-ok', 'TestKv50ClientsOk'],
+      ['c10-bad', 'TestKv10ClientsBad'],
+      ['c10-ok', 'TestKv10ClientsOk'],
+    ];
+    for (const [name, test] of kvTests) {
+      const ours = async () => {
+        const r = await execa(process.execPath, [bin, 'check', '--model', 'kv', join(kvDir, `${name}.txt`)], { reject: false });
+        const m = / · (\d+) ms/.exec(r.stdout);
+        if (!m) throw new Error(`no time in faultline's output: ${r.stdout.slice(0, 200)}`);
+        return Number(m[1]);
+      };
+      const theirs = async () => {
+        const r = await execa(porc.exe, ['-test.run', `^${test}$`, '-test.v'], { cwd: porc.dir, reject: false });
+        const m = /--- (?:PASS|FAIL): \S+ \(([\d.]+)s\)/.exec(r.stdout);
+        if (!m) throw new Error(`no time in Porcupine's output: ${r.stdout.slice(0, 200)}`);
+        return Number(m[1]) * 1000;
+      };
+      const a: number[] = [];
+      const b: number[] = [];
+      for (let i = 0; i < porcupinePairs; i++) {
+        if (i % 2 === 0) {
+          a.push(await ours());
+          b.push(await theirs());
+        } else {
+          b.push(await theirs());
+          a.push(await ours());
+        }
+      }
+      // Porcupine's figure can be 0 (under 5 ms): the ratio is of the medians here.
+      const ratio = median(b) > 0 ? median(a) / median(b) : Infinity;
+      const line = `kv ${name} checking time (read + check): faultline ${fmt(median(a))} (${a.join(' ')}), Porcupine ${test} ${fmt(median(b))} (${b.join(' ')}); ratio ${ratio.toFixed(2)}`;
+      console.log(line);
+      summary.push(`kv ${name} checking / Porcupine: ${ratio.toFixed(2)}`);
+    }
+    summary.push(...(await wholeProcessRatios(new Set(['etcd', 'kv', 'kv-c50bad', 'kv-whole']), porcupinePairs)));
+    console.log(`\nsummary against Porcupine: ${summary.join('; ')}`);
   }
 }

@@ -36,8 +36,9 @@ async function parseText(text: string, format: Format, file: string): Promise<Hi
     case 'json':
       return (jsonArray ??= await import('./json-array.js')).parseJsonArray(text, file);
     case 'jepsen-edn':
-    case 'porcupine-kv-log':
       return (jepsenEdn ??= await import('./jepsen-edn.js')).parseJepsenEdn(text, file);
+    case 'porcupine-kv-log':
+      return (jepsenEdn ??= await import('./jepsen-edn.js')).parsePorcupineKvLog(text, file);
     case 'porcupine-etcd-log':
       return (porcupine ??= await import('./porcupine.js')).parsePorcupineEtcdLog(text, file);
   }

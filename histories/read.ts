@@ -1,7 +1,7 @@
 // One entry point for every history file: picks the reader, returns a History.
 import type { Format } from './formats.js';
 import type { History } from './history.js';
-import { parseJepsenEdn } from './jepsen-edn.js';
+import { parseJepsenEdn, parsePorcupineKvLog } from './jepsen-edn.js';
 import { parseJsonArray } from './json-array.js';
 import { parseJsonl } from './jsonl.js';
 import { parsePorcupineEtcdLog } from './porcupine.js';
@@ -16,8 +16,9 @@ export function parseHistory(text: string, format: Format, file = '<history>'): 
     case 'json':
       return parseJsonArray(text, file);
     case 'jepsen-edn':
-    case 'porcupine-kv-log':
       return parseJepsenEdn(text, file);
+    case 'porcupine-kv-log':
+      return parsePorcupineKvLog(text, file);
     case 'porcupine-etcd-log':
       return parsePorcupineEtcdLog(text, file);
   }

@@ -63,6 +63,33 @@ describe('checkLinearizable', () => {
     }
   });
 
+  it('stops at the first invalid part, or with allParts decides every part and lists the invalid ones', async () => {
+    // keys a and c cannot be linearized (a read of a value never written), b can; a has most ops,
+    // so c, the smaller, is searched (and found) first
+    const ops: Op[] = [];
+    const add = (key: string, process: number, f: string, value: unknown, result: unknown) => {
+      ops.push({ index: ops.length, type: 'invoke', process, f, value, key } as Op);
+      ops.push({ index: ops.length, type: 'ok', process, f, value: result, key } as Op);
+    };
+    add('a', 0, 'write', 1, 1);
+    add('a', 0, 'write', 4, 4);
+    add('a', 1, 'read', null, 2);
+    add('b', 2, 'write', 1, 1);
+    add('b', 3, 'read', null, 1);
+    add('c', 4, 'read', null, 3);
+    for (const workers of [0, 2]) {
+      const first = await checkLinearizable(new History(ops), 'cas-register', { init: null, workers });
+      expect(first.valid).toBe(false);
+      // on one thread the smallest invalid part; on threads whichever is found first
+      expect(workers ? ['a', 'c'] : ['c']).toContain((first.failure as { key: unknown }).key);
+      expect(first.invalidParts).toBeUndefined();
+      const all = await checkLinearizable(new History(ops), 'cas-register', { init: null, workers, allParts: true });
+      expect(all.valid).toBe(false);
+      expect([...(all.invalidParts as unknown[])].sort()).toEqual(['a', 'c']);
+      expect((all.failure as { key: unknown }).key).toBe(workers ? (all.invalidParts as unknown[])[0] : 'c');
+    }
+  });
+
   it('finds a planted anomaly in a generated 100k-op keyed history', async () => {
     const h = generateKeyedRegisterHistory({ ops: 20_000, keys: 200, processes: 20, crashRate: 0.02, seed: 3 });
     expect((await checkLinearizable(h, 'cas-register', { init: null })).valid).toBe(true);

@@ -49,6 +49,12 @@ const shapes: Record<string, { invoke(s: Step): { f: string; value: unknown }; c
     invoke: (s) => (s.kind < 5 ? { f: 'dequeue', value: null } : { f: 'enqueue', value: s.a }),
     complete: (f, v, s) => (f === 'dequeue' ? (s.a === 3 ? null : s.a) : v),
   },
+  // Porcupine's kv: gets return strings the appends and puts could (or could not) have built,
+  // which is what the model's lookahead (a state must be a prefix of a later get) prunes on.
+  kv: {
+    invoke: (s) => (s.kind < 4 ? { f: 'get', value: null } : s.kind < 8 ? { f: 'append', value: 'abc'[s.a % 3] } : { f: 'put', value: ['', 'a', 'b', 'c'][s.a] }),
+    complete: (f, v, s) => (f === 'get' ? ['', 'a', 'b', 'ab', 'ba', 'aab', 'bc', 'abc'][(s.a * 4 + s.b) % 8] : v),
+  },
 };
 
 const steps = fc.array(
@@ -84,12 +90,12 @@ function build(model: string, ss: Step[]): Op[] {
   return ops;
 }
 
-const runs: Record<string, number> = { 'cas-register': 1000, register: 300, mutex: 300, counter: 300, set: 300, 'fifo-queue': 300, 'unordered-queue': 300 };
+const runs: Record<string, number> = { 'cas-register': 1000, register: 300, mutex: 300, counter: 300, set: 300, 'fifo-queue': 300, 'unordered-queue': 300, kv: 500 };
 
 describe('agreement with brute force', () => {
   for (const [model, numRuns] of Object.entries(runs)) {
     it(`${model}: ${numRuns} random histories`, async () => {
-      const init = model === 'cas-register' || model === 'register' ? null : undefined;
+      const init = model === 'cas-register' || model === 'register' ? null : model === 'kv' ? '' : undefined;
       const m = resolveModel(model, init);
       let invalid = 0;
       await fc.assert(
@@ -113,9 +119,9 @@ describe('the evidence of an invalid history', () => {
   // The failing op is found from where the decision search stopped, and trusted without a second
   // search when the ops pending there behave as in the whole history: either way, the history cut
   // just before it must be linearizable and the history through it not (by brute force).
-  for (const model of ['cas-register', 'register', 'counter', 'fifo-queue']) {
+  for (const model of ['cas-register', 'register', 'counter', 'fifo-queue', 'kv']) {
     it(`${model}: the history before the failing op linearizes, through it does not`, async () => {
-      const init = model === 'cas-register' || model === 'register' ? null : undefined;
+      const init = model === 'cas-register' || model === 'register' ? null : model === 'kv' ? '' : undefined;
       const m = resolveModel(model, init);
       let checked = 0;
       await fc.assert(
@@ -147,6 +153,71 @@ describe('pruning never changes a verdict', () => {
           (o) => search(p, new Transitions(m, p.sigCalls), o).outcome,
         );
         expect(new Set(outcomes).size).toBe(1);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('kv: with and without the lookahead (Model.lookahead)', () => {
+    const m = resolveModel('kv', '');
+    let pruned = 0;
+    fc.assert(
+      fc.property(steps, (ss) => {
+        const p = prepare(new History(build('kv', ss)), m);
+        const withIt = search(p, new Transitions(m, p.sigCalls));
+        const without = search(p, new Transitions(m, p.sigCalls), { noLookahead: true });
+        expect(withIt.outcome).toBe(without.outcome);
+        if (withIt.explored < without.explored) pruned++;
+      }),
+      { numRuns: 1000 },
+    );
+    expect(pruned).toBeGreaterThan(20); // it does prune
+  });
+
+  it('a search resumed after every few configurations (budget rounds, other searches in between) is the one search', () => {
+    for (const [model, init] of [['cas-register', null], ['kv', '']] as const) {
+      const m = resolveModel(model, init);
+      let resumed = 0;
+      fc.assert(
+        fc.property(steps, steps, fc.integer({ min: 1, max: 3 }), (ss, other, k) => {
+          const p = prepare(new History(build(model, ss)), m);
+          const q = prepare(new History(build(model, other)), m);
+          const once = search(p, new Transitions(m, p.sigCalls));
+          const t = new Transitions(m, p.sigCalls);
+          let budget = k;
+          let r = search(p, t, { maxExplored: budget, resumable: true });
+          let explored = r.explored;
+          while (r.outcome === 'budget') {
+            resumed++;
+            search(q, new Transitions(m, q.sigCalls)); // reuses the pooled arrays and spare cache
+            budget += k;
+            r = search(p, t, { maxExplored: budget, resumable: true }, r.snapshot);
+            explored += r.explored;
+          }
+          expect(r.outcome).toBe(once.outcome);
+          expect(explored).toBe(once.explored);
+          expect(r.blockedCall).toBe(once.blockedCall);
+        }),
+        { numRuns: 600 },
+      );
+      expect(resumed).toBeGreaterThan(20); // rounds resumed (~60–75 a run): the property is not vacuous
+    }
+  });
+
+  it('kv, keyed, checked whole (the lookahead per key): the verdict of the per-key check', async () => {
+    // Two keys: the first step's proc picks the key of each op, so keys interleave in real time.
+    await fc.assert(
+      fc.asyncProperty(steps, async (ss) => {
+        const ops = build('kv', ss);
+        const keyOf = new Map<number | string, number>();
+        for (const op of ops) {
+          if (op.type === 'invoke') keyOf.set(op.process, op.index % 2);
+          (op as { key?: unknown }).key = `k${keyOf.get(op.process)}`;
+        }
+        const h = new History(ops);
+        const whole = await checkLinearizable(h, 'kv', { init: '', partition: false, evidence: false });
+        const perKey = await checkLinearizable(h, 'kv', { init: '', evidence: false });
+        expect(whole.valid).toBe(perKey.valid);
       }),
       { numRuns: 500 },
     );

@@ -75,6 +75,27 @@ describe('Porcupine kv logs', () => {
     expect(h.isKeyed()).toBe(true);
     expect([...h.byKey().keys()]).toEqual(['0']);
   });
+
+  it("reads Porcupine's logs by their fixed line shape just as the EDN reader does, and any other line through it", () => {
+    const lines = [
+      '{:process 3, :type :invoke, :f :get, :key "1", :value nil}',
+      '{:process 3, :type :ok, :f :get, :key "1", :value ""}\r',
+      '',
+      '{:process 4, :type :invoke, :f :put, :key "1", :value "x 4 0 y"}',
+      '{:process 4, :type :info, :f :put, :key "1", :value "x 4 0 y"}',
+    ];
+    const text = lines.join('\n') + '\n';
+    const fast = parseHistory(text, 'porcupine-kv-log', 'kv.txt');
+    const edn = parseHistory(text, 'jepsen-edn', 'kv.txt');
+    expect(fast.ops).toEqual(edn.ops);
+    expect(fast.ops.map((o) => Object.keys(o))).toEqual(edn.ops.map((o) => Object.keys(o)));
+    expect([...fast.lines!]).toEqual([...edn.lines!]);
+    // an escaped quote and a map on two lines: not the fixed shape, read as EDN
+    const other = '{:process 0, :type :invoke, :f :put, :key "a\\"b", :value "v"}\n{:process 0,\n :type :ok, :f :put, :key "a\\"b", :value "v"}\n';
+    const h = parseHistory(other, 'porcupine-kv-log', 'kv.txt');
+    expect(h.ops).toEqual(parseHistory(other, 'jepsen-edn', 'kv.txt').ops);
+    expect(h.ops[0].key).toBe('a"b');
+  });
 });
 
 describe('Jepsen EDN', () => {

@@ -16,7 +16,7 @@ import { keyedModel } from './models.js';
 import { checkOpShapes } from './shapes.js';
 import { resolveModel } from './registry.js';
 import { canRefute, refuteRegister } from './refute.js';
-import { search, searchOptions, type SearchOutcome } from './search.js';
+import { search, searchOptions, type SearchOutcome, type SearchSnapshot } from './search.js';
 import type { WorkerInput, WorkerVerdict } from './worker-protocol.js';
 
 export interface LinearizableOptions {
@@ -43,6 +43,12 @@ export interface LinearizableOptions {
   workers?: number | 'auto';
   /** false: check a keyed history whole, one object per key in one state (default true: per key). */
   partition?: boolean;
+  /**
+   * true: an invalid part does not end the check; every part is decided (or given up on), and the
+   * result lists the invalid ones (`invalidParts`, their keys in the order found). The evidence is
+   * still that of the first invalid part found. Default false: the first settles the verdict.
+   */
+  allParts?: boolean;
   /** Told how far the check has got: parts decided, or configurations explored in a single part. */
   progress?: CheckProgress;
 }
@@ -54,6 +60,12 @@ export interface Part {
 }
 
 const DEFAULT_CACHE_BYTES = 1 << 30;
+/** The budget rounds of a history of several parts (checkLinearizable says why these). */
+const FIRST_BUDGET = 1000;
+const BUDGET_GROWTH = 5;
+const HAND_OVER_BUDGET = 150_000;
+/** The memory the resumable searches of unfinished parts may hold between budget rounds. */
+export const SNAPSHOT_BYTES = 256 << 20;
 
 /** Lifts `[k, v]` values into `key` (Jepsen's independent tuples stored as plain pairs). */
 export function liftKeyedTuples(h: History): History {
@@ -90,11 +102,23 @@ export function partition(h: History, model: Model<unknown>): Part[] {
   return split.map((history, k) => ({ key: split.length > 1 ? k : undefined, keyed: false, history }));
 }
 
+/** A part waiting for its next budget round; prepared the first time it is searched. */
+interface PendingPart {
+  id: number;
+  part: Part;
+  prepared?: PreparedPart;
+  transitions?: Transitions;
+  /** Where its search stopped in the last budget round, to carry on from. */
+  snapshot?: SearchSnapshot;
+}
+
 interface PartVerdict {
   outcome: SearchOutcome;
   explored: number;
   /** SearchResult.blockedCall: where an invalid part most likely fails. */
   blockedCall: number;
+  /** With a budget that ran out: where to resume (checkPart's `resume`). */
+  snapshot?: SearchSnapshot;
 }
 
 export function checkPart(
@@ -103,10 +127,11 @@ export function checkPart(
   options: LinearizableOptions,
   maxExplored?: number,
   transitions = new Transitions(model, part.sigCalls),
+  resume?: SearchSnapshot,
 ): PartVerdict {
   // Registers with unique values: a polynomial check first, which settles an unlinearizable part
-  // a search might explore for ever (refute.ts).
-  if (refuteRegister(part, model)) return { outcome: 'not-linearizable', explored: 0, blockedCall: -1 };
+  // a search might explore for ever (refute.ts). (A resumed search has been through it.)
+  if (!resume && refuteRegister(part, model)) return { outcome: 'not-linearizable', explored: 0, blockedCall: -1 };
   const r = search(
     part,
     transitions,
@@ -118,9 +143,11 @@ export function checkPart(
       noDominanceRule: options.noDominanceRule,
       maxExplored,
       onProgress: options.progress && ((explored) => options.progress!.phase('searching', explored, undefined, 'configurations')),
+      resumable: maxExplored !== undefined && maxExplored !== Infinity,
     }),
+    resume,
   );
-  return { outcome: r.outcome, explored: r.explored, blockedCall: r.blockedCall };
+  return { outcome: r.outcome, explored: r.explored, blockedCall: r.blockedCall, snapshot: r.snapshot };
 }
 
 /**
@@ -306,7 +333,7 @@ async function checkPartsInWorkers(parts: { id: number; part: Part }[], model: s
       w.on('message', (v: WorkerVerdict) => {
         verdicts.push(v);
         options.progress?.phase(`checking the remaining parts on ${threads} threads`, verdicts.length, parts.length, 'parts');
-        if (v.outcome === 'not-linearizable') stopAll();
+        if (v.outcome === 'not-linearizable' && options.allParts !== true) stopAll();
       });
       w.on('error', (e) => {
         for (const x of workers) void x.terminate();
@@ -357,18 +384,37 @@ export async function checkLinearizable(
   const threadsField = () => (threadsUsed > 1 ? { threads: threadsUsed } : {});
   // Parts are checked round-robin under a growing exploration budget, so that one easy invalid
   // part is found before a hard valid one is finished (Porcupine gets this from goroutines).
-  // With workers: 'auto', parts still unfinished after two rounds (hard ones) go to worker
-  // threads; with an explicit number of workers, every part does, from the start.
-  // A part's interned states and memoized steps stay valid across its budget rounds.
-  let pending = parts.map((part, id) => {
-    const prepared = prepare(part.history, m);
-    return { id, part, prepared, transitions: new Transitions(m, prepared.sigCalls) };
-  });
-  let budget = parts.length > 1 ? 20_000 : Infinity;
+  // The first budget is small (1,000 configurations, then x5): on Porcupine's c50-bad log, an
+  // invalid key is decided in 400 configurations while two keys before it need over a million,
+  // and a first budget of 20,000 spent 40,000 on those before reaching it. A part's search resumes
+  // where its last round stopped (search.ts's SearchSnapshot: its stack, linked list and cache), so
+  // the rounds cost no repeated configurations (restarted, they cost up to a quarter more: c50-ok
+  // explored 11.1k configurations for its keys' 9.1k).
+  // With workers: 'auto', parts still unfinished after the rounds up to 125,000 configurations
+  // (hard ones) go to worker threads; with an explicit number of workers, every part does, from
+  // the start. A part's interned states and memoized steps stay valid across its budget rounds.
+  // Each part is prepared when first searched: an invalid history is often decided before most
+  // of its parts are (c50-bad: 3 of 10), and preparing costs more than those first searches.
+  // Parts go in order of expected cost, smallest first (fewest ops; ties in key order): a search's
+  // cost grows with a part's length, and the first invalid part found settles the verdict (c50-bad:
+  // its key "1", decided in 400 configurations, is its smallest; in key order two keys of over a
+  // million configurations came first and took their first budgets).
+  let pending: PendingPart[] = parts.map((part, id) => ({ id, part }));
+  pending.sort((a, b) => a.part.history.length - b.part.history.length || a.id - b.id);
+  const ready = (item: PendingPart): { id: number; part: Part; prepared: PreparedPart; transitions: Transitions } => {
+    if (!item.prepared) {
+      item.prepared = prepare(item.part.history, m);
+      item.transitions = new Transitions(m, item.prepared.sigCalls);
+    }
+    return item as { id: number; part: Part; prepared: PreparedPart; transitions: Transitions };
+  };
+  let budget = parts.length > 1 ? FIRST_BUDGET : Infinity;
+  /** The invalid parts found so far (only ever more than one with allParts). */
+  const found: { item: PendingPart; blockedCall: number }[] = [];
   let round = 0;
   let decided = 0;
   while (pending.length) {
-    const handOver = typeof options.workers === 'number' ? round === 0 : round === 2;
+    const handOver = typeof options.workers === 'number' ? round === 0 : budget > HAND_OVER_BUDGET;
     round++;
     const threads = handOver ? workerCount(options, model, pending.length) : 1;
     if (threads > 1) {
@@ -380,25 +426,48 @@ export async function checkLinearizable(
           unknown.push({ key: parts[v.id].key, reason: v.outcome === 'timeout' ? 'time limit' : 'cache memory limit' });
         }
       }
-      const bad = verdicts.find((v) => v.outcome === 'not-linearizable');
-      if (bad) return invalid(pending.find((p) => p.id === bad.id)!, bad.blockedCall);
+      for (const v of verdicts) if (v.outcome === 'not-linearizable') found.push({ item: pending.find((p) => p.id === v.id)!, blockedCall: v.blockedCall });
+      if (found.length && options.allParts !== true) return invalid(ready(found[0].item), found[0].blockedCall);
       break;
     }
     const still: typeof pending = [];
     // With several parts, progress counts parts decided; a single part counts configurations.
     const partOptions = parts.length > 1 ? { ...options, progress: undefined } : options;
-    for (const item of pending) {
-      const v = checkPart(item.prepared, m, partOptions, budget, item.transitions);
+    // Snapshots hold their parts' caches: past SNAPSHOT_BYTES in all, a part restarts next round.
+    let held = 0;
+    for (const pendingItem of pending) {
+      const item = ready(pendingItem);
+      const v = checkPart(item.prepared, m, partOptions, budget, item.transitions, pendingItem.snapshot);
+      const bytes = v.snapshot ? (v.snapshot.cache?.bytes ?? 0) + 16 * v.snapshot.next.length : 0;
+      pendingItem.snapshot = held + bytes <= SNAPSHOT_BYTES ? v.snapshot : undefined;
+      if (pendingItem.snapshot) held += bytes;
       explored += v.explored;
       if (v.outcome !== 'budget' && parts.length > 1) options.progress?.phase('checking parts', ++decided, parts.length, 'parts');
-      if (v.outcome === 'not-linearizable') return invalid(item, v.blockedCall);
+      if (v.outcome === 'not-linearizable') {
+        if (options.allParts !== true) return invalid(item, v.blockedCall);
+        found.push({ item, blockedCall: v.blockedCall });
+      }
       if (v.outcome === 'budget') still.push(item);
       else if (v.outcome === 'timeout' || v.outcome === 'memory') {
         unknown.push({ key: item.part.key, reason: v.outcome === 'timeout' ? 'time limit' : 'cache memory limit' });
       }
     }
     pending = still;
-    budget = budget * 8 > 5e6 ? Infinity : budget * 8;
+    budget = budget * BUDGET_GROWTH > 5e6 ? Infinity : budget * BUDGET_GROWTH;
+  }
+  if (found.length) {
+    // allParts: every part had its turn; the first invalid one found is explained.
+    const r = invalid(ready(found[0].item), found[0].blockedCall);
+    const keys = found.slice(0, 10).map((f) => JSON.stringify(f.item.part.key ?? null));
+    return {
+      ...r,
+      explanation:
+        `${r.explanation} In all ${found.length} of ${parts.length} parts cannot be linearized` +
+        `${found[0].item.part.keyed ? ` (keys ${keys.join(', ')}${found.length > 10 ? ', ...' : ''})` : ''}` +
+        `${unknown.length ? `, and ${unknown.length} undecided` : ''}.`,
+      invalidParts: found.map((f) => f.item.part.key ?? null),
+      ...(unknown.length ? { unknownParts: unknown.slice(0, 20) } : {}),
+    };
   }
   if (unknown.length) {
     return {

@@ -21,6 +21,10 @@ export const linearizable: Checker = {
         init: ctx.init,
         deadline: ctx.deadline,
         keyedTuples: ctx.options?.keyedTuples === true,
+        // --option partition=false: a keyed history checked whole (as Porcupine's unpartitioned kv tests)
+        ...(ctx.options?.partition === false ? { partition: false } : {}),
+        // --option allParts=true: every key decided and the invalid ones listed, not only the first
+        ...(ctx.options?.allParts === true ? { allParts: true } : {}),
         progress: ctx.progress,
       }),
     );

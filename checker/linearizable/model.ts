@@ -38,6 +38,32 @@ export interface Model<S = unknown> {
    * prefix through it again; without it, it searches.
    */
   sameAsUnknown?(op: Op, done: Op): boolean;
+  /**
+   * Optional lookahead, a pruning the search applies after each step that changes the state. A
+   * `reset` op (kv's put) may set the state to anything. `probe` compiles a test of states for an
+   * ok op (kv's get): false only when no sequence of non-reset ops from that state lets the op
+   * succeed (kv: the state is not a prefix of what the get returned, and appends only grow it).
+   * The search walks the pending ok ops in return order, up to the first pending reset, and drops
+   * a step whose state fails one of their probes: the failure would only surface at that op's
+   * return, after every order of the ops in between had been tried. A probe may answer true when
+   * unsure (a hash match), never false for a state that can still succeed.
+   */
+  lookahead?: {
+    /**
+     * For a model of several independent objects (a keyed history checked whole): which one `op`
+     * touches. A step is probed only against the pending ops of the object it changed, and only
+     * that object's resets stop the walk. Without it, one object.
+     */
+    scope?(op: Op): number;
+    resets(op: Op, done: Op | undefined): boolean;
+    probe(op: Op, done: Op): ((s: S) => boolean) | undefined;
+  };
+  /**
+   * Optional: false when states rarely repeat (kv's appended strings), so memoizing each
+   * (state, op) step would only cost memory: the search then steps the model every time, and
+   * tests a new state with the lookahead before interning it.
+   */
+  memo?: boolean;
   /** Splits a history into parts that can be checked independently (P-compositionality). */
   partition?(h: History): History[];
   /** A state in a few words, for evidence ("3", "held", "[1,2]"). */

@@ -320,8 +320,17 @@ export const kv: ModelSpec = {
   // Its state is a string per key: anything else would be checked as its String(), e.g. "[object Object]".
   checkInit: (init) => (typeof init === 'string' ? undefined : `the kv model holds a string per key (e.g. --init '""'), not ${jsonKind(init)}`),
   create: (init) => {
+    // Each op's value as a Text, made once (a step of an append would otherwise hash it again).
+    const texts = new Map<unknown, Text>();
+    const textOfValue = (v: unknown): Text => {
+      let t = texts.get(v);
+      if (t === undefined) texts.set(v, (t = valueText(v)));
+      return t;
+    };
     const model: Model<Text> = {
       name: 'kv',
+      // Appended strings almost never repeat: memoizing steps costs more than it saves.
+      memo: false,
       init: () => valueText(init),
       key: (s) => s.text,
       hash: (s) => s.hash,
@@ -335,14 +344,29 @@ export const kv: ModelSpec = {
         return undefined;
       },
       describe: (s) => JSON.stringify(s.text),
+      // Appends only grow the string: a state that is not a prefix of what a later get returned can
+      // reach that get only through a put. The test compares the state's hash with the hash of the
+      // get's prefix of the same length (a collision answers "can", which only prunes less).
+      lookahead: {
+        resets: (op) => op.f === 'put',
+        probe(op, done) {
+          if (op.f !== 'get') return undefined;
+          const read = done.value === null ? '' : String(done.value);
+          const prefix = new Int32Array(read.length + 1);
+          let h = 0;
+          for (let i = 0; i < read.length; i++) prefix[i + 1] = h = (Math.imul(h, BASE) + read.charCodeAt(i)) | 0;
+          const len = read.length;
+          return (s) => s.text.length <= len && prefix[s.text.length] === s.hash;
+        },
+      },
       step(s, op, done) {
         if (op.f === 'get') {
           if (!done) return s;
           const read = done.value === null ? '' : String(done.value);
           return read.length === s.text.length && read === s.text ? s : INCONSISTENT;
         }
-        if (op.f === 'put') return valueText(op.value);
-        if (op.f === 'append') return appendText(s, valueText(op.value));
+        if (op.f === 'put') return textOfValue(op.value);
+        if (op.f === 'append') return appendText(s, textOfValue(op.value));
         return INCONSISTENT;
       },
     };
@@ -371,6 +395,7 @@ export function keyedModel(inner: Model<unknown>, keys: unknown[]): Model<Int32A
   const innerStates = interner.states;
   const intern = (v: unknown) => interner.intern(v);
   const initial = intern(inner.init());
+  const innerLookahead = inner.lookahead;
   return {
     name: inner.name,
     init: () => new Int32Array(keys.length).fill(initial),
@@ -385,6 +410,17 @@ export function keyedModel(inner: Model<unknown>, keys: unknown[]): Model<Int32A
       return true;
     },
     readOnly: inner.readOnly ? (op, done) => inner.readOnly!(op, done) : undefined,
+    // The inner model's lookahead, per key: a step changes one key, and only that key's pending
+    // ops and resets matter to it.
+    lookahead: innerLookahead && {
+      scope: (op) => index.get(name(op.key)) ?? -1,
+      resets: (op, done) => innerLookahead.resets(op, done),
+      probe(op, done) {
+        const i = index.get(name(op.key));
+        const p = i === undefined ? undefined : innerLookahead.probe(op, done);
+        return p && ((s) => p(innerStates[s[i!]]));
+      },
+    },
     describe: (s) =>
       keys
         .map((k, i) => (s[i] === initial ? '' : `${show(k)}: ${inner.describe ? inner.describe(innerStates[s[i]]) : show(innerStates[s[i]])}`))

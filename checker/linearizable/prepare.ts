@@ -48,7 +48,7 @@ export function prepare(h: History, model: Model<unknown>, cut = Infinity): Prep
   const sigCalls: Call[] = [];
   const sig = new Int32Array(calls.length);
   calls.forEach((c, k) => {
-    const text = `${c.op.f}\u0000${c.op.key === undefined ? '' : canonicalJson(c.op.key)}\u0000${canonicalJson(c.op.value)}\u0000${c.done ? `${canonicalJson(c.done.value)}\u0000${c.done.result}` : '?'}`;
+    const text = `${c.op.f}\u0000${c.op.key === undefined ? '' : sigValue(c.op.key)}\u0000${sigValue(c.op.value)}\u0000${c.done ? `${sigValue(c.done.value)}\u0000${c.done.result}` : '?'}`;
     let id = sigIds.get(text);
     if (id === undefined) {
       sigIds.set(text, (id = sigCalls.length));
@@ -57,6 +57,15 @@ export function prepare(h: History, model: Model<unknown>, cut = Infinity): Prep
     sig[k] = id;
   });
   return { history: h, calls, sig, sigCalls };
+}
+
+/**
+ * A value in a signature's text: canonical JSON, or for a string without NUL (the fields'
+ * separator) the string itself behind a tag no JSON text starts with (kv's long get results:
+ * JSON.stringify of them showed in a check's profile).
+ */
+function sigValue(v: unknown): string {
+  return typeof v === 'string' && !v.includes('\u0000') ? `'${v}` : canonicalJson(v);
 }
 
 /** In the memo: the step has not been computed yet. */
@@ -72,20 +81,46 @@ export class Transitions {
   private readonly interner: StateInterner;
   private lookups = 0;
   private hits = 0;
-  private memoize = true;
+  /** Steps are memoized (Model.memo, or until the memo has shown it catches nothing). */
+  memoize: boolean;
+  /**
+   * No memo from the start (Model.memo false, unless the caller asks for one): the search steps
+   * the model itself (stepRaw) and interns a new state only after its lookahead.
+   */
+  readonly raw: boolean;
   /** Dense memo: the state id after signature g in state s at [s * nSigs + g]; -1 cannot happen; UNKNOWN_STEP not computed. */
   memo: Int32Array;
   /** Past DENSE_LIMIT entries (models with many states, like kv's strings) a hash map takes over. */
   private bigMemo: IntMap | undefined;
   readonly nSigs: number;
+  /** Model.lookahead compiled per signature: resets[g] 1 for a reset; probes[g] the test, or undefined. */
+  readonly resets: Uint8Array | undefined;
+  readonly probes: (((s: unknown) => boolean) | undefined)[] | undefined;
+  /** scopes[g]: the object signature g touches (Model.lookahead.scope; 0 for a model of one). */
+  readonly scopes: Int32Array | undefined;
 
   constructor(
     readonly model: Model<unknown>,
     private sigCalls: Call[],
+    /** memo: true memoizes steps even for a model that says memo: false (the sequential checker). */
+    options: { memo?: boolean } = {},
   ) {
     this.interner = new StateInterner(model);
+    this.raw = model.memo === false && options.memo !== true;
+    this.memoize = !this.raw;
     this.nSigs = Math.max(1, sigCalls.length);
     this.memo = new Int32Array(16 * this.nSigs).fill(UNKNOWN_STEP);
+    const la = model.lookahead;
+    if (la) {
+      this.resets = new Uint8Array(this.nSigs);
+      this.probes = new Array(this.nSigs).fill(undefined);
+      this.scopes = new Int32Array(this.nSigs);
+      sigCalls.forEach((c, g) => {
+        this.scopes![g] = la.scope ? la.scope(c.op) : 0;
+        this.resets![g] = la.resets(c.op, c.done) ? 1 : 0;
+        if (c.done) this.probes![g] = la.probe(c.op, c.done);
+      });
+    }
   }
 
   get states(): readonly unknown[] {
@@ -96,7 +131,7 @@ export class Transitions {
     const before = this.interner.size;
     const id = this.interner.intern(s);
     // A new state: make room for its row of the dense memo, or move to the hash map.
-    if (this.interner.size !== before && !this.bigMemo && this.interner.size * this.nSigs > this.memo.length) {
+    if (this.interner.size !== before && this.memoize && !this.bigMemo && this.interner.size * this.nSigs > this.memo.length) {
       if (this.memo.length * 2 > DENSE_LIMIT) this.bigMemo = new IntMap(1 << 12);
       else {
         const grown = new Int32Array(this.memo.length * 2).fill(UNKNOWN_STEP);
@@ -112,6 +147,15 @@ export class Transitions {
     const k = stateId * this.nSigs + sig;
     const hit = k < this.memo.length ? this.memo[k] : UNKNOWN_STEP;
     return hit === UNKNOWN_STEP ? this.miss(stateId, sig) : hit;
+  }
+
+  /**
+   * For a model without a memo (Model.memo false): the model's step from state `stateId`, not yet
+   * interned (the search tests it with the lookahead first); INCONSISTENT when it cannot happen.
+   */
+  stepRaw(stateId: number, sig: number): unknown {
+    const c = this.sigCalls[sig];
+    return this.model.step(this.states[stateId], c.op, c.done);
   }
 
   /** `next` for a step the dense memo does not hold: the hash map's, or the model's. */

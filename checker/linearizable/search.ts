@@ -5,6 +5,7 @@
 // Porcupine). Unknown-outcome calls have no return entry: they may be linearized any time after
 // their call, or never, so the search succeeds once every ok call is linearized.
 import { ConfigCache } from './config-cache.js';
+import { INCONSISTENT } from './model.js';
 import { type PreparedPart, Transitions, UNKNOWN_STEP } from './prepare.js';
 
 export interface SearchOptions {
@@ -25,8 +26,36 @@ export interface SearchOptions {
   noDominanceRule?: boolean;
   /** Match cached configurations exactly, not by subsumption of unknown-outcome calls. */
   noSubsumption?: boolean;
+  /** Turn off the model's lookahead (Model.lookahead), for tests and benchmarks. */
+  noLookahead?: boolean;
   /** Called every few thousand configurations with the number explored (for a progress line). */
   onProgress?: (explored: number) => void;
+  /** On running out of budget, return a snapshot (SearchResult.snapshot) to resume from. */
+  resumable?: boolean;
+}
+
+/**
+ * Where a search stopped by its budget was (SearchOptions.resumable): passed back to `search`, it
+ * carries on from there, with the same cache, as if it had never stopped. Only for the same part
+ * and the same Transitions.
+ */
+export interface SearchSnapshot {
+  next: Int32Array;
+  prev: Int32Array;
+  bits: Uint32Array;
+  stackCall: Int32Array;
+  stackState: Int32Array;
+  forced: Uint8Array;
+  cache: ConfigCache | undefined;
+  sp: number;
+  state: number;
+  okLeft: number;
+  explored: number;
+  ha: number;
+  hb: number;
+  epoch: number;
+  blockedCall: number;
+  blockedPos: number;
 }
 
 export type SearchOutcome = 'linearizable' | 'not-linearizable' | 'timeout' | 'memory' | 'budget';
@@ -45,8 +74,10 @@ export interface SearchResult {
    * evidence to verify rather than search for.
    */
   blockedCall: number;
-  /** Configurations explored and cache size, for unknown results and benchmarks. */
+  /** Configurations explored (by this call, when resumed) and cache size, for unknown results and benchmarks. */
   explored: number;
+  /** With SearchOptions.resumable, when the budget ran out: where to resume. */
+  snapshot?: SearchSnapshot;
   cached: number;
   cacheBytes: number;
 }
@@ -71,6 +102,13 @@ function zobrist(n: number, seed: number): Uint32Array {
   }
   return z;
 }
+
+/** A step's new state not interned yet (Model.memo false): an object in the search's `s1`. */
+const NOT_INTERNED = -3;
+
+// How far the lookahead walks the pending entries, and how many probes it runs, per step.
+const LOOKAHEAD_STEPS = 128;
+const LOOKAHEAD_PROBES = 2;
 
 // The search's working arrays, kept between searches (a check runs one per part, and the evidence
 // a few more; allocating a score of typed arrays each time showed as garbage collection). Views of
@@ -139,7 +177,9 @@ export function searchOptions(o: SearchOptions): SearchOptions {
     noReadOnlyRule: o.noReadOnlyRule,
     noDominanceRule: o.noDominanceRule,
     noSubsumption: o.noSubsumption,
+    noLookahead: o.noLookahead,
     onProgress: o.onProgress,
+    resumable: o.resumable,
   };
 }
 
@@ -153,7 +193,7 @@ function makeResult(outcome: SearchOutcome, explored: number, blockedCall: numbe
 // read from the dense table, a model step only on a miss. Everything it touches has type
 // feedback from the first configurations on, so the code V8 optimizes early does not deoptimize
 // later (a fresh `faultline check` process spends most of its search time before that point).
-export function search(part: PreparedPart, transitions: Transitions, options: SearchOptions = {}): SearchResult {
+export function search(part: PreparedPart, transitions: Transitions, options: SearchOptions = {}, resume?: SearchSnapshot): SearchResult {
   const calls = part.calls;
   const sig = part.sig;
   const n = calls.length;
@@ -204,7 +244,7 @@ export function search(part: PreparedPart, transitions: Transitions, options: Se
   const zB = zobrist(n, 0x9e3779b9);
   let ha = 0;
   let hb = 0;
-  const cache = options.noCache ? undefined : takeCache(n);
+  const cache = options.noCache ? undefined : resume ? resume.cache : takeCache(n);
   // Calls of unknown outcome, for the cache's subsumption: a configuration that took one of them
   // and has the state one that did not take it already had, can do nothing that one could not
   // (an unknown call left unlinearized has no return to constrain anything), so it is pruned too.
@@ -242,6 +282,13 @@ export function search(part: PreparedPart, transitions: Transitions, options: Se
   const minRet = scratchF64(2, nSigs);
   let epoch = 1;
   let memo = transitions.memo;
+  // The model's lookahead (Model.lookahead): per signature, whether the call resets the state and
+  // the test a state must pass for the call to succeed later.
+  const resets = options.noLookahead === true ? undefined : transitions.resets;
+  const probes = transitions.probes;
+  const scopes = transitions.scopes;
+  const states = transitions.states;
+  const raw = transitions.raw;
 
   let blockedCall = -1;
   let blockedPos = -1;
@@ -251,7 +298,27 @@ export function search(part: PreparedPart, transitions: Transitions, options: Se
   let backtrack = false;
   let outcome: SearchOutcome = 'not-linearizable';
 
-  if (cache) cache.add(bits, ha, hb, state);
+  let startExplored = 0;
+  let snapshot: SearchSnapshot | undefined;
+  if (resume) {
+    // Where the last round stopped: just after a lift, the scan to start again from the head.
+    next.set(resume.next);
+    prev.set(resume.prev);
+    bits.set(resume.bits);
+    stackCall.set(resume.stackCall);
+    stackState.set(resume.stackState);
+    forced.set(resume.forced);
+    sp = resume.sp;
+    state = resume.state;
+    okLeft = resume.okLeft;
+    explored = startExplored = resume.explored;
+    ha = resume.ha;
+    hb = resume.hb;
+    epoch = resume.epoch;
+    blockedCall = resume.blockedCall;
+    blockedPos = resume.blockedPos;
+    entry = next[HEAD];
+  } else if (cache) cache.add(bits, ha, hb, state);
   for (;;) {
     if (okLeft === 0 && !backtrack) {
       if (!found) {
@@ -283,10 +350,48 @@ export function search(part: PreparedPart, transitions: Transitions, options: Se
       minRet[g] = rc < mr ? rc : mr;
       const k = state * nSigs + g;
       let ns = k < memo.length ? memo[k] : UNKNOWN_STEP;
+      // Without a memo (Model.memo false), the new state is an object until it passes the
+      // lookahead, and only then interned: most steps of kv's appends fail it.
+      let s1: unknown = undefined;
       if (ns === UNKNOWN_STEP) {
-        ns = transitions.miss(state, g);
-        memo = transitions.memo;
+        if (raw) {
+          s1 = transitions.stepRaw(state, g);
+          ns = s1 === INCONSISTENT ? -1 : s1 === states[state] ? state : NOT_INTERNED;
+        } else {
+          ns = transitions.miss(state, g);
+          memo = transitions.memo;
+        }
       }
+      if (ns !== -1 && ns !== state && resets !== undefined) {
+        // Lookahead: the pending ok calls in return order, up to the first pending reset (other
+        // than c), must each still be able to succeed from ns. A few suffice: for kv, what the
+        // first pending get returned is a prefix of what the later ones did, or one of them fails.
+        // Only the object c changed is probed (Model.lookahead.scope), so only its resets count.
+        if (ns !== NOT_INTERNED) s1 = states[ns];
+        const sc = scopes![g];
+        let probed = 0;
+        for (let e = next[HEAD], steps = 0; e !== TAIL && steps < LOOKAHEAD_STEPS; e = next[e], steps++) {
+          if (e < n) {
+            if (e !== c && resets[sig[e]] === 1 && scopes![sig[e]] === sc) break;
+            continue;
+          }
+          const k = callOf[e];
+          if (k === c || scopes![sig[k]] !== sc) continue;
+          const probe = probes![sig[k]];
+          if (probe === undefined) continue;
+          if (!probe(s1)) {
+            // That call's return stops every way on from here: where the search stopped.
+            if (pos[e] > blockedPos) {
+              blockedPos = pos[e];
+              blockedCall = k;
+            }
+            ns = -1;
+            break;
+          }
+          if (++probed === LOOKAHEAD_PROBES) break;
+        }
+      }
+      if (ns === NOT_INTERNED) ns = transitions.intern(s1);
       if (ns !== -1) {
         const w = c >>> 5;
         const bit = 1 << (c & 31);
@@ -324,7 +429,29 @@ export function search(part: PreparedPart, transitions: Transitions, options: Se
           entry = next[HEAD];
           epoch++;
           if (++explored > maxExplored || explored > collectUntil) {
-            if (!found) outcome = 'budget';
+            if (!found) {
+              outcome = 'budget';
+              if (options.resumable === true) {
+                snapshot = {
+                  next: next.slice(),
+                  prev: prev.slice(),
+                  bits: bits.slice(),
+                  stackCall: stackCall.slice(0, sp),
+                  stackState: stackState.slice(0, sp),
+                  forced: forced.slice(0, sp),
+                  cache,
+                  sp,
+                  state,
+                  okLeft,
+                  explored,
+                  ha,
+                  hb,
+                  epoch,
+                  blockedCall,
+                  blockedPos,
+                };
+              }
+            }
             break; // with found: more final states were only wanted within a budget
           }
           if (--checkIn === 0) {
@@ -392,10 +519,11 @@ export function search(part: PreparedPart, transitions: Transitions, options: Se
     }
   }
   const result = found ?? makeResult(outcome, 0, -1, undefined);
-  result.explored = explored;
+  result.explored = explored - startExplored;
   result.cached = cache ? cache.size : 0;
   result.cacheBytes = cache ? cache.bytes : 0;
-  returnCache(cache);
+  if (snapshot) result.snapshot = snapshot;
+  else returnCache(cache);
   result.blockedCall = blockedCall;
   if (found) result.finalStates = finalStates;
   return result;

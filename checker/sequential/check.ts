@@ -96,7 +96,9 @@ export async function checkSequential(
     m = keyedModel(m, [...present, undefined]) as Model<unknown>;
   }
   const prepared = prepare(clients, m);
-  const transitions = new Transitions(m, prepared.sigCalls);
+  // Memoized even for kv (Model.memo false is the linearizability search's choice: it tests a
+  // new state with its lookahead before interning; this search revisits its steps).
+  const transitions = new Transitions(m, prepared.sigCalls, { memo: true });
   const init = transitions.intern(m.init());
 
   // Group the calls by process, in each process's order; processes by first appearance.
