@@ -187,6 +187,10 @@ const rules: Rule[] = [
     name: 'the nemesis asks targets through targets/types.ts, never a specific target (nemesis/ → targets/<system>/)',
     forbids: (from, to) => under(from, 'nemesis') && /^targets\/[^/]+\//.test(to) && !under(to, 'targets/common'),
   },
+  {
+    name: 'a worker thread gets its entry point without importing its caller (checker/linearizable/worker.ts → check.ts)',
+    forbids: (from, to) => from === 'checker/linearizable/worker.ts' && to === 'checker/linearizable/check.ts',
+  },
 ];
 
 describe('the import graph', () => {

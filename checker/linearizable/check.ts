@@ -16,6 +16,7 @@ import { keyedModel } from './models.js';
 import { checkOpShapes } from './shapes.js';
 import { resolveModel } from './registry.js';
 import { canRefute, refuteRegister } from './refute.js';
+import { checkPart, DEFAULT_CACHE_BYTES, SNAPSHOT_BYTES } from './part.js';
 import { search, searchOptions, type SearchOutcome, type SearchSnapshot } from './search.js';
 import type { WorkerInput, WorkerVerdict } from './worker-protocol.js';
 
@@ -59,13 +60,10 @@ export interface Part {
   history: History;
 }
 
-const DEFAULT_CACHE_BYTES = 1 << 30;
 /** The budget rounds of a history of several parts (checkLinearizable says why these). */
 const FIRST_BUDGET = 1000;
 const BUDGET_GROWTH = 5;
 const HAND_OVER_BUDGET = 150_000;
-/** The memory the resumable searches of unfinished parts may hold between budget rounds. */
-export const SNAPSHOT_BYTES = 256 << 20;
 
 /** Lifts `[k, v]` values into `key` (Jepsen's independent tuples stored as plain pairs). */
 export function liftKeyedTuples(h: History): History {
@@ -110,44 +108,6 @@ interface PendingPart {
   transitions?: Transitions;
   /** Where its search stopped in the last budget round, to carry on from. */
   snapshot?: SearchSnapshot;
-}
-
-interface PartVerdict {
-  outcome: SearchOutcome;
-  explored: number;
-  /** SearchResult.blockedCall: where an invalid part most likely fails. */
-  blockedCall: number;
-  /** With a budget that ran out: where to resume (checkPart's `resume`). */
-  snapshot?: SearchSnapshot;
-}
-
-export function checkPart(
-  part: PreparedPart,
-  model: Model<unknown>,
-  options: LinearizableOptions,
-  maxExplored?: number,
-  transitions = new Transitions(model, part.sigCalls),
-  resume?: SearchSnapshot,
-): PartVerdict {
-  // Registers with unique values: a polynomial check first, which settles an unlinearizable part
-  // a search might explore for ever (refute.ts). (A resumed search has been through it.)
-  if (!resume && refuteRegister(part, model)) return { outcome: 'not-linearizable', explored: 0, blockedCall: -1 };
-  const r = search(
-    part,
-    transitions,
-    searchOptions({
-      deadline: options.deadline,
-      maxCacheBytes: options.maxCacheBytes ?? DEFAULT_CACHE_BYTES,
-      noCache: options.noCache,
-      noReadOnlyRule: options.noReadOnlyRule,
-      noDominanceRule: options.noDominanceRule,
-      maxExplored,
-      onProgress: options.progress && ((explored) => options.progress!.phase('searching', explored, undefined, 'configurations')),
-      resumable: maxExplored !== undefined && maxExplored !== Infinity,
-    }),
-    resume,
-  );
-  return { outcome: r.outcome, explored: r.explored, blockedCall: r.blockedCall, snapshot: r.snapshot };
 }
 
 /**

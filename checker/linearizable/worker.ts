@@ -2,7 +2,7 @@
 // verdict as it is found, so the main thread can stop everyone at the first invalid part.
 import { parentPort, workerData } from 'node:worker_threads';
 import { History } from '../../histories/history.js';
-import { checkPart, SNAPSHOT_BYTES } from './check.js';
+import { checkPart, SNAPSHOT_BYTES } from './part.js';
 import type { SearchSnapshot } from './search.js';
 import { prepare, Transitions } from './prepare.js';
 import { resolveModel } from './registry.js';
