@@ -56,7 +56,13 @@ export function makeDirs(path: string): void {
 function existingFolder(flag: string, path: string, start = path): string {
   let p = resolve(start);
   for (;;) {
-    const st = statOf(p);
+    let st: Stats | undefined;
+    try {
+      st = statOf(p);
+    } catch (e) {
+      // EACCES: a folder on the way cannot be searched by this user.
+      throw new InputError(`${flag} ${path}: cannot reach ${p} (${codeOf(e)})`);
+    }
     if (st) {
       if (!st.isDirectory()) throw new InputError(`${flag} ${path}: ${p} is not a directory`);
       return p;

@@ -6,7 +6,7 @@ import { combineExitCodes, type FileOutcome } from '../checker/check-file.js';
 import { InputError } from '../histories/errors.js';
 import { junitXml } from '../report/junit.js';
 import { readRawConfig, resolveConfig, type TestConfig } from '../runner/config.js';
-import { run, type RunOutcome } from '../runner/run.js';
+import { checkNetworkAvailable, run, type RunOutcome } from '../runner/run.js';
 import { RUN_FILES } from '../runner/store.js';
 import { parseCheckerOptions, type Io } from './check.js';
 import { parseAlertFlags } from '../metrics/config.js';
@@ -208,7 +208,9 @@ export async function runTest(args: TestArgs, io: Io, signal?: AbortSignal): Pro
   if (args.scenario !== undefined) return (await import('../scenarios/index.js')).runScenario(args, io, signal);
   const { configWithDefaultNemesis } = await import('./default-nemesis.js');
   const { config, line } = await configWithDefaultNemesis(args, configFromArgs);
-  // Before a node starts: the store and the JUnit file can be written (/proc/1 hung the run).
+  // Before a node starts: namespaces can be made where they are asked for (the more basic
+  // refusal, first), and the store and the JUnit file can be written (/proc/1 hung the run).
+  if (config.cluster === undefined) await checkNetworkAvailable(config);
   checkOutputDir(args.store !== undefined ? '--store' : `${args.config ?? 'the config'}: store`, config.store);
   if (args.junit !== undefined) checkOutputFile('--junit', args.junit);
   if (line !== undefined) io.stderr(line);

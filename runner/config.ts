@@ -267,10 +267,11 @@ function resolveValid(c: TestConfig, source: string, text: string | undefined): 
   if (served && !served.includes(c.workload.name)) {
     throw new InputError(`${source}: "workload.name" must be one of ${served.map((w) => JSON.stringify(w)).join(', ')} for ${system ? `${system.name} (its client serves those: ${system.file})` : c.target.type}, got ${JSON.stringify(c.workload.name)}`);
   }
-  checkWorkloadOptions(c, source, text);
+  checkWorkloadName(c, source, text);
   if (runsBuiltinStore(c.target)) c.target.mode ??= getWorkload(c.workload.name).modes[0] as ModeName;
   else if (c.target.mode !== undefined) throw new InputError(`${source}: "target.mode" is for the built-in store; ${c.target.type}${c.target.type === 'stdio' ? ' with "system": "none"' : ''} has no modes`);
   moveModeOptions(c.target, c.workload, runsBuiltinStore(c.target), source);
+  checkWorkloadOptions(c, source, text);
   c.target.nodes ??= c.target.type === 'postgres' ? 1 : (system?.nodes ?? 3);
   // Until Sentinel reconfigures a returning old primary, it still serves its own data: final reads
   // taken earlier would disagree for that reason alone.
@@ -444,15 +445,19 @@ export function runsBuiltinStore(t: Pick<TargetConfig, 'type' | 'options'>): boo
  * The workload's options checked here, where the config's file and text are known, so a mistake
  * names its line (a nested option too: "workload.options.keys"); the runner checks them again.
  */
-function checkWorkloadOptions(c: TestConfig, source: string, text: string | undefined): void {
-  let workload;
+function checkWorkloadName(c: TestConfig, source: string, text: string | undefined): void {
   try {
-    workload = getWorkload(c.workload.name);
+    getWorkload(c.workload.name);
   } catch (e) {
     // an unknown workload: said here, where its line is known (later it named no file)
     const line = text === undefined ? undefined : lineOfPointer(jsonValueLines(text), '/workload/name');
     throw new InputError(`${source}${line === undefined ? '' : `:${line}`}: workload.name: ${(e as Error).message}`);
   }
+}
+
+/** The workload's own options (the built-in store's mode options already moved to the target). */
+function checkWorkloadOptions(c: TestConfig, source: string, text: string | undefined): void {
+  const workload = getWorkload(c.workload.name);
   try {
     workloadOptions(workload, c.workload.options);
   } catch (e) {

@@ -256,6 +256,13 @@ async function removeTagged(runId: string): Promise<string[]> {
   return failed;
 }
 
+/** Refuses a run whose nodes go in network namespaces where they cannot be made (not root, no ip or iptables). */
+export async function checkNetworkAvailable(config: TestConfig): Promise<void> {
+  if (config.target.network !== 'netns') return;
+  const why = await networkAvailable();
+  if (why !== true) throw new InputError(`"target.network" is "netns" (nodes in network namespaces${config.nemesis.faults.length > 0 ? `, for ${config.nemesis.faults.join(', ')}` : ''}), but ${why}`);
+}
+
 /** Runs one test; never throws for a run that started (the outcome says what went wrong). */
 export async function run(config: TestConfig, options: RunOptions = {}): Promise<RunOutcome> {
   const log = options.log ?? (() => {});
@@ -269,10 +276,7 @@ export async function run(config: TestConfig, options: RunOptions = {}): Promise
   }
   const targetOptions = { ...(workload.targetOptions?.(wopts) ?? {}), ...config.target.options };
   const useNetwork = config.target.network === 'netns' && options.target === undefined;
-  if (useNetwork) {
-    const why = await networkAvailable();
-    if (why !== true) throw new InputError(`"target.network" is "netns" (nodes in network namespaces${config.nemesis.faults.length > 0 ? `, for ${config.nemesis.faults.join(', ')}` : ''}), but ${why}`);
-  }
+  if (useNetwork) await checkNetworkAvailable(config);
   // A remote cluster's hosts install what they need themselves (the description's packages and install).
   if (options.target === undefined && config.cluster === undefined) await checkTargetAvailable(config);
   if (options.target === undefined && config.cluster === undefined && config.target.type === 'system') {

@@ -140,3 +140,18 @@ describe('test config: the network', () => {
     expect(() => resolveConfig({ nemesis: { partitions: ['triangle'] } }, 'flags')).toThrow(/"nemesis\.partitions\.0" must be one of "halves"/);
   });
 });
+
+// Issue 17's mode options ride in --option beside the workload's own; issue 20 checks the
+// workload's options against its schema. The store's are moved out first, then the rest checked
+// (merged the other way round, `--mode cache --option invalidation=ttl` was refused).
+describe("test config: the store's mode options given with --option", async () => {
+  const { configFromArgs } = await import('../cli/test.js');
+  it('are moved to the target before the workload checks its own', () => {
+    const c = configFromArgs({ mode: 'cache', option: ['invalidation=ttl', 'keys=4'], nemesis: 'none' } as Parameters<typeof configFromArgs>[0]);
+    expect(c.target.options.invalidation).toBe('ttl');
+    expect(c.workload.options.invalidation).toBeUndefined();
+  });
+  it('a misspelt one is still refused, naming it', () => {
+    expect(() => configFromArgs({ mode: 'cache', option: ['invalidaton=ttl'], nemesis: 'none' } as Parameters<typeof configFromArgs>[0])).toThrow(/invalidaton/);
+  });
+});

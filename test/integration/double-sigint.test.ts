@@ -42,7 +42,8 @@ it('a second SIGINT during a partition exits 130 and leaves no namespace or rule
 // checks what it recorded and writes results.json (signal-stress once saw it quit at once instead).
 it('a hang-up, then the SIGTERM it came with, stops gracefully and checks what was recorded', async () => {
   const store2 = join(store, 'hup');
-  const child = execa(process.execPath, [bin, 'test', '--time-limit', '60', '--store', store2, '--no-progress', '--nemesis', 'pause', '--nemesis-interval', '0.5'], { reject: false, all: true });
+  // execa's kill() would SIGKILL after 5 s: ops in flight to a paused node may take the op timeout (5 s) to end.
+  const child = execa(process.execPath, [bin, 'test', '--time-limit', '60', '--store', store2, '--no-progress', '--nemesis', 'pause', '--nemesis-interval', '0.5'], { reject: false, all: true, forceKillAfterDelay: false });
   const history = join(store2, 'latest', 'history.jsonl');
   const paused = () => existsSync(history) && readFileSync(history, 'utf8').includes('"start-pause"');
   expect(await waitFor(paused, 30_000)).toBe(true);
