@@ -431,6 +431,10 @@ export async function run(config: TestConfig, options: RunOptions = {}): Promise
     if (!driver.isStopped && workload.final) {
       phase = 'quiescing';
       await sleepUnlessStopped(config.quiesce * 1000, options.signal);
+      // The final reads are faultline's own traffic, not the workload's: sampling ends before them,
+      // or their uniform sweep over every key shows as shard imbalance or cache misses and can
+      // cross an alert (and fail a run with --alert-fails) that the workload never crossed.
+      await sampler?.stop().catch((e: Error) => log(`metrics: the last sample failed: ${e.message}`));
       phase = 'final reads';
       await driver.runPhase(clients(workload.final(wopts)), { final: true });
     }
