@@ -7,7 +7,7 @@
 // often each outcome and each kind of refusal came up.
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { isAbsolute, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { main } from '../cli/main.js';
 import { configFromArgs, type TestArgs } from '../cli/test.js';
@@ -16,6 +16,7 @@ import { InputError, MAX_ERROR_LINE, oneLine } from '../histories/errors.js';
 const SEED = Number(process.env.FUZZ_SEED ?? 20);
 const SCALE = Number(process.env.FUZZ_SCALE ?? 1);
 const dir = mkdtempSync(join(tmpdir(), 'fl-fuzz-'));
+const cwdBefore = readdirSync(process.cwd());
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** mulberry32: small, seeded, good enough to pick mutations. */
@@ -275,7 +276,11 @@ describe(`hostile input, fuzzed (seed ${SEED})`, () => {
         for (let m = r.int(5); m > 0; m--) {
           const flag = r.pick(checkFlags);
           argv.push(flag);
-          if (!['--json', '--keyed-tuples', '--progress', '--no-progress', '--sequential-keys', '--debug'].includes(flag)) argv.push(r.pick(values));
+          if (!['--json', '--keyed-tuples', '--progress', '--no-progress', '--sequential-keys', '--debug'].includes(flag)) {
+            const v = r.pick(values);
+            // a relative --out or --junit would land in the checkout (vitest's cwd): keep it in the fuzz folder
+            argv.push(['--out', '--junit'].includes(flag) && v !== '' && v !== '-' && !isAbsolute(v) ? join(dir, 'rel', v) : v);
+          }
         }
         // --debug is for stack traces: a second line on purpose
         argv = argv.filter((a) => a !== '--debug');
@@ -308,5 +313,9 @@ describe(`hostile input, fuzzed (seed ${SEED})`, () => {
 
   it('left no process behind', () => {
     expect(children().filter((p) => !before.includes(p))).toEqual([]);
+  });
+
+  it('wrote nothing into the working folder (the checkout, under vitest)', () => {
+    expect(readdirSync(process.cwd()).filter((f) => !cwdBefore.includes(f))).toEqual([]);
   });
 });
