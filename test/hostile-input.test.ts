@@ -51,6 +51,26 @@ describe('item 3: deep nesting is an input error with file and line', () => {
     expect(jsonTooDeepAt('{"a": "[[[[", "b": [1]}', 2)).toBe(-1);
   });
 
+  it('nestedDeeperThan agrees with the depth of random values, at every limit', () => {
+    let seed = 7;
+    const rnd = (n: number) => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) >>> 8) % n;
+    const gen = (d: number): unknown => {
+      const k = rnd(d > 6 ? 2 : 5);
+      if (k === 0) return rnd(10);
+      if (k === 1) return null;
+      if (k === 2 || k === 3) return Array.from({ length: rnd(4) }, () => gen(d + 1));
+      return Object.fromEntries(Array.from({ length: rnd(4) }, (_, i) => [`k${i}`, gen(d + 1)]));
+    };
+    const depth = (v: unknown): number => (v === null || typeof v !== 'object' ? 0 : 1 + Math.max(0, ...Object.values(v).map(depth)));
+    for (let i = 0; i < 500; i++) {
+      const v = gen(0);
+      for (let limit = 0; limit <= 9; limit++) expect(nestedDeeperThan(v, limit), JSON.stringify(v)).toBe(typeof v === 'object' && v !== null && depth(v) > limit);
+    }
+    // past the recursion bound, the explicit stack answers
+    expect(nestedDeeperThan(JSON.parse(deep(3000)), 2999)).toBe(true);
+    expect(nestedDeeperThan(JSON.parse(deep(3000)), 3000)).toBe(false);
+  });
+
   for (const checker of ['stats', 'linearizable', 'sequential']) {
     it(`JSONL, ${checker}: the op's line, not "Maximum call stack size exceeded"`, async () => {
       const f = file(`${op({ type: 'invoke', process: 0, f: 'write', value: 1 })}\n${op({ type: 'ok', process: 0, f: 'write', value: 1 }).replace('"value":1', `"value":${deep(5000)}`)}\n`);
