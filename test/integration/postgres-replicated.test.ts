@@ -85,9 +85,19 @@ function wallClock(ops: readonly Op[]): (time: number) => number {
   return (time) => time / 1e6 + offset;
 }
 
-/** Who took the leader lock after `at` (Patroni's "promoted self to leader by acquiring session lock"), in order. */
+/**
+ * Who became leader after `at`, in order. Patroni says "promoted self to leader by acquiring
+ * session lock" when a standby wins the race, and "... because I had the session lock" when a
+ * node that was leader keeps or takes the lock back. Patroni 3.0.2 (Debian 12) may take it back
+ * from another: an old primary back from the cut whose lease had expired overwrote the
+ * successor's leader key (docs/findings/patroni-3.0.2-leader-key-overwrite; fixed upstream in 3.0.3).
+ * Twice in four runs beside two busy cores; the second change went unnoticed and its lost adds
+ * were blamed on the cut.
+ */
 function leaderChanges(dir: string, at: number): { node: string; t: number }[] {
-  return NODES.flatMap((node) => patroniEvents(dir, node, /promoted self to leader by acquiring session lock/).filter((t) => t > at).map((t) => ({ node, t }))).sort((a, b) => a.t - b.t);
+  const promotions = NODES.flatMap((node) => patroniEvents(dir, node, /promoted self to leader (by acquiring session lock|because I had the session lock)/).filter((t) => t > at).map((t) => ({ node, t }))).sort((a, b) => a.t - b.t);
+  // A leader that promotes itself again (its PostgreSQL restarted under it) is no change of hands.
+  return promotions.filter((p, k) => k === 0 || promotions[k - 1].node !== p.node);
 }
 
 /**
@@ -176,12 +186,28 @@ describe.concurrent('--target postgres --replicas 2: failover', () => {
     expect(demoted, 'the old primary never demoted itself').toBeDefined();
     const successor = NODES.filter((n) => n !== old.node).find((n) => patroniEvents(dir, n, /promoted self to leader/).some((t) => t > cut.at && t < cut.healed + 5000));
     expect(successor, 'no standby was promoted').toBeDefined();
-    expect(leaderChanges(dir, cut.at).map((c) => c.node), 'one failover after the cut, to the successor').toEqual([successor]);
+    const changes = leaderChanges(dir, cut.at);
     expect(observed(dir, successor!).some((o) => isPrimary(o) && (o.timeline ?? 0) > (old.seen.timeline ?? 0))).toBe(true);
     const wall = wallClock(ops);
     // Acknowledged adds the last final read lacks (set-full's list of lost elements stops at 100).
     const last = new Set(ops.filter((o) => o.final && o.type === 'ok' && o.f === 'read').at(-1)!.value as unknown[]);
     const lostOk = ops.filter((o) => o.type === 'ok' && o.f === 'add' && !last.has(o.value));
+    const finalReads = ops.filter((o) => o.final && o.f === 'read' && o.type === 'ok');
+    if (changes.length > 1) {
+      // Both attempts saw the lock change hands again (a loaded machine): what is lost is exactly
+      // what leaders that lost the lock had acknowledged and not replicated, the final reads are
+      // the last leader's, and faultline reports the loss.
+      const lastLeader = changes.at(-1)!.node;
+      const replaced = new Set([old.node, ...changes.map((c) => c.node)].filter((n) => n !== lastLeader));
+      console.log(`async cut of ${old.node}: the lock went to ${changes.map((c) => c.node).join(' then ')}; ${lostOk.length} acknowledged adds lost, by ${[...new Set(lostOk.map((o) => o.server))].join(', ')}`);
+      expect(r.exitCode, r.all).toBe(1);
+      expect(lostOk.length).toBeGreaterThan(0);
+      expect(finalReads.map((o) => o.server)).toEqual(finalReads.map(() => lastLeader));
+      for (const o of lostOk) expect(replaced.has(o.server as string), `lost add of ${String(o.value)} acknowledged by ${String(o.server)}, not by a leader that lost the lock (${[...replaced].join(', ')})`).toBe(true);
+      await expectNothingLeft(dir);
+      return;
+    }
+    expect(changes.map((c) => c.node), 'one failover after the cut, to the successor').toEqual([successor]);
     const lastByOld = Math.max(...ops.filter((o) => o.type === 'ok' && o.f === 'add' && o.server === old.node && wall(o.time!) > cut.at).map((o) => o.answeredAt as number));
     console.log(
       `async cut of ${old.node}: ${set.lostCount} of ${set.attemptCount} adds lost (${lostOk.length} acknowledged, by ${[...new Set(lostOk.map((o) => o.server))].join(', ')}); ` +
@@ -220,7 +246,23 @@ describe.concurrent('--target postgres --replicas 2: failover', () => {
     const unconfirmed = ops.filter((o) => o.type === 'info' && String(o.error).includes('sync-not-confirmed')).length;
     console.log(`sync cut of ${old.node}: ${set.lostCount} of ${set.attemptCount} adds lost; ${successor ?? 'no node'} promoted; ${ackedByOldAfterCut} adds acknowledged by the old primary after the cut; ${unconfirmed} commits whose synchronous wait was cancelled (info); the lock taken after the cut by ${leaderChanges(dir, cut.at).map((c) => c.node).join(' then ') || 'no node'}`);
     expect(successor, 'no standby was promoted').toBeDefined();
-    expect(leaderChanges(dir, cut.at).map((c) => c.node), 'one failover after the cut, to the successor').toEqual([successor]);
+    const changes = leaderChanges(dir, cut.at);
+    if (changes.length > 1) {
+      // Both attempts saw the lock change hands again (a loaded machine; Patroni 3.0.2 lets an old
+      // leader overwrite the key, see leaderChanges): whatever was lost, a leader that lost the
+      // lock acknowledged it, and the final reads are the last leader's.
+      const lastLeader = changes.at(-1)!.node;
+      const replaced = new Set([old.node, ...changes.map((c) => c.node)].filter((n) => n !== lastLeader));
+      const last = new Set(ops.filter((o) => o.final && o.type === 'ok' && o.f === 'read').at(-1)!.value as unknown[]);
+      const lostOk = ops.filter((o) => o.type === 'ok' && o.f === 'add' && !last.has(o.value));
+      const finalReads = ops.filter((o) => o.final && o.f === 'read' && o.type === 'ok');
+      expect(finalReads.map((o) => o.server)).toEqual(finalReads.map(() => lastLeader));
+      for (const o of lostOk) expect(replaced.has(o.server as string), `lost add of ${String(o.value)} acknowledged by ${String(o.server)}, not by a leader that lost the lock (${[...replaced].join(', ')})`).toBe(true);
+      expect(r.exitCode, r.all).toBe(lostOk.length > 0 ? 1 : 0);
+      await expectNothingLeft(dir);
+      return;
+    }
+    expect(changes.map((c) => c.node), 'one failover after the cut, to the successor').toEqual([successor]);
     expect(r.exitCode, r.all).toBe(0);
     expect(set.lostCount).toBe(0);
     expect(ackedByOldAfterCut).toBe(0);
