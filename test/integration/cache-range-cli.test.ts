@@ -6,11 +6,12 @@
 // leader-follower-async, whose followers read behind the leader, the range checker finds a part
 // no single moment of the store could give. The runs are independent (own folders, own sockets)
 // and mostly wait on their child process, so each describe runs its tests concurrently.
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, describe, expect, it } from 'vitest';
+import { processesMentioning } from '../helpers/processes.js';
 
 const bin = resolve('bin/faultline.js');
 const store = mkdtempSync(join(tmpdir(), 'faultline-cache-range-'));
@@ -20,19 +21,6 @@ afterAll(() => {
   rmSync(store, { recursive: true, force: true });
 });
 
-/** Processes whose command line names `text` (the built-in nodes carry their data dir under the store). */
-function processesMentioning(text: string): number[] {
-  const out: number[] = [];
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name) || Number(name) === process.pid) continue;
-    try {
-      if (readFileSync(`/proc/${name}/cmdline`, 'utf8').includes(text)) out.push(Number(name));
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return out;
-}
 
 interface Outcome {
   exitCode: number;

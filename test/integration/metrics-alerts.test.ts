@@ -4,12 +4,13 @@
 // under, and the cache mode's write-through invalidation serves stale reads where event-driven
 // does not, with the hit rate measured. Four short runs, no faults, each
 // describe's two at once (they mostly wait on their child process).
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { RunMetrics } from '../../metrics/types.js';
+import { processesMentioning } from '../helpers/processes.js';
 
 const bin = resolve('bin/faultline.js');
 const store = mkdtempSync(join(tmpdir(), 'faultline-metrics-'));
@@ -19,19 +20,6 @@ afterAll(() => {
   rmSync(store, { recursive: true, force: true });
 });
 
-/** Processes whose command line names `text` (the built-in nodes carry their data dir under the store). */
-function processesMentioning(text: string): number[] {
-  const out: number[] = [];
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name) || Number(name) === process.pid) continue;
-    try {
-      if (readFileSync(`/proc/${name}/cmdline`, 'utf8').includes(text)) out.push(Number(name));
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return out;
-}
 
 interface Outcome {
   exitCode: number;

@@ -2,30 +2,18 @@
 // link latency, write rate and apply time on leader-follower-async, each a 4 s run; the formula's
 // p50 and p99 must come within the stated tolerance (LAG_TOLERANCE: p50 25 % or 5 ms, p99 40 % or
 // 10 ms) of the measured lag in every setting, and the summary line, scenario.json and report.html must say so.
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, expect, it } from 'vitest';
 import { LAG_SETTINGS } from '../../scenarios/lag-formula.js';
+import { processesMentioning } from '../helpers/processes.js';
 
 const bin = resolve('bin/faultline.js');
 const store = mkdtempSync(join(tmpdir(), 'faultline-lag-'));
 afterAll(() => rmSync(store, { recursive: true, force: true }));
 
-/** Processes whose command line names `text` (the built-in nodes carry their data dir under the store). */
-function processesMentioning(text: string): number[] {
-  const out: number[] = [];
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name) || Number(name) === process.pid) continue;
-    try {
-      if (readFileSync(`/proc/${name}/cmdline`, 'utf8').includes(text)) out.push(Number(name));
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return out;
-}
 
 interface Row {
   setting: { linkLatencyMs: number };
