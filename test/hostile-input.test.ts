@@ -43,7 +43,7 @@ const deep = (n: number) => '['.repeat(n) + '1' + ']'.repeat(n);
 const op = (o: Record<string, unknown>) => JSON.stringify(o);
 
 describe('item 3: deep nesting is an input error with file and line', () => {
-  it('nestedDeeperThan and jsonTooDeepAt count levels without recursion', () => {
+  it('nestedDeeperThan and jsonTooDeepAt count levels without running out of stack', () => {
     expect(nestedDeeperThan(JSON.parse(deep(MAX_NESTING)))).toBe(false);
     expect(nestedDeeperThan(JSON.parse(deep(MAX_NESTING + 1)))).toBe(true);
     expect(nestedDeeperThan(JSON.parse(deep(200_000)))).toBe(true);
@@ -66,7 +66,7 @@ describe('item 3: deep nesting is an input error with file and line', () => {
       const v = gen(0);
       for (let limit = 0; limit <= 9; limit++) expect(nestedDeeperThan(v, limit), JSON.stringify(v)).toBe(typeof v === 'object' && v !== null && depth(v) > limit);
     }
-    // past the recursion bound, the explicit stack answers
+    // a deep limit: the recursion goes that far and no further
     expect(nestedDeeperThan(JSON.parse(deep(3000)), 2999)).toBe(true);
     expect(nestedDeeperThan(JSON.parse(deep(3000)), 3000)).toBe(false);
   });
