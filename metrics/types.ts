@@ -84,10 +84,6 @@ export interface MetricsSource {
   closeMetrics?(): Promise<void>;
 }
 
-export function isMetricsSource(t: unknown): t is MetricsSource {
-  return typeof (t as MetricsSource | null)?.sampleMetrics === 'function' && typeof (t as MetricsSource).metricCapabilities === 'function';
-}
-
 /** One line of a metric's plot: values at sample times (seconds on the run's axis). */
 export interface Series {
   name: string;
