@@ -188,6 +188,14 @@ function makeResult(outcome: SearchOutcome, explored: number, blockedCall: numbe
   return { outcome, blockedCall, explored, cached: cache ? cache.size : 0, cacheBytes: cache ? cache.bytes : 0 };
 }
 
+/** Entries 0..m-1 ordered by `pos`. Its own function: the comparator closes over `pos`, which in
+ * search() would move `pos` into a heap context that every step of the loop then reads through. */
+function entriesByPosition(pos: Float64Array, m: number): Int32Array {
+  const order = scratchI32(4, m);
+  for (let e = 0; e < m; e++) order[e] = e;
+  return order.sort((a, b) => pos[a] - pos[b]);
+}
+
 // The search is one loop over typed arrays and ints, with no closures (a closure would move the
 // loop's variables into a heap context) and the common step inline: the memoized transition is
 // read from the dense table, a model step only on a miss. Everything it touches has type
@@ -225,9 +233,7 @@ export function search(part: PreparedPart, transitions: Transitions, options: Se
       k++;
     }
   }
-  const order = scratchI32(4, m);
-  for (let e = 0; e < m; e++) order[e] = e;
-  order.sort((a, b) => pos[a] - pos[b]);
+  const order = entriesByPosition(pos, m);
   let last = HEAD;
   for (let k = 0; k < m; k++) {
     const e = order[k];
