@@ -8,7 +8,7 @@ import { looksLikeMicroOps } from './normalize.js';
 import type { Op } from './op.js';
 
 const KEYWORD = /^[A-Za-z*!_?<>=][\w*+!\-?<>=.]*(?:\/[\w*+!\-?<>=.]+)?$/;
-const INTEGER = /^-?(?:0|[1-9]\d*)$/;
+const INTEGER = /^(?:0|-?[1-9]\d*)$/;
 
 function keywordOr(s: string): string {
   return KEYWORD.test(s) ? `:${s}` : ednString(s);

@@ -45,6 +45,16 @@ describe('round trips', () => {
     );
     // 300 files written and read: minutes on a loaded 2-core machine, not a wall-time claim.
   }, 300_000);
+
+  it('map keys that look like integers but are not written canonically stay strings through EDN', () => {
+    // Found by the property above (seed 1529088470): {"-0": null} came back as {"0": null}.
+    const ops: Op[] = [{ index: 0, type: 'info', process: 'nemesis', f: 'stop-partition', value: { '-0': null, '007': 1, '12': 2, '-3': 3, '90071992547409930': 4 } }];
+    const expected = formatHistoryJsonl(ops);
+    expect(formatHistoryJsonl(parseHistory(formatHistoryEdn(ops), 'jepsen-edn', 'x.edn'))).toBe(expected);
+    // Canonical integers are written as EDN integers, as Jepsen writes them.
+    const edn = formatHistoryEdn(ops);
+    for (const entry of ['{12 2,', ' -3 3', ' "-0" nil', ' "007" 1', ' "90071992547409930" 4']) expect(edn).toContain(entry);
+  });
 });
 
 type Corruption = (text: string, rnd: number[]) => string | Uint8Array;
