@@ -11,3 +11,12 @@ export function canonicalJson(v: unknown): string {
     .map((k) => `${JSON.stringify(k)}:${canonicalJson(o[k])}`)
     .join(',')}}`;
 }
+
+/**
+ * An object key (keys are strings) that is a safe integer written as String(n) writes it: `12`,
+ * `-3`; not `-0`, `007`, `1e3` or `+5`, which as numbers would read back as other keys.
+ */
+export function isCanonicalIntegerKey(k: string): boolean {
+  const n = Number(k);
+  return Number.isSafeInteger(n) && String(n) === k;
+}

@@ -12,7 +12,7 @@
 // per UTF-16 code unit, each finished with murmur3's fmix): fast, not cryptographic. Values are
 // hashed by their canonical JSON (object keys sorted), so {a:1,b:2} and {b:2,a:1} are equal.
 import { fmix } from './hash.js';
-import { canonicalJson } from './json.js';
+import { canonicalJson, isCanonicalIntegerKey } from './json.js';
 
 // ---------------------------------------------------------------------------------------------
 // Hashing
@@ -66,8 +66,6 @@ const INNER = 2;
 // ---------------------------------------------------------------------------------------------
 // Key spaces
 
-const INTEGER = /^-?(?:0|[1-9][0-9]{0,15})$/;
-
 export interface KeySpace {
   /** Bucket i holds the keys k with splits[i-1] <= k < splits[i] (no bound at either end). */
   readonly splits: readonly string[];
@@ -83,7 +81,7 @@ function compareKeys(space: KeySpace, a: string, b: string): number {
 }
 
 function allIntegers(keys: Iterable<string>): boolean {
-  for (const k of keys) if (!INTEGER.test(k) || !Number.isSafeInteger(Number(k)) || k === '-0') return false;
+  for (const k of keys) if (!isCanonicalIntegerKey(k)) return false;
   return true;
 }
 

@@ -2,13 +2,13 @@
 // where Jepsen has them (:type, :f, :nemesis, micro-op names, map keys), so Jepsen's own tools can
 // read the result. An op's key becomes a #jepsen.independent/tuple, as Jepsen's independent
 // workloads record it.
+import { isCanonicalIntegerKey } from '../base/json.js';
 import { canonicalEntries } from './canonical.js';
 import type { History } from './history.js';
 import { looksLikeMicroOps } from './normalize.js';
 import type { Op } from './op.js';
 
 const KEYWORD = /^[A-Za-z*!_?<>=][\w*+!\-?<>=.]*(?:\/[\w*+!\-?<>=.]+)?$/;
-const INTEGER = /^(?:0|-?[1-9]\d*)$/;
 
 function keywordOr(s: string): string {
   return KEYWORD.test(s) ? `:${s}` : ednString(s);
@@ -31,7 +31,7 @@ function ednNumber(n: number): string {
 }
 
 function ednMapKey(k: string): string {
-  if (INTEGER.test(k) && Number.isSafeInteger(Number(k))) return k;
+  if (isCanonicalIntegerKey(k)) return k;
   return keywordOr(k);
 }
 

@@ -83,6 +83,8 @@ describe('merkle trees', () => {
     // Mixed keys fall back to code-unit order.
     expect(keySpace([['10', '9', 'x']], 1).splits).toEqual(['9', 'x']);
     expect(keySpace([['10', '9', '08']], 1)).toMatchObject({ numeric: false, splits: ['10', '9'] });
+    // "-0" is no canonical integer: as a number it would tie with "0", two keys in one place.
+    expect(keySpace([['0', '-0', '1']], 1)).toMatchObject({ numeric: false });
   });
 
   it('trees over different key spaces cannot be diffed; a fixed space works for any maps', () => {
