@@ -16,6 +16,8 @@ import { netns } from '../../control/netns.js';
 import { ssh, type SshControl, type SshHost } from '../../control/ssh.js';
 import { fanOut } from '../../control/types.js';
 import { sshdConfig } from '../helpers/sshd-hosts.js';
+import { processesMentioning, type SeenProcess } from '../helpers/processes.js';
+import { running } from '../../control/proc.js';
 
 const runId = `s${randomBytes(3).toString('hex')}`;
 const SERVER_NS = `fl-${runId}-ssh`;
@@ -160,7 +162,7 @@ async function tearDown(): Promise<void> {
     await attempt(`processes in ${ns}`, async () => {
       const pids = (await run(['ip', 'netns', 'pids', ns])).stdout.split('\n').filter(Boolean).map(Number);
       for (const pid of pids) process.kill(pid, 'SIGKILL');
-      for (let i = 0; i < 100 && pids.some((p) => existsSync(`/proc/${p}`) && !zombie(p)); i++) await sleep(20);
+      for (let i = 0; i < 100 && pids.some(running); i++) await sleep(20);
     });
     await attempt(`delete ${ns}`, () => run(['ip', 'netns', 'del', ns]));
   }
@@ -178,34 +180,11 @@ async function tearDown(): Promise<void> {
   if (problems.length > 0) throw new Error(`teardown: ${problems.join('; ')}`);
 }
 
-function zombie(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2)[0] === 'Z';
-  } catch {
-    return true;
-  }
+/** Processes whose command line mentions this run (its temp dir or its id). */
+function processesOfThisRun(): SeenProcess[] {
+  return processesMentioning([dir, `fl-${runId}-`, TAG]);
 }
 
-/** Pids whose command line mentions this run (its temp dir or its id). */
-function processesOfThisRun(): number[] {
-  return [...processesMentioning(dir), ...processesMentioning(`fl-${runId}-`), ...processesMentioning(TAG)];
-}
-
-/** Live pids whose command line contains `text` (an ssh master shows its control path there). */
-function processesMentioning(text: string): number[] {
-  const found: number[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
-    try {
-      const cmdline = readFileSync(`/proc/${entry}/cmdline`, 'utf8');
-      if (cmdline.includes(text) && !zombie(Number(entry))) found.push(Number(entry));
-    } catch {
-      // Gone meanwhile.
-    }
-  }
-  return found;
-}
 
 /** What `probe` returns once it equals `expected`, or its last value after 5 s (a closing master takes a moment to go). */
 async function settled<T>(probe: () => T | Promise<T>, expected: T): Promise<T> {

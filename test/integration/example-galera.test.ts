@@ -13,6 +13,7 @@ import { afterAll, describe, it } from 'vitest';
 import { run as exec } from '../../control/local.js';
 import { listNamespaces } from '../../control/namespaces.js';
 import type { Op } from '../../histories/op.js';
+import { processesMentioning } from '../helpers/processes.js';
 
 const bin = resolve('bin/faultline.js');
 const galera = resolve('examples/systems/galera.json');
@@ -42,20 +43,6 @@ function runIdOf(dir: string): string {
   return JSON.parse(readFileSync(join(dir, 'test.json'), 'utf8')).faultline.runId as string;
 }
 
-/** Processes whose command line mentions `needle` (the run's folder: every mariadbd of the run names its my.cnf there). */
-function processesMentioning(needle: string): string[] {
-  const found: string[] = [];
-  for (const e of readdirSync('/proc')) {
-    if (!/^\d+$/.test(e) || Number(e) === process.pid) continue;
-    try {
-      const cmd = readFileSync(`/proc/${e}/cmdline`, 'utf8').replaceAll('\0', ' ');
-      if (cmd.includes(needle)) found.push(`${e}: ${cmd.slice(0, 160)}`);
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return found;
-}
 
 describe.concurrent('examples/systems/galera.json (MariaDB + Galera, local namespaces)', () => {
   it('list-append at read committed under partitions and kills: valid against read committed, every fault recorded, logs kept, nothing left', async ({ expect }) => {

@@ -16,6 +16,7 @@ import { afterAll, describe, type ExpectStatic, it } from 'vitest';
 import { run as exec } from '../../control/local.js';
 import { listNamespaces } from '../../control/namespaces.js';
 import type { Op } from '../../histories/op.js';
+import { processesMentioning } from '../helpers/processes.js';
 
 const bin = resolve('bin/faultline.js');
 const nats = resolve('examples/systems/nats.json');
@@ -42,20 +43,6 @@ function runIdOf(dir: string): string {
   return JSON.parse(readFileSync(join(dir, 'test.json'), 'utf8')).faultline.runId as string;
 }
 
-/** Processes whose command line mentions `needle` (the run's folder: every nats-server of the run names its nats.conf there). */
-function processesMentioning(needle: string): string[] {
-  const found: string[] = [];
-  for (const e of readdirSync('/proc')) {
-    if (!/^\d+$/.test(e) || Number(e) === process.pid) continue;
-    try {
-      const cmd = readFileSync(`/proc/${e}/cmdline`, 'utf8').replaceAll('\0', ' ');
-      if (cmd.includes(needle)) found.push(`${e}: ${cmd.slice(0, 160)}`);
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return found;
-}
 
 /** Nothing of the run is left: no namespace, no tagged rule, no process started in its folder, no socket folder. */
 async function expectNothingLeft(expect: ExpectStatic, dir: string): Promise<void> {

@@ -12,6 +12,7 @@ import { guardedProgram, guardMainPath, spawnGuarded } from '../../targets/guard
 import { postgresAvailable } from '../../targets/postgres/available.js';
 import { readStat, running } from '../../control/proc.js';
 import { until } from '../helpers/wait.js';
+import { processesMentioning } from '../helpers/processes.js';
 
 const root = mkdtempSync(join(tmpdir(), 'fl-grd-'));
 // The postgres server runs as the postgres account, which must be able to enter the run folder.
@@ -50,19 +51,6 @@ function descendants(pid: number): number[] {
   return out;
 }
 
-/** Processes whose command line mentions `text`. */
-function processesMentioning(text: string): number[] {
-  const out: number[] = [];
-  for (const n of readdirSync('/proc')) {
-    if (!/^\d+$/.test(n) || Number(n) === process.pid) continue;
-    try {
-      if (readFileSync(`/proc/${n}/cmdline`, 'utf8').includes(text) && running(Number(n))) out.push(Number(n));
-    } catch {
-      // Gone meanwhile.
-    }
-  }
-  return out;
-}
 
 /**
  * A shell under the guard with a tree below it (two sleeps, one of them a grandchild), all
@@ -140,7 +128,7 @@ setInterval(() => {}, 1000);
     });
     started.push(...pids);
     // The guard and the postmaster name the data directory on their command lines.
-    const guards = processesMentioning(run).filter((p) => !pids.includes(p));
+    const guards = processesMentioning(run).map((p) => p.pid).filter((p) => !pids.includes(p));
     started.push(...guards);
     expect(pids.length).toBeGreaterThan(1); // the postmaster and its auxiliary processes
     for (const pid of pids) expect(readStat(pid)?.state).toBe('T');

@@ -3,7 +3,7 @@
 // the expected verdicts with evidence that the faults took effect, SIGTERM in the middle of a
 // partition and a pause leaves nothing behind, and `faultline heal` removes a dead run's leftovers.
 // Needs root, iproute2 and iptables. Every run id here is this file's own.
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { execa } from 'execa';
@@ -13,6 +13,7 @@ import { createNetwork, newRunId, runSubnet, type Network } from '../../control/
 import { claimRun, releaseRun } from '../../control/run-owner.js';
 import { cutOff, halves, isolateOne, type Grudge } from '../../nemesis/grudge.js';
 import { partitionFault } from '../../nemesis/partition.js';
+import { processesMentioning } from '../helpers/processes.js';
 
 const bin = resolve('bin/faultline.js');
 const store = mkdtempSync(join(tmpdir(), 'faultline-netns-'));
@@ -277,21 +278,6 @@ describe('faultline test --nemesis partition (built-in store in namespaces)', ()
   });
 });
 
-/** Pids of processes whose command line mentions `text`, with their state letter. */
-function processesMentioning(text: string): { pid: number; state: string }[] {
-  const out: { pid: number; state: string }[] = [];
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name) || Number(name) === process.pid) continue;
-    try {
-      if (!readFileSync(`/proc/${name}/cmdline`, 'utf8').includes(text)) continue;
-      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
-      out.push({ pid: Number(name), state: stat.slice(stat.lastIndexOf(')') + 2)[0] });
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return out;
-}
 
 describe('healing on the way out', () => {
   it('SIGTERM during a partition and a pause: healed, torn down, checked; no rule, namespace or stopped node left', async () => {

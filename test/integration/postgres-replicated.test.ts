@@ -26,6 +26,7 @@ import { microOpStatement } from '../../targets/postgres/sql.js';
 import { readSystemDescription, systemPath } from '../../targets/system/description.js';
 import { createLocalSystem } from '../../targets/system/local.js';
 import { until } from '../helpers/wait.js';
+import { processesMentioning } from '../helpers/processes.js';
 
 const bin = resolve('bin/faultline.js');
 const cwd = mkdtempSync(join(tmpdir(), 'faultline-pgrep-'));
@@ -109,17 +110,15 @@ function lostAcknowledged(ops: readonly Op[]): Op[] {
 /**
  * When the lock changed hands more than once after the cut (a loaded machine; Patroni 3.0.2 lets
  * an old leader overwrite the key, see leaderChanges): whatever was lost, a leader that later lost
- * the lock acknowledged it, and the final reads are the last leader's. Returns the lost adds.
+ * the lock acknowledged it, and the final reads are the last leader's.
  */
-function expectLossesOnlyFromReplacedLeaders(expect: ExpectStatic, ops: readonly Op[], oldPrimary: string, changes: { node: string }[]): Op[] {
+function expectLossesOnlyFromReplacedLeaders(expect: ExpectStatic, ops: readonly Op[], lostOk: readonly Op[], oldPrimary: string, changes: { node: string }[]): void {
   const lastLeader = changes.at(-1)!.node;
   const replaced = new Set([oldPrimary, ...changes.map((c) => c.node)].filter((n) => n !== lastLeader));
-  const lostOk = lostAcknowledged(ops);
   const finalReads = ops.filter((o) => o.final && o.f === 'read' && o.type === 'ok');
   console.log(`cut of ${oldPrimary}: the lock went to ${changes.map((c) => c.node).join(' then ')}; ${lostOk.length} acknowledged adds lost, by ${[...new Set(lostOk.map((o) => o.server))].join(', ')}`);
   expect(finalReads.map((o) => o.server)).toEqual(finalReads.map(() => lastLeader));
   for (const o of lostOk) expect(replaced.has(o.server as string), `lost add of ${String(o.value)} acknowledged by ${String(o.server)}, not by a leader that lost the lock (${[...replaced].join(', ')})`).toBe(true);
-  return lostOk;
 }
 
 /**
@@ -158,19 +157,6 @@ function primaryAt(dir: string, nodes: readonly string[], at: number): { node: s
   throw new Error(`no observer saw a primary before ${new Date(at).toISOString()}`);
 }
 
-function processesMentioning(needle: string): string[] {
-  const found: string[] = [];
-  for (const e of readdirSync('/proc')) {
-    if (!/^\d+$/.test(e) || Number(e) === process.pid) continue;
-    try {
-      const cmd = readFileSync(`/proc/${e}/cmdline`, 'utf8').replaceAll('\0', ' ');
-      if (cmd.includes(needle)) found.push(`${e}: ${cmd.slice(0, 120)}`);
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return found;
-}
 
 async function expectNothingLeft(dir: string): Promise<void> {
   const runId = runIdOf(dir);
@@ -215,7 +201,7 @@ describe.concurrent('--target postgres --replicas 2: failover', () => {
     const lostOk = lostAcknowledged(ops);
     if (changes.length > 1) {
       // Both attempts saw the lock change hands again: the loss is still reported, and explained.
-      expectLossesOnlyFromReplacedLeaders(expect, ops, old.node, changes);
+      expectLossesOnlyFromReplacedLeaders(expect, ops, lostOk, old.node, changes);
       expect(r.exitCode, r.all).toBe(1);
       expect(lostOk.length).toBeGreaterThan(0);
       await expectNothingLeft(dir);
@@ -263,7 +249,8 @@ describe.concurrent('--target postgres --replicas 2: failover', () => {
     const changes = leaderChanges(dir, cut.at);
     if (changes.length > 1) {
       // Both attempts saw the lock change hands again.
-      const lostOk = expectLossesOnlyFromReplacedLeaders(expect, ops, old.node, changes);
+      const lostOk = lostAcknowledged(ops);
+      expectLossesOnlyFromReplacedLeaders(expect, ops, lostOk, old.node, changes);
       expect(r.exitCode, r.all).toBe(lostOk.length > 0 ? 1 : 0);
       await expectNothingLeft(dir);
       return;
@@ -389,7 +376,7 @@ describe.concurrent('--target postgres --replicas 2: isolation, and heal', () =>
       },
       180_000,
     );
-    expect(processesMentioning(runDir!).some((p) => p.includes('patroni'))).toBe(true);
+    expect(processesMentioning(runDir!).some((p) => p.cmd.includes('patroni'))).toBe(true);
     child.kill('SIGKILL');
     await child;
     const runId = runIdOf(runDir!);

@@ -32,6 +32,7 @@ import { diskFault, type Damage } from '../../nemesis/disk.js';
 import { createRemoteCluster, readClusterFile } from '../../targets/remote/index.js';
 import { lifelineArgv } from '../../targets/remote/lifeline.js';
 import { startSshdHosts, type SshdHosts } from '../helpers/sshd-hosts.js';
+import { processesMentioning } from '../helpers/processes.js';
 
 const bin = resolve('bin/faultline.js');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -202,20 +203,6 @@ function processesIn(namespaces: readonly string[]): { pid: number; comm: string
   return found;
 }
 
-/** Processes anywhere whose command line mentions `text` (a lab's folder: every node's flags name their workDir). */
-function processesMentioning(text: string): string[] {
-  const found: string[] = [];
-  for (const e of readdirSync('/proc')) {
-    if (!/^\d+$/.test(e) || Number(e) === process.pid) continue;
-    try {
-      const cmd = readFileSync(`/proc/${e}/cmdline`, 'utf8').replaceAll('\0', ' ');
-      if (cmd.includes(text) && running(Number(e))) found.push(`${e}: ${cmd.slice(0, 160)}`);
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return found;
-}
 
 const rulesOn = async (l: Lab, node: string) => (await exec(['ip', 'netns', 'exec', l.network.host(node).ns, 'iptables', '-w', '-S'])).stdout;
 
@@ -252,7 +239,7 @@ async function expectNothingLeft(l: Lab, remoteRunId?: string): Promise<void> {
     expect(rules, h.node).not.toContain('FAULTLINE');
     expect(existsSync(l.workDir(h.node)), `${h.node}'s workDir`).toBe(false);
   }
-  expect(processesMentioning(l.root).filter((p) => !listeners.includes(Number(p.split(':')[0])))).toEqual([]);
+  expect(processesMentioning(l.root).filter((p) => !listeners.includes(p.pid))).toEqual([]);
   if (remoteRunId !== undefined) expect(readdirSync('/tmp').filter((f) => f.startsWith(`fl-${remoteRunId}-`))).toEqual([]);
 }
 

@@ -1,10 +1,14 @@
 // `faultline test`, `analyze` and `report` as a user runs them: the exit codes, a run killed with
 // SIGKILL (its history still checkable, its nodes gone), and SIGINT (healed, torn down, checked).
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, describe, expect, it } from 'vitest';
+import { processesMentioning } from '../helpers/processes.js';
+
+/** The built-in store's node processes (and their guards) whose command line mentions `text`. */
+const nodesMentioning = (text: string) => processesMentioning(text).filter((p) => p.cmd.includes('node-main'));
 
 const bin = resolve('bin/faultline.js');
 const store = mkdtempSync(join(tmpdir(), 'faultline-cli-'));
@@ -14,20 +18,6 @@ function faultline(args: string[], cwd = store) {
   return execa(process.execPath, [bin, ...args], { cwd, reject: false, all: true });
 }
 
-/** Node processes whose command line mentions `text` (the built-in store's nodes). */
-function processesMentioning(text: string): number[] {
-  const pids: number[] = [];
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name) || Number(name) === process.pid) continue;
-    try {
-      const cmd = readFileSync(`/proc/${name}/cmdline`, 'utf8');
-      if (cmd.includes('node-main') && cmd.includes(text)) pids.push(Number(name));
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return pids;
-}
 
 async function waitFor(pred: () => boolean, ms: number): Promise<boolean> {
   const end = Date.now() + ms;
@@ -90,10 +80,10 @@ describe('faultline test (CLI)', () => {
       return lines(latest);
     };
     expect(await waitFor(() => history() > 100, 30_000)).toBe(true);
-    expect(processesMentioning(dir).length).toBe(6); // three nodes, each under its guard
+    expect(nodesMentioning(dir).length).toBe(6); // three nodes, each under its guard
     child.kill('SIGKILL');
     await child;
-    expect(await waitFor(() => processesMentioning(dir).length === 0, 10_000)).toBe(true);
+    expect(await waitFor(() => nodesMentioning(dir).length === 0, 10_000)).toBe(true);
     expect(existsSync(join(dir, 'latest', 'results.json'))).toBe(false);
 
     const a = await faultline(['analyze', dir]);
@@ -117,7 +107,7 @@ describe('faultline test (CLI)', () => {
     const r = await child;
     expect(r.exitCode, r.all).toBe(3);
     expect(r.stdout).toMatch(/the run ended early: interrupted/);
-    expect(processesMentioning(dir)).toEqual([]);
+    expect(nodesMentioning(dir)).toEqual([]);
     const results = JSON.parse(readFileSync(join(dir, 'latest', 'results.json'), 'utf8'));
     expect(results.error).toBe('interrupted');
     expect(results.valid).toBe(true);

@@ -4,7 +4,7 @@
 // multi-leader-vv takes writes on both sides and keeps each conflicting key's two sides as
 // siblings on every node, losing nothing. Both runs' metrics are checked (Redis's replica lag, vv's
 // conflicts at the merge), and that the heal and teardown left no namespace, rule or process.
-import { mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { execa } from 'execa';
@@ -12,6 +12,7 @@ import { afterAll, expect, it } from 'vitest';
 import { listNamespaces } from '../../control/namespaces.js';
 import type { RunMetrics } from '../../metrics/types.js';
 import type { SplitBrainFigures } from '../../scenarios/split-brain-measure.js';
+import { processesMentioning } from '../helpers/processes.js';
 
 const bin = resolve('bin/faultline.js');
 const store = mkdtempSync(join(tmpdir(), 'faultline-split-'));
@@ -25,20 +26,6 @@ interface SystemRun {
   error?: string;
 }
 
-/** Processes whose command line or working directory names one of `texts`: nodes, proxies, redis-servers, Sentinels. */
-function processesMentioning(texts: string[]): number[] {
-  const out: number[] = [];
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name) || Number(name) === process.pid) continue;
-    try {
-      const seen = readFileSync(`/proc/${name}/cmdline`, 'utf8') + '\0' + readlinkSync(`/proc/${name}/cwd`);
-      if (texts.some((t) => seen.includes(t))) out.push(Number(name));
-    } catch {
-      // gone meanwhile, or not ours to read
-    }
-  }
-  return out;
-}
 
 it('redis loses acknowledged writes; multi-leader-vv keeps both sides as siblings', { timeout: 240_000 }, async () => {
   const p = await execa(process.execPath, [bin, 'test', '--scenario', 'split-brain', '--time-limit', '8', '--store', store, '--seed', '5', '--json'], { reject: false });
@@ -81,5 +68,5 @@ it('redis loses acknowledged writes; multi-leader-vv keeps both sides as sibling
     expect(rules, s.system).not.toContain(`faultline:${runId}`);
   }
   // redis-server and Sentinel run in a socket directory named for the run (fl-<run id>-redis-…).
-  expect(processesMentioning([store, ...runIds.map((id) => `fl-${id}-`)])).toEqual([]);
+  expect(processesMentioning([store, ...runIds.map((id) => `fl-${id}-`)], { cwd: true })).toEqual([]);
 });

@@ -11,6 +11,7 @@ import { listNamespaces } from '../../control/namespaces.js';
 import { run as exec } from '../../control/local.js';
 import type { Op } from '../../histories/op.js';
 import { until } from '../helpers/wait.js';
+import { processesMentioning } from '../helpers/processes.js';
 
 const bin = resolve('bin/faultline.js');
 const cwd = mkdtempSync(join(tmpdir(), 'faultline-system-'));
@@ -38,20 +39,6 @@ function runIdOf(dir: string): string {
   return JSON.parse(readFileSync(join(dir, 'test.json'), 'utf8')).faultline.runId as string;
 }
 
-/** Processes whose command line mentions `needle` (the run's folder, say). */
-function processesMentioning(needle: string): string[] {
-  const found: string[] = [];
-  for (const e of readdirSync('/proc')) {
-    if (!/^\d+$/.test(e) || Number(e) === process.pid) continue;
-    try {
-      const cmd = readFileSync(`/proc/${e}/cmdline`, 'utf8').replaceAll('\0', ' ');
-      if (cmd.includes(needle)) found.push(`${e}: ${cmd.slice(0, 120)}`);
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return found;
-}
 
 /** Nothing of the run is left: no namespace, no tagged rule, no process started in its folder, no socket folder. */
 async function expectNothingLeft(dir: string): Promise<void> {
