@@ -17,7 +17,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { execa } from 'execa';
 import pg from 'pg';
-import { afterAll, describe, expect, type ExpectStatic, it, onTestFailed } from 'vitest';
+import { afterAll, describe, expect, type ExpectStatic, it } from 'vitest';
 import { run as exec } from '../../control/local.js';
 import { listNamespaces } from '../../control/namespaces.js';
 import { createNetwork, newRunId } from '../../control/network.js';
@@ -177,7 +177,8 @@ const CUT = ['--nemesis', 'partition', '--partitions', 'primaries', '--nemesis-i
 // Each run has its own cluster and namespaces and mostly waits (Patroni's 8 s leader TTL, the 15 s
 // quiesce), so they overlap well on 2 cores (vitest runs five at a time).
 describe.concurrent('--target postgres --replicas 2: failover', () => {
-  it('asynchronous, the primary cut off: Patroni fails over, and adds the old primary acknowledged before it demoted itself are lost', async ({ expect }) => {
+  it('asynchronous, the primary cut off: Patroni fails over, and adds the old primary acknowledged before it demoted itself are lost', async ({ expect, onTestFailed }) => {
+    // The test's own hook: vitest's global onTestFailed, called in a concurrent test, never ran.
     onTestFailed(() => void (keep = true));
     const r = await oneFailoverRun('async-cut', ['--workload', 'set', ...CUT]);
     expect(r.dir, r.all).toBeDefined();
@@ -230,7 +231,8 @@ describe.concurrent('--target postgres --replicas 2: failover', () => {
     await expectNothingLeft(dir);
   }, 2 * RUN_MS);
 
-  it('one synchronous standby, the same cut: a failover, and no acknowledged add lost', async ({ expect }) => {
+  it('one synchronous standby, the same cut: a failover, and no acknowledged add lost', async ({ expect, onTestFailed }) => {
+    // The test's own hook: vitest's global onTestFailed, called in a concurrent test, never ran.
     onTestFailed(() => void (keep = true));
     const r = await oneFailoverRun('sync-cut', ['--workload', 'set', '--sync-standbys', '1', ...CUT]);
     expect(r.dir, r.all).toBeDefined();
